@@ -1,0 +1,128 @@
+// Requests Switchboard sends to the app-server: params are validated before they leave
+// (our bug, caught early), results leniently on the way back.
+import { z } from 'zod';
+import {
+  ApprovalsReviewerSchema,
+  AskForApprovalSchema,
+  SandboxModeSchema,
+  ThreadSchema,
+  TurnSchema,
+  UserInputSchema,
+} from './common.js';
+
+const opt = <T extends z.ZodType>(s: T) => s.nullable().optional();
+const AnyObject = z.looseObject({});
+
+export const InitializeParamsSchema = z.looseObject({
+  clientInfo: z.looseObject({ name: z.string().min(1), title: z.string().nullable(), version: z.string() }),
+  capabilities: z
+    .looseObject({ experimentalApi: z.boolean(), requestAttestation: z.boolean() })
+    .nullable(),
+});
+export const InitializeResultSchema = z.looseObject({
+  userAgent: z.string(),
+  codexHome: z.string().optional(),
+  platformFamily: z.string().optional(),
+  platformOs: z.string().optional(),
+});
+
+const threadSettings = {
+  model: opt(z.string()),
+  modelProvider: opt(z.string()),
+  serviceTier: opt(z.string()),
+  cwd: opt(z.string()),
+  approvalPolicy: opt(AskForApprovalSchema),
+  approvalsReviewer: opt(ApprovalsReviewerSchema),
+  sandbox: opt(SandboxModeSchema),
+  config: opt(z.record(z.string(), z.unknown())),
+  baseInstructions: opt(z.string()),
+  developerInstructions: opt(z.string()),
+};
+
+export const ThreadStartParamsSchema = z.looseObject({ ...threadSettings, ephemeral: opt(z.boolean()) });
+export const ThreadResumeParamsSchema = z.looseObject({ threadId: z.string().min(1), ...threadSettings });
+const ThreadResultSchema = z.looseObject({ thread: ThreadSchema, model: z.string().optional() });
+
+export const TurnStartParamsSchema = z.looseObject({
+  threadId: z.string().min(1),
+  input: z.array(UserInputSchema).min(1),
+  cwd: opt(z.string()),
+  approvalPolicy: opt(AskForApprovalSchema),
+  approvalsReviewer: opt(ApprovalsReviewerSchema),
+  model: opt(z.string()),
+  serviceTier: opt(z.string()),
+  effort: opt(z.string()),
+});
+export const TurnSteerParamsSchema = z.looseObject({
+  threadId: z.string().min(1),
+  input: z.array(UserInputSchema).min(1),
+  expectedTurnId: z.string().min(1),
+});
+export const TurnInterruptParamsSchema = z.looseObject({ threadId: z.string().min(1), turnId: z.string().min(1) });
+
+const PageParams = z.looseObject({ cursor: opt(z.string()), limit: opt(z.number().int().positive()) });
+const PageResult = z.looseObject({ data: z.array(z.unknown()), nextCursor: z.string().nullable().optional() });
+
+export const ModelSchema = z.looseObject({
+  id: z.string(),
+  model: z.string(),
+  displayName: z.string().optional(),
+  hidden: z.boolean().optional(),
+});
+export type Model = z.infer<typeof ModelSchema>;
+
+export const ReviewTargetSchema = z.union([
+  z.looseObject({ type: z.literal('uncommittedChanges') }),
+  z.looseObject({ type: z.literal('baseBranch'), branch: z.string() }),
+  z.looseObject({ type: z.literal('commit'), sha: z.string(), title: z.string().nullable() }),
+  z.looseObject({ type: z.literal('custom'), instructions: z.string() }),
+]);
+
+/**
+ * Every client request the runtime sends. `idempotent` requests may be retried when the
+ * server answers -32001 (overloaded); the others never are, because a retry could act twice.
+ */
+export const clientRequests = {
+  initialize: { params: InitializeParamsSchema, result: InitializeResultSchema, idempotent: false },
+  'thread/start': { params: ThreadStartParamsSchema, result: ThreadResultSchema, idempotent: false },
+  'thread/resume': { params: ThreadResumeParamsSchema, result: ThreadResultSchema, idempotent: true },
+  'turn/start': { params: TurnStartParamsSchema, result: z.looseObject({ turn: TurnSchema }), idempotent: false },
+  'turn/steer': { params: TurnSteerParamsSchema, result: z.looseObject({ turnId: z.string() }), idempotent: false },
+  'turn/interrupt': { params: TurnInterruptParamsSchema, result: AnyObject, idempotent: true },
+  'model/list': {
+    params: PageParams.extend({ includeHidden: opt(z.boolean()), modelProvider: opt(z.string()) }),
+    result: z.looseObject({ data: z.array(ModelSchema), nextCursor: z.string().nullable().optional() }),
+    idempotent: true,
+  },
+  'thread/list': { params: PageParams, result: PageResult, idempotent: true },
+  'thread/compact/start': {
+    params: z.looseObject({ threadId: z.string().min(1) }),
+    result: AnyObject,
+    idempotent: false,
+  },
+  'review/start': {
+    params: z.looseObject({ threadId: z.string().min(1), target: ReviewTargetSchema }),
+    result: AnyObject,
+    idempotent: false,
+  },
+  'account/read': { params: z.looseObject({ refreshToken: opt(z.boolean()) }), result: AnyObject, idempotent: true },
+  'account/rateLimits/read': { params: z.undefined(), result: AnyObject, idempotent: true },
+  'mcpServerStatus/list': { params: PageParams, result: PageResult, idempotent: true },
+  'skills/list': { params: z.looseObject({ cwds: z.array(z.string()).optional() }), result: AnyObject, idempotent: true },
+  'config/read': { params: z.looseObject({ includeLayers: opt(z.boolean()) }), result: AnyObject, idempotent: true },
+  'thread/name/set': {
+    params: z.looseObject({ threadId: z.string().min(1), name: z.string() }),
+    result: AnyObject,
+    idempotent: true,
+  },
+  'thread/archive': { params: z.looseObject({ threadId: z.string().min(1) }), result: AnyObject, idempotent: true },
+} as const;
+
+export type ClientMethod = keyof typeof clientRequests;
+export type ParamsOf<M extends ClientMethod> = z.input<(typeof clientRequests)[M]['params']>;
+export type ResultOf<M extends ClientMethod> = z.output<(typeof clientRequests)[M]['result']>;
+
+export const isClientMethod = (m: string): m is ClientMethod => Object.hasOwn(clientRequests, m);
+
+/** Client → server notifications. */
+export const clientNotifications = ['initialized'] as const;

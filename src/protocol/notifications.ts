@@ -1,0 +1,85 @@
+// Server notifications. Known methods are validated (leniently); unknown ones are still
+// delivered as raw events so a newer Codex never breaks us.
+import { z } from 'zod';
+import { ThreadItemSchema, TurnErrorSchema, TurnSchema } from './common.js';
+
+const threadTurn = { threadId: z.string(), turnId: z.string() };
+
+export const AgentMessageDeltaSchema = z.compile(
+  z.looseObject({ ...threadTurn, itemId: z.string(), delta: z.string() }),
+);
+
+export const notificationSchemas = {
+  error: z.looseObject({
+    error: TurnErrorSchema,
+    willRetry: z.boolean().optional(),
+    threadId: z.string().optional(),
+    turnId: z.string().optional(),
+  }),
+  warning: z.looseObject({ message: z.string().optional(), threadId: z.string().nullable().optional() }),
+  'thread/started': z.looseObject({ thread: z.looseObject({ id: z.string() }) }),
+  'thread/status/changed': z.looseObject({ threadId: z.string(), status: z.unknown() }),
+  'thread/tokenUsage/updated': z.looseObject({ ...threadTurn, tokenUsage: z.unknown() }),
+  'thread/compacted': z.looseObject({ threadId: z.string() }),
+  'thread/closed': z.looseObject({ threadId: z.string() }),
+  'thread/name/updated': z.looseObject({ threadId: z.string() }),
+  'turn/started': z.looseObject({ threadId: z.string(), turn: TurnSchema }),
+  'turn/completed': z.looseObject({ threadId: z.string(), turn: TurnSchema }),
+  'turn/diff/updated': z.looseObject({ ...threadTurn, diff: z.string() }),
+  'turn/plan/updated': z.looseObject({ ...threadTurn, plan: z.array(z.unknown()).optional() }),
+  'item/started': z.looseObject({ ...threadTurn, item: ThreadItemSchema }),
+  'item/completed': z.looseObject({ ...threadTurn, item: ThreadItemSchema }),
+  'item/agentMessage/delta': AgentMessageDeltaSchema,
+  'item/plan/delta': z.looseObject({ ...threadTurn, itemId: z.string(), delta: z.string() }),
+  'item/reasoning/summaryTextDelta': z.looseObject({ ...threadTurn, itemId: z.string(), delta: z.string() }),
+  'item/reasoning/textDelta': z.looseObject({ ...threadTurn, itemId: z.string(), delta: z.string() }),
+  'item/commandExecution/outputDelta': z.looseObject({ ...threadTurn, itemId: z.string(), delta: z.string() }),
+  'item/fileChange/outputDelta': z.looseObject({ ...threadTurn, itemId: z.string(), delta: z.string() }),
+  'item/mcpToolCall/progress': z.looseObject({ ...threadTurn, itemId: z.string() }),
+  'serverRequest/resolved': z.looseObject({
+    threadId: z.string(),
+    requestId: z.union([z.string(), z.number()]),
+  }),
+} as const;
+
+export type KnownNotificationMethod = keyof typeof notificationSchemas;
+export type NotificationParams<M extends KnownNotificationMethod> = z.output<(typeof notificationSchemas)[M]>;
+
+/** A notification as routed to subscribers. `valid` is false when a known method failed its schema. */
+export interface InboundNotification {
+  method: string;
+  params: Record<string, unknown>;
+  threadId: string | undefined;
+  known: boolean;
+  valid: boolean;
+  problem?: string;
+}
+
+const compiled = new Map<string, z.ZodType>(
+  Object.entries(notificationSchemas).map(([m, s]) => [m, z.compile(s as z.ZodType)]),
+);
+
+export function classifyNotification(method: string, params: unknown): InboundNotification {
+  const p = (typeof params === 'object' && params !== null ? params : {}) as Record<string, unknown>;
+  const threadId = threadIdOf(p);
+  const schema = compiled.get(method);
+  if (!schema) return { method, params: p, threadId, known: false, valid: true };
+  const r = schema.safeParse(p);
+  if (r.success) return { method, params: r.data as Record<string, unknown>, threadId, known: true, valid: true };
+  const issue = r.error.issues[0];
+  return {
+    method,
+    params: p,
+    threadId,
+    known: true,
+    valid: false,
+    problem: issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid',
+  };
+}
+
+function threadIdOf(p: Record<string, unknown>): string | undefined {
+  if (typeof p.threadId === 'string') return p.threadId;
+  const thread = p.thread as { id?: unknown } | undefined;
+  if (thread && typeof thread.id === 'string') return thread.id;
+  return undefined;
+}

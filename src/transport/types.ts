@@ -1,0 +1,41 @@
+// A transport carries JSON-RPC text frames to and from one app-server.
+
+export type ExitKind = 'exit' | 'spawn-error' | 'auth' | 'closed' | 'heartbeat' | 'error';
+
+/** Why a transport ended. Plain data: it goes into machine context and logs. */
+export interface TransportExit {
+  kind: ExitKind;
+  reason: string;
+  code?: number | null;
+  signal?: string | null;
+  stderrTail?: string;
+  /** False for faults a restart cannot fix (binary missing, bad credentials). */
+  retryable: boolean;
+  /** True when we asked for the close. */
+  intentional?: boolean;
+}
+
+export interface TransportHandlers {
+  onLine(text: string): void;
+  /** Called exactly once, after which no more lines arrive. */
+  onClose(exit: TransportExit): void;
+}
+
+export interface Transport {
+  readonly pid: number | undefined;
+  readonly description: string;
+  /** Queue one frame. Never throws; frames sent after close are dropped. */
+  send(text: string): void;
+  /** Graceful close; resolves when the peer is gone. */
+  close(): Promise<void>;
+}
+
+export type TransportFactory = (handlers: TransportHandlers) => Promise<Transport>;
+
+/** A failure to open, carrying the exit that explains it. */
+export class TransportError extends Error {
+  constructor(readonly exit: TransportExit) {
+    super(exit.reason);
+    this.name = 'TransportError';
+  }
+}
