@@ -1,0 +1,88 @@
+// Room events: everything a host (chat room, gateway, CLI) sees of a conversation.
+// This union is the public contract of Switchboard's event stream; it is documented in
+// the README and validated by tests. Every event names the conversation it belongs to.
+
+/** Identifies one conversation: room + channel + thread key (and optionally a participant). */
+export interface ConversationKey {
+  room: string;
+  channel: string;
+  thread: string;
+}
+
+export const conversationKeyString = (k: ConversationKey): string => `${k.room}/${k.channel}/${k.thread}`;
+
+interface Base {
+  /** `room/channel/thread` of the conversation. */
+  session: string;
+  /** Milliseconds since the epoch. */
+  at: number;
+}
+
+export type ToolKind =
+  | 'command'
+  | 'fileChange'
+  | 'mcpToolCall'
+  | 'dynamicToolCall'
+  | 'reasoning'
+  | 'plan'
+  | 'diff'
+  | 'webSearch'
+  | 'other';
+
+export type ApprovalKind =
+  | 'command'
+  | 'fileChange'
+  | 'permissions'
+  | 'mcpToolApproval'
+  | 'mcpForm'
+  | 'mcpUrl'
+  | 'userInput'
+  | 'dynamicTool'
+  | 'legacyCommand'
+  | 'legacyPatch';
+
+export type RoomEvent =
+  | (Base & { type: 'turn.started'; turnId: string; threadId: string; model: string | undefined })
+  | (Base & { type: 'turn.completed'; turnId: string; threadId: string })
+  | (Base & { type: 'turn.failed'; turnId: string | undefined; threadId: string | undefined; error: string })
+  | (Base & { type: 'turn.interrupted'; turnId: string; threadId: string; reason: string })
+  | (Base & { type: 'message.delta'; turnId: string; itemId: string; delta: string })
+  | (Base & { type: 'message.completed'; turnId: string; itemId: string; text: string })
+  | (Base & {
+      type: 'tool.started' | 'tool.updated' | 'tool.completed';
+      turnId: string;
+      /** Stable per tool use; the diff of a turn keeps one id (`diff:<turnId>`) and is updated in place. */
+      toolId: string;
+      kind: ToolKind;
+      title: string;
+      status: string | undefined;
+      data: Record<string, unknown>;
+    })
+  | (Base & {
+      type: 'approval.requested';
+      approvalId: string;
+      turnId: string | undefined;
+      kind: ApprovalKind;
+      title: string;
+      /** What and why: the command, the diff, the question, the form fields. */
+      detail: Record<string, unknown>;
+      /** The decisions a reviewer may send, exactly as offered. */
+      choices: string[];
+      reviewer: 'user' | 'guardian';
+      expiresAt: number | undefined;
+    })
+  | (Base & {
+      type: 'approval.resolved';
+      approvalId: string;
+      outcome: 'approved' | 'denied' | 'withdrawn' | 'answered';
+      decision: string | undefined;
+      by: string;
+      reason: string;
+    })
+  | (Base & { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string })
+  | (Base & { type: 'usage'; turnId: string; usage: Record<string, unknown> });
+
+export type RoomEventType = RoomEvent['type'];
+
+/** Sink for room events; hosts get an rxjs Observable of these from the supervisor. */
+export type RoomEventSink = (event: RoomEvent) => void;
