@@ -17,7 +17,7 @@ export interface ConnectionConfig {
   backoffMaxMs: number;
   /** 0..1: fraction of random spread added to each backoff delay. */
   jitter: number;
-  /** More than this many failures within `failureWindowMs` → failed. */
+  /** This many failures within `failureWindowMs` → failed. */
   maxFailures: number;
   failureWindowMs: number;
 }
@@ -82,7 +82,7 @@ export const connectionMachine = setup({
     exitNotRetryable: ({ event }) => event.type === 'TRANSPORT.CLOSED' && !event.exit.retryable,
     tooManyFailures: ({ context }) => {
       const since = Date.now() - context.config.failureWindowMs;
-      return context.failures.filter((t) => t >= since).length + 1 > context.config.maxFailures;
+      return context.failures.filter((t) => t >= since).length + 1 >= context.config.maxFailures;
     },
     versionAccepted: ({ context, event }) =>
       checkVersion((event as unknown as { output: HandshakeOutput }).output.userAgent, context.config.minVersion).ok,
@@ -98,6 +98,9 @@ export const connectionMachine = setup({
         const since = Date.now() - context.config.failureWindowMs;
         return [...context.failures.filter((t) => t >= since), Date.now()];
       },
+    }),
+    recordHandshakeError: assign({
+      lastExit: ({ event }) => failureExit(`handshake failed: ${String((event as unknown as { error: Error }).error?.message ?? 'unknown')}`),
     }),
     recordHandshakeTimeout: assign({
       lastExit: ({ context }) => failureExit(`no initialize response within ${context.config.handshakeTimeoutMs} ms`),
@@ -175,8 +178,8 @@ export const connectionMachine = setup({
             ],
             // A failed handshake on a live transport: restart it, bounded by the failure window.
             onError: [
-              { guard: 'tooManyFailures', target: '#connection.failed', actions: 'failTooMany' },
-              { target: '#connection.backoff', actions: 'recordFailure' },
+              { guard: 'tooManyFailures', target: '#connection.failed', actions: ['recordHandshakeError', 'failTooMany'] },
+              { target: '#connection.backoff', actions: ['recordHandshakeError', 'recordFailure'] },
             ],
           },
         },

@@ -27,6 +27,7 @@ export const transportActor = fromCallback<TransportCommand, ConnectionActorInpu
         // Pending calls fail here, synchronously, before the machine even hears of it.
         rt.engine.detach(exit);
         rt.onPid?.(undefined);
+        rt.onClosed?.(exit);
         if (!stopped) sendBack({ type: 'TRANSPORT.CLOSED', exit });
       },
     }).then(

@@ -108,6 +108,9 @@ export class Connection {
       clientInfo: options.clientInfo ?? { name: 'switchboard', title: 'Switchboard', version: '0.1.0' },
       experimentalApi: options.experimentalApi ?? false,
       onPid: (pid) => pid === undefined || this.log.info({ pid }, 'app-server started'),
+      onClosed: (exit) => {
+        if (!exit.intentional) this.emit({ type: 'lost', exit });
+      },
     });
     this.actor = createActor(options.machineOverride ?? connectionMachine, {
       id: this.id,

@@ -1,7 +1,7 @@
 // Live handles of a connection, kept out of machine context (which stays plain data):
 // the machine's actors look them up by the connection id in their input.
 import type { Logger } from 'pino';
-import type { TransportFactory } from '../transport/types.js';
+import type { TransportExit, TransportFactory } from '../transport/types.js';
 import type { RpcEngine } from './rpc-engine.js';
 
 export interface ClientInfo {
@@ -17,6 +17,8 @@ export interface ConnectionRuntime {
   clientInfo: ClientInfo;
   experimentalApi: boolean;
   onPid?: (pid: number | undefined) => void;
+  /** The transport ended (before the machine hears of it). */
+  onClosed?: (exit: TransportExit) => void;
 }
 
 const runtimes = new Map<string, ConnectionRuntime>();

@@ -1,5 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { redactValue } from './redact.js';
+import { redactText, redactValue } from './redact.js';
 
 export type { Logger };
 
@@ -23,12 +23,24 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       hooks: {
         // Message strings are scrubbed too (e.g. an error text carrying a header).
         logMethod(args, method) {
-          method.apply(this, args.map((a) => (typeof a === 'string' ? (redactValue(a) as string) : a)) as Parameters<typeof method>);
+          method.apply(this, args.map(scrubArg) as Parameters<typeof method>);
         },
       },
     },
     opts.destination ?? pino.destination({ fd: 2, sync: true }),
   );
+}
+
+/** Strings and Errors given as log arguments; pino turns an Error's message into `msg`. */
+function scrubArg(a: unknown): unknown {
+  if (typeof a === 'string') return redactText(a);
+  if (a instanceof Error) {
+    const e = new Error(redactText(a.message));
+    e.name = a.name;
+    e.stack = a.stack ? redactText(a.stack) : undefined;
+    return e;
+  }
+  return a;
 }
 
 let shared: Logger | undefined;

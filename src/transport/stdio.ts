@@ -123,9 +123,13 @@ function openStdio(opts: StdioOptions, handlers: TransportHandlers): Promise<Tra
     const gracefulStop = (): void => {
       stdin.end();
       const term = setTimeout(() => {
-        if (pid !== undefined && !finished) processRegistry.signal(pid, 'SIGTERM');
+        if (pid === undefined || finished) return;
+        opts.log?.warn({ pid }, 'app-server still running after stdin closed: SIGTERM');
+        processRegistry.signal(pid, 'SIGTERM');
         const kill = setTimeout(() => {
-          if (pid !== undefined && !finished) processRegistry.signal(pid, 'SIGKILL');
+          if (finished) return;
+          opts.log?.warn({ pid }, 'app-server ignored SIGTERM: SIGKILL');
+          processRegistry.signal(pid, 'SIGKILL');
         }, killGraceMs);
         kill.unref();
       }, closeGraceMs);

@@ -1,0 +1,36 @@
+// Finds processes by a marker in their environment (e.g. a test's CODEX_HOME), so a test
+// file can prove it left nothing running.
+import { readdirSync, readFileSync } from 'node:fs';
+
+export function processesWithEnv(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      if (environ.includes(marker)) pids.push(Number(entry));
+    } catch {
+      /* gone or not ours */
+    }
+  }
+  return pids;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !/\) Z /.test(stat); // a zombie is dead, just not reaped
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs = 5000, stepMs = 20): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  return cond();
+}
