@@ -123,13 +123,14 @@ function openStdio(opts: StdioOptions, handlers: TransportHandlers): Promise<Tra
     const gracefulStop = (): void => {
       stdin.end();
       const term = setTimeout(() => {
-        if (pid === undefined || finished) return;
-        opts.log?.warn({ pid }, 'app-server still running after stdin closed: SIGTERM');
-        processRegistry.signal(pid, 'SIGTERM');
+        const group = pid;
+        if (group === undefined || finished) return;
+        opts.log?.warn({ pid: group }, 'app-server still running after stdin closed: SIGTERM');
+        processRegistry.signal(group, 'SIGTERM');
         const kill = setTimeout(() => {
           if (finished) return;
-          opts.log?.warn({ pid }, 'app-server ignored SIGTERM: SIGKILL');
-          processRegistry.signal(pid, 'SIGKILL');
+          opts.log?.warn({ pid: group }, 'app-server ignored SIGTERM: SIGKILL');
+          processRegistry.signal(group, 'SIGKILL');
         }, killGraceMs);
         kill.unref();
       }, closeGraceMs);

@@ -1,5 +1,6 @@
 // A logger that writes into memory, so tests can read (and grep) what was logged.
 import { Writable } from 'node:stream';
+import type { DestinationStream } from 'pino';
 import { createLogger, type Logger } from '../../src/log/logger.js';
 
 export function memoryLogger(level = 'debug'): { log: Logger; lines: () => string[]; records: () => Array<Record<string, unknown>> } {
@@ -10,7 +11,7 @@ export function memoryLogger(level = 'debug'): { log: Logger; lines: () => strin
       cb();
     },
   });
-  const log = createLogger({ level, destination: dest as unknown as Parameters<typeof createLogger>[0]['destination'] });
+  const log = createLogger({ level, destination: dest as unknown as DestinationStream });
   const lines = () => chunks.join('').split('\n').filter(Boolean);
   return { log, lines, records: () => lines().map((l) => JSON.parse(l) as Record<string, unknown>) };
 }

@@ -1,0 +1,49 @@
+// Shared benchmark plumbing: every figure is a ratio against a baseline measured in the same run.
+import { Readable } from 'node:stream';
+
+export interface Figure {
+  figure: string;
+  value: number;
+  unit: string;
+  target: string;
+  baseline: number;
+  ratio: number;
+  pass: boolean;
+}
+
+/** A stream of newline-terminated lines, delivered in 64 KiB chunks like a pipe would. */
+export function lineStream(lines: string[]): Readable {
+  const text = lines.join('\n') + '\n';
+  const chunk = 64 * 1024;
+  let offset = 0;
+  return new Readable({
+    read() {
+      if (offset >= text.length) {
+        this.push(null);
+        return;
+      }
+      this.push(text.slice(offset, offset + chunk));
+      offset += chunk;
+    },
+  });
+}
+
+/** Best of `runs` (ops/s): the least disturbed run on a shared 2-core machine. */
+export async function bestOf(runs: number, fn: () => Promise<number>): Promise<number> {
+  let best = 0;
+  for (let i = 0; i < runs; i++) best = Math.max(best, await fn());
+  return best;
+}
+
+export function deltaLines(n: number, threadId = 'thr_bench'): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(
+      JSON.stringify({
+        method: 'item/agentMessage/delta',
+        params: { threadId, turnId: 'turn_bench', itemId: 'msg_1', delta: `tok${i % 97} ` },
+      }),
+    );
+  }
+  return out;
+}
