@@ -95,6 +95,23 @@ describe('stdio transport', () => {
     expect(isAlive(group)).toBe(false);
   });
 
+  it('reaps descendants that left the process group (own session), on stop and on crash', async () => {
+    for (const how of ['stop', 'crash'] as const) {
+      const { conn, lines } = fake({ FAKE_SETSID_CHILD: '1' });
+      await conn.start();
+      expect(await waitFor(() => processesWithEnv(marker).length >= 2, 3000)).toBe(true);
+      const members = processesWithEnv(marker);
+      if (how === 'stop') await conn.stop();
+      else {
+        void conn.requestRaw('fake/exit', { code: 9 }).catch(() => {});
+        await conn.waitForReady(undefined, 5000);
+      }
+      expect(await waitFor(() => members.every((p) => !isAlive(p)), 3000), how).toBe(true);
+      expect(lines().some((l) => l.includes('killed app-server descendants outside its process group'))).toBe(true);
+      await conn.stop();
+    }
+  });
+
   it('escalates to SIGKILL when the server ignores stdin EOF and SIGTERM', async () => {
     const { conn, lines } = fake({ FAKE_IGNORE_SIGTERM: '1', FAKE_IGNORE_STDIN_EOF: '1' });
     await conn.start();

@@ -1,11 +1,58 @@
 // Out-of-band registry of every child process group Switchboard started. Actors come and
 // go; this list does not forget, so a host exit or crash path can still kill them all.
+//
+// Process groups are not enough: Codex starts helpers (e.g. its shell snapshot) in their own
+// session. So every child we spawn carries a tag in its environment, which its descendants
+// inherit, and `reap(tag)` kills whatever still carries it (Linux /proc).
+import { readdirSync, readFileSync } from 'node:fs';
 import process from 'node:process';
+
+export const PROCESS_TAG_VAR = 'SWITCHBOARD_PROC_TAG';
 
 interface Entry {
   pid: number;
   command: string;
+  tag: string | undefined;
   startedAt: number;
+}
+
+/** Pids of live processes whose environment carries `tag` (empty where /proc is absent). */
+export function processesWithTag(tag: string): number[] {
+  const needle = `${PROCESS_TAG_VAR}=${tag}\0`;
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (e.charCodeAt(0) < 48 || e.charCodeAt(0) > 57) continue;
+    const pid = Number(e);
+    if (pid === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${e}/environ`, 'latin1').includes(needle)) out.push(pid);
+    } catch {
+      /* exited, or not ours to read */
+    }
+  }
+  return out;
+}
+
+function reapTag(tag: string): number {
+  let killed = 0;
+  // Two passes: a dying shell may have forked between the scan and the kill.
+  for (let pass = 0; pass < 2; pass++) {
+    for (const pid of processesWithTag(tag)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed++;
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  return killed;
 }
 
 const live = new Map<number, Entry>();
@@ -30,14 +77,21 @@ function hookExit(): void {
   hooked = true;
   // Last resort: 'exit' handlers are synchronous, so only a signal can be sent here.
   process.once('exit', () => {
-    for (const pid of live.keys()) killGroup(pid, 'SIGKILL');
+    for (const e of live.values()) {
+      killGroup(e.pid, 'SIGKILL');
+      if (e.tag) reapTag(e.tag);
+    }
   });
 }
 
 export const processRegistry = {
-  add(pid: number, command: string): void {
+  add(pid: number, command: string, tag?: string): void {
     hookExit();
-    live.set(pid, { pid, command, startedAt: Date.now() });
+    live.set(pid, { pid, command, tag, startedAt: Date.now() });
+  },
+  /** Kill every process that still carries `tag` (escaped the group, e.g. via setsid). */
+  reap(tag: string): number {
+    return reapTag(tag);
   },
   remove(pid: number): void {
     live.delete(pid);
@@ -51,7 +105,10 @@ export const processRegistry = {
   /** Kill every registered group (tests, emergency shutdown). */
   killAll(signal: NodeJS.Signals = 'SIGKILL'): number {
     let n = 0;
-    for (const pid of live.keys()) if (killGroup(pid, signal)) n++;
+    for (const e of live.values()) {
+      if (killGroup(e.pid, signal)) n++;
+      if (e.tag && signal === 'SIGKILL') reapTag(e.tag);
+    }
     return n;
   },
 };

@@ -1,8 +1,9 @@
 // stdio transport: spawns `codex app-server --listen stdio://` in its own process group.
+import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES } from '../protocol/wire.js';
-import { processRegistry } from '../process/registry.js';
+import { PROCESS_TAG_VAR, processRegistry } from '../process/registry.js';
 import { redactText } from '../log/redact.js';
 import { LineSplitter } from './lines.js';
 import { TransportError, type Transport, type TransportExit, type TransportFactory, type TransportHandlers } from './types.js';
@@ -42,6 +43,7 @@ function openStdio(opts: StdioOptions, handlers: TransportHandlers): Promise<Tra
   const killGraceMs = opts.killGraceMs ?? 2000;
   const tail = new StderrTail(opts.stderrTailBytes ?? 8192);
   const description = `${opts.command} ${opts.args.join(' ')}`;
+  const tag = randomUUID();
 
   let child: ReturnType<typeof execa>;
   try {
@@ -53,7 +55,8 @@ function openStdio(opts: StdioOptions, handlers: TransportHandlers): Promise<Tra
       buffer: false,
       reject: false,
       cleanup: true,
-      env: opts.env,
+      env: { ...(opts.env ?? process.env), [PROCESS_TAG_VAR]: tag },
+      extendEnv: false,
       cwd: opts.cwd,
       encoding: 'utf8',
     });
@@ -139,7 +142,7 @@ function openStdio(opts: StdioOptions, handlers: TransportHandlers): Promise<Tra
 
     child.once('spawn', () => {
       pid = child.pid;
-      if (pid !== undefined) processRegistry.add(pid, description);
+      if (pid !== undefined) processRegistry.add(pid, description, tag);
       opened = true;
       resolve(transport);
     });
@@ -149,6 +152,8 @@ function openStdio(opts: StdioOptions, handlers: TransportHandlers): Promise<Tra
       if (pid !== undefined) {
         // The group may still hold grandchildren (MCP servers, sandboxed commands).
         processRegistry.signal(pid, 'SIGKILL');
+        const reaped = processRegistry.reap(tag);
+        if (reaped > 0) opts.log?.info({ pid, reaped }, 'killed app-server descendants outside its process group');
         processRegistry.remove(pid);
       }
       finished = true;

@@ -22,6 +22,11 @@ if (env.FAKE_GRANDCHILD) {
   const child = spawn('sleep', ['300'], { stdio: 'ignore' });
   process.stderr.write(`grandchild ${child.pid}\n`);
 }
+if (env.FAKE_SETSID_CHILD) {
+  // Like Codex's shell snapshot: a helper in its own session, outside our process group.
+  const child = spawn('setsid', ['sleep', '300'], { stdio: 'ignore', detached: true });
+  child.unref();
+}
 if (env.FAKE_IGNORE_SIGTERM) process.on('SIGTERM', () => {});
 // Keep running after stdin EOF, like a server that ignores it.
 if (env.FAKE_IGNORE_STDIN_EOF) setInterval(() => {}, 1000);
