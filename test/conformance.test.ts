@@ -88,6 +88,11 @@ describe('conformance with the installed codex app-server schema', () => {
     expect(Object.keys(notificationSchemas).filter((m) => !official.has(m))).toEqual([]);
   });
 
+  it('we validate every turn/*, item/* and thread/* notification the server defines', () => {
+    const family = methodsOf(load('ServerNotification.json')).filter((m) => /^(turn|item|thread)\//.test(m));
+    expect(family.filter((m) => !(m in notificationSchemas))).toEqual([]);
+  });
+
   it('the initialized notification we send is a ClientNotification', () => {
     const validate = ajv.compile(load('ClientNotification.json'));
     expect(validate(JSON.parse(encodeNotification('initialized')))).toBe(true);

@@ -9,6 +9,9 @@ export const AgentMessageDeltaSchema = z.compile(
   z.looseObject({ ...threadTurn, itemId: z.string(), delta: z.string() }),
 );
 
+const ids = (...keys: Array<'threadId' | 'turnId' | 'itemId'>) =>
+  z.looseObject(Object.fromEntries(keys.map((k) => [k, z.string()])) as Record<string, z.ZodString>);
+
 export const notificationSchemas = {
   error: z.looseObject({
     error: TurnErrorSchema,
@@ -36,6 +39,39 @@ export const notificationSchemas = {
   'item/commandExecution/outputDelta': z.looseObject({ ...threadTurn, itemId: z.string(), delta: z.string() }),
   'item/fileChange/outputDelta': z.looseObject({ ...threadTurn, itemId: z.string(), delta: z.string() }),
   'item/mcpToolCall/progress': z.looseObject({ ...threadTurn, itemId: z.string() }),
+  // The rest of the turn/*, item/* and thread/* families: the ids routing depends on.
+  'thread/readState/changed': ids('threadId'),
+  'thread/archived': ids('threadId'),
+  'thread/deleted': ids('threadId'),
+  'thread/unarchived': ids('threadId'),
+  'thread/reverted': ids('threadId'),
+  'thread/section/changed': ids('threadId'),
+  'thread/attachment/updated': ids('threadId'),
+  'thread/goal/updated': ids('threadId'),
+  'thread/goal/cleared': ids('threadId'),
+  'thread/prediction/updated': ids('threadId'),
+  'thread/queue/changed': ids('threadId'),
+  'thread/project/updated': ids('threadId'),
+  'thread/environment/connected': ids('threadId'),
+  'thread/environment/disconnected': ids('threadId'),
+  'thread/settings/updated': ids('threadId'),
+  'turn/moderationMetadata': ids('threadId', 'turnId'),
+  'item/autoApprovalReview/started': ids('threadId', 'turnId'),
+  'item/autoApprovalReview/completed': ids('threadId', 'turnId'),
+  'item/commandExecution/terminalInteraction': ids('threadId', 'turnId', 'itemId'),
+  'item/fileChange/patchUpdated': ids('threadId', 'turnId', 'itemId'),
+  'item/reasoning/summaryPartAdded': ids('threadId', 'turnId', 'itemId'),
+  'thread/realtime/started': ids('threadId'),
+  'thread/realtime/itemAdded': ids('threadId'),
+  'thread/realtime/item/started': ids('threadId'),
+  'thread/realtime/item/transcript/delta': ids('threadId', 'itemId'),
+  'thread/realtime/item/completed': ids('threadId'),
+  'thread/realtime/transcript/delta': ids('threadId'),
+  'thread/realtime/transcript/done': ids('threadId'),
+  'thread/realtime/outputAudio/delta': ids('threadId'),
+  'thread/realtime/sdp': ids('threadId'),
+  'thread/realtime/error': ids('threadId'),
+  'thread/realtime/closed': ids('threadId'),
   'serverRequest/resolved': z.looseObject({
     threadId: z.string(),
     requestId: z.union([z.string(), z.number()]),
