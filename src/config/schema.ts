@@ -1,0 +1,109 @@
+// The one configuration schema. Strict objects: a misspelt key is an error that names it,
+// never a silently ignored setting.
+import { z } from 'zod';
+import { ApprovalsReviewerSchema, AskForApprovalSchema, SandboxModeSchema } from '../protocol/common.js';
+
+const HarnessSelectionSchema = z.strictObject({
+  /** `codex`, `auto`, or another registered harness id. */
+  runtime: z.string().min(1).default('codex'),
+  /** `none` or a harness id to use when `runtime` cannot serve. */
+  fallback: z.string().min(1).default('none'),
+});
+
+export const AppServerConfigSchema = z.strictObject({
+  transport: z.enum(['stdio', 'websocket']).default('stdio'),
+  command: z.string().min(1).optional(),
+  args: z.array(z.string()).optional(),
+  url: z.url({ protocol: /^wss?$/, error: 'write a WebSocket URL such as "ws://127.0.0.1:39175"' }).optional(),
+  authToken: z.string().min(1).optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  requestTimeoutMs: z.number().int().positive().default(60_000),
+  mode: z.enum(['yolo', 'guardian']).default('yolo'),
+  approvalPolicy: AskForApprovalSchema.optional(),
+  sandbox: SandboxModeSchema.optional(),
+  approvalsReviewer: ApprovalsReviewerSchema.optional(),
+  serviceTier: z.enum(['fast', 'flex']).nullable().optional(),
+  minVersion: z.string().regex(/^\d+\.\d+\.\d+/, 'write a version such as "0.118.0"').default('0.118.0'),
+  versionPolicy: z.enum(['enforce', 'warn']).default('enforce'),
+  discovery: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      timeoutMs: z.number().int().positive().default(2_500),
+    })
+    .default({ enabled: true, timeoutMs: 2_500 }),
+});
+
+export const AgentSchema = z.strictObject({
+  id: z.string().min(1),
+  name: z.string().optional(),
+  default: z.boolean().optional(),
+  model: z.string().optional(),
+  cwd: z.string().optional(),
+  developerInstructions: z.string().optional(),
+  embeddedHarness: HarnessSelectionSchema.partial().optional(),
+  /** Participants (besides the session owner) allowed to decide approvals. */
+  approvers: z.array(z.string()).optional(),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    appServer: AppServerConfigSchema.default(AppServerConfigSchema.parse({})),
+    agents: z
+      .strictObject({
+        defaults: z
+          .strictObject({
+            model: z.string().optional(),
+            cwd: z.string().optional(),
+            developerInstructions: z.string().optional(),
+            embeddedHarness: HarnessSelectionSchema.default({ runtime: 'codex', fallback: 'none' }),
+            approvers: z.array(z.string()).default([]),
+          })
+          .default({ embeddedHarness: { runtime: 'codex', fallback: 'none' }, approvers: [] }),
+        list: z.array(AgentSchema).default([]),
+      })
+      .default({ defaults: { embeddedHarness: { runtime: 'codex', fallback: 'none' }, approvers: [] }, list: [] }),
+    sessions: z
+      .strictObject({
+        /** A message arriving during a turn is steered into it, or queued for the next turn. */
+        onMessageDuringTurn: z.enum(['steer', 'queue']).default('steer'),
+        idleWatchdogSeconds: z.number().positive().default(300),
+        perParticipant: z.boolean().default(false),
+        bindingsDir: z.string().default('.switchboard/bindings'),
+      })
+      .default({ onMessageDuringTurn: 'steer', idleWatchdogSeconds: 300, perParticipant: false, bindingsDir: '.switchboard/bindings' }),
+    storage: z
+      .strictObject({
+        kind: z.enum(['dataset', 'codex', 'none']).default('dataset'),
+        path: z.string().default('.switchboard/threads.db'),
+      })
+      .default({ kind: 'dataset', path: '.switchboard/threads.db' }),
+    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  })
+  .superRefine((cfg, ctx) => {
+    const a = cfg.appServer;
+    if (a.transport === 'websocket' && !a.url) {
+      ctx.addIssue({ code: 'custom', path: ['appServer', 'url'], message: 'transport "websocket" needs a url, e.g. "ws://127.0.0.1:39175"' });
+    }
+    if (a.transport === 'stdio' && a.url) {
+      ctx.addIssue({ code: 'custom', path: ['appServer', 'transport'], message: 'a url is set but transport is "stdio": write "websocket" to use the url' });
+    }
+    if (cfg.storage.kind === 'codex') {
+      const runtimes = [cfg.agents.defaults.embeddedHarness.runtime, ...cfg.agents.list.map((x) => x.embeddedHarness?.runtime ?? 'codex')];
+      const other = runtimes.find((r) => r !== 'codex');
+      if (other) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['storage', 'kind'],
+          message: `"codex" thread storage only supports the codex harness, but runtime "${other}" is configured: use "dataset"`,
+        });
+      }
+    }
+    const defaults = cfg.agents.list.filter((x) => x.default);
+    if (defaults.length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['agents', 'list'], message: `only one agent may be the default; found ${defaults.map((d) => d.id).join(', ')}` });
+    }
+  });
+
+export type SwitchboardConfig = z.output<typeof ConfigSchema>;
+export type SwitchboardConfigInput = z.input<typeof ConfigSchema>;
+export type AppServerConfig = SwitchboardConfig['appServer'];
