@@ -2,11 +2,15 @@
 // `npm run bench -- --json` also writes bench-results.json.
 import { writeFileSync } from 'node:fs';
 import { benchConnection } from './connection.js';
+import { benchColdStart } from './cold-start.js';
 import type { Figure } from './common.js';
 
 type Bench = { name: string; run: () => Promise<Figure | Figure[]> };
 
-const benches: Bench[] = [{ name: 'connection', run: benchConnection }];
+const benches: Bench[] = [
+  { name: 'connection', run: benchConnection },
+  { name: 'cold-start', run: benchColdStart },
+];
 
 // Benches contributed by other modules register here when present.
 for (const mod of ['./deltas.js']) {
