@@ -165,6 +165,7 @@ export const serverAnswerSchemas: Record<string, z.ZodType> = {
       z.union([
         z.strictObject({ type: z.literal('inputText'), text: z.string() }),
         z.strictObject({ type: z.literal('inputImage'), imageUrl: z.string() }),
+        z.strictObject({ type: z.literal('inputAudio'), audioUrl: z.string() }),
       ]),
     ),
     success: z.boolean(),

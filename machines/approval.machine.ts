@@ -1,0 +1,297 @@
+// The approval actor: one server request, from classification to its answer.
+//
+//   classifying ─┬─ (unsupported / malformed) ─────────────────────────────→ done
+//                └→ pending(reviewing → escalated | runningTool) ─ answer ──→ done
+//                      ├─ approvalTimeout (per kind) → fail-closed answer ──→ done
+//                      └─ WITHDRAW (resolved elsewhere, turn ended, lost) ──→ withdrawn
+//
+// `done` always carries an answer; `withdrawn` never does (nothing may be sent). A reviewer
+// that throws, returns garbage, or picks a decision Codex did not offer yields the denial.
+import { assign, setup } from 'xstate';
+import { reviewActor, toolActor } from '../src/approvals/actors.js';
+import { answerFor, classifyServerRequest, denialVerdict, type AnswerVerdict } from '../src/approvals/classify.js';
+import type { ToolCallOutcome } from '../src/approvals/tools.js';
+import {
+  DEFAULT_APPROVAL_TIMEOUTS,
+  ReviewResultSchema,
+  isEscalation,
+  type ApprovalAudit,
+  type ApprovalKind,
+  type ApprovalOutcome,
+  type ApprovalOutput,
+  type ApprovalRequest,
+  type ApprovalTimeouts,
+  type RequestHints,
+  type ServerRequestData,
+} from '../src/approvals/types.js';
+import type { ServerRequestAnswer } from '../src/protocol/server-requests.js';
+
+export interface ApprovalMachineInput {
+  /** Registry key of the live reviewers and tools (see src/approvals/runtime.ts). */
+  runtimeId: string;
+  approvalId: string;
+  request: ServerRequestData;
+  /** The first reviewer to ask (`user`, `guardian`, or a host's own). */
+  reviewer: string;
+  /** Who is asked when a reviewer escalates; undefined = escalation is a denial. */
+  escalateTo?: string | undefined;
+  /** Room session of the request's thread (the user reviewer posts there). */
+  session?: string | undefined;
+  timeouts?: Partial<ApprovalTimeouts>;
+  hints?: RequestHints;
+}
+
+interface Result {
+  answer: ServerRequestAnswer | undefined;
+  outcome: ApprovalOutcome;
+  decision: string | undefined;
+  by: string;
+  reason: string;
+  failClosed: boolean;
+}
+
+export interface ApprovalContext {
+  runtimeId: string;
+  approvalId: string;
+  raw: ServerRequestData;
+  hints: RequestHints;
+  session: string | undefined;
+  timeouts: ApprovalTimeouts;
+  /** The reviewer being asked now, and everyone asked so far. */
+  reviewer: string;
+  escalateTo: string | undefined;
+  reviewers: string[];
+  escalatedFrom: { reviewer: string; reason: string } | undefined;
+  /** Classification: set on entry to `classifying`. */
+  kind: ApprovalKind | undefined;
+  title: string;
+  route: 'review' | 'tool' | 'immediate';
+  request: ApprovalRequest | undefined;
+  timeoutMs: number;
+  startedAt: number;
+  expiresAt: number | undefined;
+  result: Result | undefined;
+}
+
+export type ApprovalEvent = { type: 'WITHDRAW'; reason: string };
+
+const fromVerdict = (v: AnswerVerdict, decision: string | undefined, by: string): Result => ({
+  answer: v.answer,
+  outcome: v.outcome,
+  decision,
+  by,
+  reason: v.reason,
+  failClosed: v.failClosed,
+});
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : typeof err === 'string' ? err : 'unknown error');
+
+export const approvalMachine = setup({
+  types: {
+    context: {} as ApprovalContext,
+    events: {} as ApprovalEvent,
+    input: {} as ApprovalMachineInput,
+    output: {} as ApprovalOutput,
+  },
+  actors: { review: reviewActor, runTool: toolActor },
+  delays: {
+    // One named delay; its length depends on the kind (a question waits longer than a tool).
+    approvalTimeout: ({ context }) => context.timeoutMs,
+  },
+  guards: {
+    isImmediate: ({ context }) => context.route === 'immediate',
+    isTool: ({ context }) => context.route === 'tool',
+    canEscalate: ({ context }, params: { output: unknown }) =>
+      isEscalation(params.output) && context.escalateTo !== undefined && !context.reviewers.includes(context.escalateTo),
+    isEscalation: (_, params: { output: unknown }) => isEscalation(params.output),
+  },
+  actions: {
+    classify: assign(({ context }) => {
+      const c = classifyServerRequest(context.approvalId, context.raw, context.hints);
+      if (c.type === 'immediate') {
+        return {
+          route: 'immediate' as const,
+          kind: c.kind,
+          title: c.title,
+          result: { answer: c.answer, outcome: 'denied' as const, decision: undefined, by: 'switchboard', reason: c.reason, failClosed: true },
+        };
+      }
+      const timeoutMs = context.timeouts[c.request.kind];
+      return {
+        route: c.type,
+        kind: c.request.kind,
+        title: c.request.title,
+        request: c.request,
+        timeoutMs,
+        expiresAt: context.startedAt + timeoutMs,
+      };
+    }),
+    escalate: assign(({ context }, params: { output: unknown }) => {
+      const reason = isEscalation(params.output) ? params.output.reason : 'escalated';
+      const next = context.escalateTo!;
+      return { reviewer: next, reviewers: [...context.reviewers, next], escalatedFrom: { reviewer: context.reviewer, reason } };
+    }),
+    applyDecision: assign(({ context }, params: { output: unknown }) => {
+      const method = context.raw.method;
+      if (isEscalation(params.output)) {
+        const why = `${context.reviewer} escalated (${params.output.reason}) and nobody else can decide`;
+        return { result: fromVerdict(denialVerdict(method, why), undefined, context.reviewer) };
+      }
+      const parsed = ReviewResultSchema.safeParse(params.output);
+      if (!parsed.success || isEscalation(parsed.data)) {
+        return { result: fromVerdict(denialVerdict(method, `${context.reviewer} returned an invalid decision`), undefined, context.reviewer) };
+      }
+      const decision = parsed.data;
+      const verdict = answerFor(context.request!, decision);
+      return { result: fromVerdict(verdict, decision.choice, decision.by ?? context.reviewer) };
+    }),
+    applyToolResult: assign((_, params: { output: ToolCallOutcome }) => ({
+      result: {
+        answer: { result: params.output.result },
+        outcome: params.output.result.success ? ('answered' as const) : ('denied' as const),
+        decision: params.output.result.success ? 'success' : 'failure',
+        by: 'tool',
+        reason: params.output.reason,
+        failClosed: params.output.failClosed,
+      },
+    })),
+    denyFailure: assign(({ context }, params: { error: unknown; by: string }) => ({
+      result: fromVerdict(denialVerdict(context.raw.method, `${params.by} failed: ${errorText(params.error)}`), undefined, params.by),
+    })),
+    denyTimeout: assign(({ context }) => ({
+      result: fromVerdict(denialVerdict(context.raw.method, `no decision within ${context.timeoutMs} ms`), 'timeout', 'timeout'),
+    })),
+    recordWithdrawn: assign((_, params: { reason: string }) => ({
+      result: { answer: undefined, outcome: 'withdrawn' as const, decision: undefined, by: 'codex', reason: params.reason, failClosed: false },
+    })),
+  },
+}).createMachine({
+  id: 'approval',
+  context: ({ input }) => ({
+    runtimeId: input.runtimeId,
+    approvalId: input.approvalId,
+    raw: input.request,
+    hints: input.hints ?? {},
+    session: input.session,
+    timeouts: { ...DEFAULT_APPROVAL_TIMEOUTS, ...input.timeouts },
+    reviewer: input.reviewer,
+    escalateTo: input.escalateTo,
+    reviewers: [input.reviewer],
+    escalatedFrom: undefined,
+    kind: undefined,
+    title: input.request.method,
+    route: 'immediate',
+    request: undefined,
+    timeoutMs: 0,
+    startedAt: Date.now(),
+    expiresAt: undefined,
+    result: undefined,
+  }),
+  initial: 'classifying',
+  states: {
+    classifying: {
+      entry: 'classify',
+      always: [{ guard: 'isImmediate', target: 'done' }, { guard: 'isTool', target: 'pending.runningTool' }, { target: 'pending.reviewing' }],
+    },
+    pending: {
+      // Entered directly into reviewing or runningTool by `classifying`.
+      initial: 'reviewing',
+      after: { approvalTimeout: { target: 'done', actions: 'denyTimeout' } },
+      on: {
+        WITHDRAW: { target: 'withdrawn', actions: { type: 'recordWithdrawn', params: ({ event }) => ({ reason: event.reason }) } },
+      },
+      states: {
+        reviewing: {
+          invoke: {
+            id: 'reviewer',
+            src: 'review',
+            input: ({ context }) => ({
+              runtimeId: context.runtimeId,
+              reviewer: context.reviewer,
+              request: context.request!,
+              session: context.session,
+              expiresAt: context.expiresAt,
+              escalatedFrom: undefined,
+            }),
+            onDone: [
+              {
+                guard: { type: 'canEscalate', params: ({ event }) => ({ output: event.output }) },
+                target: 'escalated',
+                actions: { type: 'escalate', params: ({ event }) => ({ output: event.output }) },
+              },
+              { target: '#approval.done', actions: { type: 'applyDecision', params: ({ event }) => ({ output: event.output }) } },
+            ],
+            onError: {
+              target: '#approval.done',
+              actions: { type: 'denyFailure', params: ({ context, event }) => ({ error: event.error, by: context.reviewer }) },
+            },
+          },
+        },
+        escalated: {
+          invoke: {
+            id: 'escalatedReviewer',
+            src: 'review',
+            input: ({ context }) => ({
+              runtimeId: context.runtimeId,
+              reviewer: context.reviewer,
+              request: context.request!,
+              session: context.session,
+              expiresAt: context.expiresAt,
+              escalatedFrom: context.escalatedFrom,
+            }),
+            // A second escalation has nowhere to go: applyDecision turns it into a denial.
+            onDone: { target: '#approval.done', actions: { type: 'applyDecision', params: ({ event }) => ({ output: event.output }) } },
+            onError: {
+              target: '#approval.done',
+              actions: { type: 'denyFailure', params: ({ context, event }) => ({ error: event.error, by: context.reviewer }) },
+            },
+          },
+        },
+        runningTool: {
+          invoke: {
+            id: 'tool',
+            src: 'runTool',
+            input: ({ context }) => ({ runtimeId: context.runtimeId, request: context.request! }),
+            onDone: { target: '#approval.done', actions: { type: 'applyToolResult', params: ({ event }) => ({ output: event.output }) } },
+            onError: {
+              target: '#approval.done',
+              actions: { type: 'denyFailure', params: ({ event }) => ({ error: event.error, by: 'tool' }) },
+            },
+          },
+        },
+      },
+    },
+    done: { type: 'final' },
+    withdrawn: { type: 'final' },
+  },
+  output: ({ context }) => auditOutput(context),
+});
+
+function auditOutput(context: ApprovalContext): ApprovalOutput {
+  const finishedAt = Date.now();
+  const r = context.result ?? {
+    // Unreachable by construction; if it ever happens, the answer is still the denial.
+    ...fromVerdict(denialVerdict(context.raw.method, 'no result recorded'), undefined, 'switchboard'),
+  };
+  const audit: ApprovalAudit = {
+    approvalId: context.approvalId,
+    requestId: context.raw.id,
+    method: context.raw.method,
+    kind: context.kind,
+    threadId: context.request?.threadId ?? context.raw.threadId,
+    turnId: context.request?.turnId,
+    title: context.title,
+    reviewers: context.route === 'review' ? context.reviewers : context.route === 'tool' ? ['tool'] : [],
+    decision: r.decision,
+    outcome: r.outcome,
+    by: r.by,
+    reason: r.reason,
+    failClosed: r.failClosed,
+    startedAt: context.startedAt,
+    finishedAt,
+    latencyMs: finishedAt - context.startedAt,
+  };
+  return { answer: r.answer, audit };
+}
+
+export type ApprovalMachine = typeof approvalMachine;

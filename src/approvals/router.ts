@@ -1,0 +1,444 @@
+// The approval router: the connection's server-request handler. One approval actor per
+// request; room prompts and decisions for the user reviewer; an audit stream of every
+// outcome. Whatever goes wrong, the request is answered with its denial.
+import { randomUUID } from 'node:crypto';
+import { createActor, type Actor } from 'xstate';
+import { Subject, type Observable } from 'rxjs';
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import { approvalMachine, type ApprovalMachine } from '../../machines/approval.machine.js';
+import type { RoomEvent, RoomEventSink } from '../events/room-events.js';
+import { defaultLogger } from '../log/logger.js';
+import type { InboundNotification } from '../protocol/notifications.js';
+import type { ServerRequestAnswer } from '../protocol/server-requests.js';
+import { summarize } from '../protocol/wire.js';
+import type { ServerRequest, ServerRequestHandler } from '../connection/rpc-engine.js';
+import { GuardianReviewer, type GuardianPolicyInput } from './guardian.js';
+import { approvalRuntimes } from './runtime.js';
+import { ToolRegistry, type DynamicTool } from './tools.js';
+import {
+  ApprovalTimeoutsSchema,
+  type ApprovalAudit,
+  type ApprovalKind,
+  type ApprovalOutput,
+  type ApprovalTimeouts,
+  type RequestHints,
+  type Reviewer,
+} from './types.js';
+import { UserReviewer } from './user-reviewer.js';
+
+/** What the session layer knows about a thread: its room and who may decide there. */
+export interface ApprovalSessionContext {
+  /** `room/channel/thread` of the conversation. */
+  session: string;
+  owner: string;
+  approvers: string[];
+  /** This session's first reviewer (its approval mode); default: the router's. */
+  reviewer?: string;
+}
+
+export interface ApprovalRouterOptions {
+  id?: string;
+  sink: RoomEventSink;
+  resolveContext: (threadId: string) => ApprovalSessionContext | undefined;
+  /** First reviewer when the session does not say (default `user`). */
+  reviewer?: string;
+  /** Who is asked when a reviewer escalates (default `user`; null = escalation denies). */
+  escalateTo?: string | null;
+  /** Guardian policy (or a ready reviewer). Without one, the guardian escalates everything. */
+  guardian?: GuardianPolicyInput | GuardianReviewer;
+  /** Extra reviewers (e.g. an LLM reviewer), selected by name. */
+  reviewers?: Reviewer[];
+  timeouts?: Partial<ApprovalTimeouts>;
+  log?: Logger;
+  onAudit?: (audit: ApprovalAudit) => void;
+  /** Replace the machine (tests provide fake actors this way). */
+  machine?: ApprovalMachine;
+  now?: () => number;
+}
+
+export interface DecideInput {
+  approvalId: string;
+  /** Participant id of whoever decided. */
+  by: string;
+  /** One of the choices the prompt offered. */
+  decision: string;
+  /** Form values, question answers or a permission subset. */
+  content?: unknown;
+  reason?: string;
+}
+
+export type DecideResult = { ok: true } | { ok: false; reason: string };
+
+export interface PendingApproval {
+  approvalId: string;
+  requestId: string | number;
+  method: string;
+  kind: ApprovalKind | undefined;
+  threadId: string | undefined;
+  turnId: string | undefined;
+  title: string;
+  choices: string[];
+  reviewer: string;
+  state: string;
+  awaitingUser: boolean;
+  startedAt: number;
+  expiresAt: number | undefined;
+}
+
+/** Anything with the two Connection methods the router needs. */
+export interface ApprovalConnection {
+  setServerRequestHandler(handler: ServerRequestHandler | undefined): void;
+  subscribe(threadId: string, listener: (n: InboundNotification) => void): () => void;
+}
+
+interface Entry {
+  approvalId: string;
+  requestId: string | number;
+  method: string;
+  threadId: string | undefined;
+  turnId: string | undefined;
+  session: string | undefined;
+  actor: Actor<ApprovalMachine>;
+  announced: boolean;
+  decidedBy: string | undefined;
+}
+
+const DecideInputSchema = z.strictObject({
+  approvalId: z.string().min(1, 'approvalId is required'),
+  by: z.string().min(1, 'by (who decides) is required'),
+  decision: z.string().min(1, 'decision is required'),
+  content: z.unknown().optional(),
+  reason: z.string().max(2000, 'reason is too long').optional(),
+});
+
+const FINISHED_MEMORY = 1000;
+const HINT_MEMORY = 500;
+
+const reasonText = (r: unknown): string => (r instanceof Error ? r.message : typeof r === 'string' ? r : 'withdrawn');
+
+export class ApprovalRouter {
+  readonly id: string;
+  readonly handler: ServerRequestHandler;
+  readonly tools = new ToolRegistry();
+  private readonly log: Logger;
+  private readonly user: UserReviewer;
+  private readonly reviewers = new Map<string, Reviewer>();
+  private readonly machine: ApprovalMachine;
+  private readonly timeouts: Partial<ApprovalTimeouts>;
+  private readonly live = new Map<string, Entry>();
+  private readonly finished = new Map<string, ApprovalAudit['outcome']>();
+  private readonly fileChanges = new Map<string, NonNullable<RequestHints['fileChanges']>>();
+  private readonly auditSubject = new Subject<ApprovalAudit>();
+  private readonly now: () => number;
+  private disposed = false;
+
+  constructor(private readonly opts: ApprovalRouterOptions) {
+    this.id = opts.id ?? `approvals-${randomUUID().slice(0, 8)}`;
+    this.log = (opts.log ?? defaultLogger()).child({ component: 'approvals', router: this.id });
+    this.now = opts.now ?? Date.now;
+    const t = ApprovalTimeoutsSchema.safeParse(opts.timeouts);
+    if (!t.success) throw new Error(`invalid approval timeouts: ${summarize(t.error)}`);
+    this.timeouts = t.data ?? {};
+    this.machine = opts.machine ?? approvalMachine;
+
+    this.user = new UserReviewer({ emit: (e) => this.onUserPrompt(e), now: this.now });
+    this.reviewers.set('user', this.user);
+    const guardian = opts.guardian instanceof GuardianReviewer ? opts.guardian : new GuardianReviewer(opts.guardian ?? {});
+    this.reviewers.set('guardian', guardian);
+    for (const r of opts.reviewers ?? []) {
+      if (r.name === 'user') throw new Error('the reviewer name "user" is reserved for the room reviewer');
+      this.reviewers.set(r.name, r);
+    }
+    approvalRuntimes.register(this.id, { reviewer: (name) => this.reviewers.get(name), tools: this.tools });
+    this.handler = (req) => this.handle(req);
+  }
+
+  /** Every outcome, as it happens. */
+  get audit$(): Observable<ApprovalAudit> {
+    return this.auditSubject.asObservable();
+  }
+
+  /** Install as the connection's handler and watch its notifications. Returns the undo. */
+  attach(conn: ApprovalConnection): () => void {
+    conn.setServerRequestHandler(this.handler);
+    const off = conn.subscribe('*', (n) => this.observe(n));
+    return () => {
+      off();
+      conn.setServerRequestHandler(undefined);
+    };
+  }
+
+  registerTool(tool: DynamicTool): () => void {
+    return this.tools.register(tool);
+  }
+
+  /**
+   * Facts the requests lack: file change paths and diffs (from `item/started`), and turn
+   * ends (anything still pending for a finished turn is withdrawn).
+   */
+  observe(n: InboundNotification): void {
+    if (n.method === 'item/started' || n.method === 'item/completed') {
+      const item = n.params.item as { type?: string; id?: string; changes?: unknown } | undefined;
+      if (item?.type === 'fileChange' && typeof item.id === 'string' && Array.isArray(item.changes)) {
+        const changes = item.changes
+          .filter((c): c is { path: string; kind?: unknown; diff?: unknown } => typeof (c as { path?: unknown })?.path === 'string')
+          .map((c) => ({
+            path: c.path,
+            kind: typeof c.kind === 'string' ? c.kind : String((c.kind as { type?: unknown } | undefined)?.type ?? 'update'),
+            diff: typeof c.diff === 'string' ? c.diff : undefined,
+          }));
+        this.fileChanges.delete(item.id);
+        this.fileChanges.set(item.id, changes);
+        if (this.fileChanges.size > HINT_MEMORY) this.fileChanges.delete(this.fileChanges.keys().next().value!);
+      }
+    } else if (n.method === 'turn/completed' && n.threadId) {
+      const turnId = (n.params.turn as { id?: unknown } | undefined)?.id;
+      if (typeof turnId === 'string') this.withdrawTurn(n.threadId, turnId, 'the turn ended');
+    }
+  }
+
+  private handle(req: ServerRequest): Promise<ServerRequestAnswer | undefined> {
+    if (this.disposed) return Promise.resolve(undefined); // the engine answers fail-closed
+    const approvalId = `apr_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+    const threadId = req.threadId;
+    const sctx = threadId ? this.safeContext(threadId) : undefined;
+    const itemId = typeof req.params.itemId === 'string' ? req.params.itemId : undefined;
+    const changes = itemId ? this.fileChanges.get(itemId) : undefined;
+    const escalateTo = this.opts.escalateTo === null ? undefined : (this.opts.escalateTo ?? 'user');
+    const actor = createActor(this.machine, {
+      id: `approval:${approvalId}`,
+      input: {
+        runtimeId: this.id,
+        approvalId,
+        request: { id: req.id, method: req.method, params: req.params, threadId },
+        reviewer: sctx?.reviewer ?? this.opts.reviewer ?? 'user',
+        escalateTo,
+        session: sctx?.session,
+        timeouts: this.timeouts,
+        hints: changes ? { fileChanges: changes } : {},
+      },
+    });
+    const entry: Entry = {
+      approvalId,
+      requestId: req.id,
+      method: req.method,
+      threadId,
+      turnId: typeof req.params.turnId === 'string' ? req.params.turnId : undefined,
+      session: sctx?.session,
+      actor,
+      announced: false,
+      decidedBy: undefined,
+    };
+    this.live.set(approvalId, entry);
+    this.log.debug({ approvalId, requestId: req.id, method: req.method, threadId }, 'approval started');
+
+    return new Promise((resolve) => {
+      let settled = false;
+      const onAbort = (): void => {
+        actor.send({ type: 'WITHDRAW', reason: reasonText(req.signal.reason) });
+      };
+      const settle = (output: ApprovalOutput | undefined, err?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        req.signal.removeEventListener('abort', onAbort);
+        sub.unsubscribe();
+        actor.stop();
+        this.finish(entry, output, err);
+        resolve(output?.answer);
+      };
+      const sub = actor.subscribe({
+        next: (snap) => {
+          if (snap.status === 'done') settle(snap.output);
+        },
+        error: (err) => settle(undefined, err),
+      });
+      req.signal.addEventListener('abort', onAbort, { once: true });
+      actor.start();
+      const snap = actor.getSnapshot();
+      if (snap.status === 'done') settle(snap.output);
+      else if (req.signal.aborted) onAbort();
+    });
+  }
+
+  private finish(entry: Entry, output: ApprovalOutput | undefined, err: unknown): void {
+    this.live.delete(entry.approvalId);
+    const audit: ApprovalAudit =
+      output?.audit ??
+      ({
+        approvalId: entry.approvalId,
+        requestId: entry.requestId,
+        method: entry.method,
+        kind: undefined,
+        threadId: entry.threadId,
+        turnId: entry.turnId,
+        title: entry.method,
+        reviewers: [],
+        decision: undefined,
+        outcome: 'denied',
+        by: 'switchboard',
+        reason: `approval actor failed: ${reasonText(err)}`,
+        failClosed: true,
+        startedAt: this.now(),
+        finishedAt: this.now(),
+        latencyMs: 0,
+      } satisfies ApprovalAudit);
+    this.finished.set(entry.approvalId, audit.outcome);
+    if (this.finished.size > FINISHED_MEMORY) this.finished.delete(this.finished.keys().next().value!);
+
+    const level = err ? 'error' : audit.failClosed ? 'warn' : 'info';
+    this.log[level](
+      {
+        approvalId: audit.approvalId,
+        requestId: audit.requestId,
+        method: audit.method,
+        kind: audit.kind,
+        threadId: audit.threadId,
+        turnId: audit.turnId,
+        reviewers: audit.reviewers,
+        decision: audit.decision,
+        outcome: audit.outcome,
+        by: audit.by,
+        reason: audit.reason,
+        failClosed: audit.failClosed,
+        latencyMs: audit.latencyMs,
+      },
+      `approval ${audit.outcome}`,
+    );
+    try {
+      this.opts.onAudit?.(audit);
+    } catch (e) {
+      this.log.error({ err: e }, 'audit callback threw');
+    }
+    this.auditSubject.next(audit);
+
+    const at = this.now();
+    if (entry.announced && entry.session) {
+      // The room prompt is resolved or retracted, whatever the outcome.
+      this.emit({
+        type: 'approval.resolved',
+        session: entry.session,
+        at,
+        approvalId: entry.approvalId,
+        outcome: audit.outcome,
+        decision: audit.decision,
+        by: audit.by,
+        reason: audit.reason,
+      });
+    } else if (entry.session && audit.reviewers.includes('guardian') && audit.outcome !== 'withdrawn') {
+      this.emit({
+        type: 'notice',
+        session: entry.session,
+        at,
+        level: audit.outcome === 'approved' ? 'info' : 'warning',
+        text: `${audit.outcome === 'approved' ? 'Allowed' : 'Denied'}: ${audit.title} (${audit.reason})`,
+      });
+    }
+  }
+
+  /**
+   * A participant's decision for a prompt the user reviewer posted. Only the session's
+   * owner and approvers may decide, once, while the prompt is open.
+   */
+  decide(input: DecideInput): DecideResult {
+    const reject = (reason: string, fields: Record<string, unknown> = {}): DecideResult => {
+      this.log.warn({ ...fields, reason }, 'decision rejected');
+      return { ok: false, reason };
+    };
+    const parsed = DecideInputSchema.safeParse(input);
+    if (!parsed.success) return reject(`invalid decision: ${summarize(parsed.error)}`);
+    const { approvalId, by, decision, content, reason } = parsed.data;
+    const fields = { approvalId, by, decision };
+    const entry = this.live.get(approvalId);
+    if (!entry) {
+      const past = this.finished.get(approvalId);
+      if (past === 'withdrawn') return reject(`approval ${approvalId} was withdrawn`, fields);
+      if (past) return reject(`approval ${approvalId} is already finished (${past})`, fields);
+      return reject(`unknown approval ${approvalId}`, fields);
+    }
+    const ctx = entry.threadId ? this.safeContext(entry.threadId) : undefined;
+    if (!ctx || (by !== ctx.owner && !ctx.approvers.includes(by))) {
+      if (entry.session) {
+        this.emit({ type: 'notice', session: entry.session, at: this.now(), level: 'warning', text: `${by} may not decide this approval.` });
+      }
+      return reject(`${by} may not decide approval ${approvalId}: only the session owner and approvers can`, fields);
+    }
+    if (entry.decidedBy !== undefined) return reject(`approval ${approvalId} was already decided by ${entry.decidedBy}`, fields);
+    if (!this.user.isWaiting(approvalId)) return reject(`approval ${approvalId} is not waiting for a person`, fields);
+    entry.decidedBy = by;
+    this.user.submit(approvalId, { choice: decision, ...(content !== undefined ? { content } : {}), ...(reason ? { reason } : {}), by });
+    this.log.info(fields, 'decision accepted');
+    return { ok: true };
+  }
+
+  /** The turn ended (stopped, interrupted, completed): withdraw its pending approvals. */
+  withdrawTurn(threadId: string, turnId: string, reason: string): number {
+    let n = 0;
+    for (const e of [...this.live.values()]) {
+      // Requests without a turn id (some elicitations) belong to whatever turn was running.
+      if (e.threadId !== threadId || (e.turnId !== undefined && e.turnId !== turnId)) continue;
+      e.actor.send({ type: 'WITHDRAW', reason });
+      n++;
+    }
+    if (n) this.log.info({ threadId, turnId, reason, withdrawn: n }, 'turn approvals withdrawn');
+    return n;
+  }
+
+  pending(): PendingApproval[] {
+    return [...this.live.values()].map((e) => {
+      const snap = e.actor.getSnapshot();
+      const ctx = snap.context;
+      const value = snap.value;
+      const state = typeof value === 'string' ? value : Object.values(value)[0] ?? 'pending';
+      return {
+        approvalId: e.approvalId,
+        requestId: e.requestId,
+        method: e.method,
+        kind: ctx.kind,
+        threadId: e.threadId,
+        turnId: e.turnId,
+        title: ctx.title,
+        choices: ctx.request?.choices ?? [],
+        reviewer: ctx.reviewer,
+        state: String(state),
+        awaitingUser: this.user.isWaiting(e.approvalId),
+        startedAt: ctx.startedAt,
+        expiresAt: ctx.expiresAt,
+      };
+    });
+  }
+
+  /** Withdraw everything and release the runtime; later requests are answered fail-closed. */
+  dispose(reason = 'approval router disposed'): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const e of [...this.live.values()]) e.actor.send({ type: 'WITHDRAW', reason });
+    approvalRuntimes.unregister(this.id);
+    this.auditSubject.complete();
+  }
+
+  private onUserPrompt(e: RoomEvent): void {
+    if (e.type === 'approval.requested') {
+      const entry = this.live.get(e.approvalId);
+      if (entry) entry.announced = true;
+    }
+    this.emit(e);
+  }
+
+  private emit(e: RoomEvent): void {
+    try {
+      this.opts.sink(e);
+    } catch (err) {
+      this.log.error({ err, type: e.type }, 'room sink threw');
+    }
+  }
+
+  private safeContext(threadId: string): ApprovalSessionContext | undefined {
+    try {
+      return this.opts.resolveContext(threadId);
+    } catch (err) {
+      this.log.error({ err, threadId }, 'resolveContext threw; treating the thread as unknown');
+      return undefined;
+    }
+  }
+}
