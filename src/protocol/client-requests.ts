@@ -40,7 +40,7 @@ const threadSettings = {
 };
 
 export const ThreadStartParamsSchema = z.looseObject({ ...threadSettings, ephemeral: opt(z.boolean()) });
-export const ThreadResumeParamsSchema = z.looseObject({ threadId: z.string().min(1), ...threadSettings });
+export const ThreadResumeParamsSchema = z.looseObject({ threadId: z.string().min(1), ...threadSettings, excludeTurns: z.boolean().optional() });
 const ThreadResultSchema = z.looseObject({ thread: ThreadSchema, model: z.string().optional() });
 
 export const TurnStartParamsSchema = z.looseObject({

@@ -1,0 +1,81 @@
+// Plain-data types of sessions: settings, pending messages, slash commands.
+import type { ApprovalsReviewer, AskForApproval, SandboxMode, UserInput } from '../protocol/common.js';
+import { DEFAULT_INTERRUPT_WAIT_MS, DEFAULT_WATCHDOG_MS } from '../../machines/turn.machine.js';
+import { FALLBACK_MODELS } from './models.js';
+
+export interface SessionSettings {
+  /** Workspace of the Codex thread. */
+  cwd: string;
+  /** Model for new threads; `undefined` = Codex's default. `/model` overrides it per session. */
+  model: string | undefined;
+  approvalPolicy: AskForApproval;
+  sandbox: SandboxMode;
+  approvalsReviewer: ApprovalsReviewer | undefined;
+  developerInstructions: string | undefined;
+  /** A message arriving during a turn: steered into it (default) or queued for the next turn. */
+  busyMode: 'steer' | 'queue';
+  /** Idle watchdog of a turn (ms without any notification). */
+  watchdogMs: number;
+  /** Bound on waiting for `turn/completed` after `turn/interrupt`. */
+  interruptWaitMs: number;
+  /** `model/list` discovery timeout before the fallback catalog is used. */
+  modelDiscoveryMs: number;
+  /** How long a discovered catalog is reused. */
+  modelCacheMs: number;
+  /** The catalog used when discovery times out or fails. */
+  fallbackModels: string[];
+  /** A fixed catalog instead of `model/list` (tests, locked-down hosts). */
+  models: string[] | undefined;
+  /** Wait before binding again after a failed `thread/start` / `thread/resume`. */
+  bindRetryMs: number;
+  /** Prefix each message with `name: ` (for sessions shared by several people). */
+  speakerPrefix: boolean;
+}
+
+export const defaultSessionSettings: Omit<SessionSettings, 'cwd'> = {
+  model: undefined,
+  approvalPolicy: 'on-request',
+  sandbox: 'workspace-write',
+  approvalsReviewer: undefined,
+  developerInstructions: undefined,
+  busyMode: 'steer',
+  watchdogMs: DEFAULT_WATCHDOG_MS,
+  interruptWaitMs: DEFAULT_INTERRUPT_WAIT_MS,
+  modelDiscoveryMs: 2_500,
+  modelCacheMs: 10 * 60_000,
+  fallbackModels: [...FALLBACK_MODELS],
+  models: undefined,
+  bindRetryMs: 2_000,
+  speakerPrefix: false,
+};
+
+/** A room message, translated and waiting for (or being steered into) a turn. */
+export interface PendingMessage {
+  id: string;
+  from: { id: string; name: string };
+  text: string;
+  input: UserInput[];
+  receivedAt: number;
+}
+
+export type SlashCommand =
+  | { name: 'model'; arg: string }
+  | { name: 'models' }
+  | { name: 'new' }
+  | { name: 'reset' }
+  | { name: 'stop' }
+  | { name: 'status' };
+
+const COMMAND = /^\/(model|models|new|reset|stop|status)(?:\s+([\s\S]*))?$/;
+
+/** A slash command the session handles, or undefined (the text is a normal message). */
+export function parseCommand(text: string): SlashCommand | undefined {
+  const m = COMMAND.exec(text.trim());
+  if (!m) return undefined;
+  const name = m[1] as SlashCommand['name'];
+  const arg = (m[2] ?? '').trim();
+  if (name === 'model') return { name, arg };
+  // `/new something` etc. is a sentence that happens to start with a command word.
+  if (arg !== '') return undefined;
+  return { name };
+}

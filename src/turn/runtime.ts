@@ -1,0 +1,63 @@
+// Live handles of a session host (connection, room sink, approval hooks), kept out of
+// machine context: turn and session machines carry only a runtime id and look these up.
+import type { Logger } from 'pino';
+import type { ConnectionLifecycleEvent, RequestOptions } from '../connection/connection.js';
+import type { ClientMethod, ParamsOf, ResultOf } from '../protocol/client-requests.js';
+import type { InboundNotification } from '../protocol/notifications.js';
+import type { RoomEventSink } from '../events/room-events.js';
+
+/** What sessions and turns need of a connection; `Connection` satisfies it, tests fake it. */
+export interface SessionConnection {
+  request<M extends ClientMethod>(method: M, params: ParamsOf<M>, opts?: RequestOptions): Promise<ResultOf<M>>;
+  subscribe(threadId: string, listener: (n: InboundNotification) => void): () => void;
+  onLifecycle(listener: (e: ConnectionLifecycleEvent) => void): () => void;
+  restart(reason: string): void;
+  withdrawServerRequests(threadId: string, reason: string): number;
+}
+
+/**
+ * Hooks for the approval router (built elsewhere): told when a turn ends so it can
+ * withdraw that turn's open prompts from the room.
+ */
+export interface ApprovalHooks {
+  withdrawTurn(threadId: string, turnId: string, reason: string): void;
+}
+
+export interface TurnRuntime {
+  conn: SessionConnection;
+  /** Room event sink; never throws (the host wraps it). */
+  sink: RoomEventSink;
+  approvals: ApprovalHooks | undefined;
+  log: Logger;
+}
+
+const runtimes = new Map<string, TurnRuntime>();
+
+export const turnRuntimes = {
+  register(id: string, rt: TurnRuntime): void {
+    if (runtimes.has(id)) throw new Error(`turn runtime "${id}" is already registered`);
+    runtimes.set(id, rt);
+  },
+  get(id: string): TurnRuntime {
+    const rt = runtimes.get(id);
+    if (!rt) throw new Error(`no turn runtime registered as "${id}"`);
+    return rt;
+  },
+  has(id: string): boolean {
+    return runtimes.has(id);
+  },
+  unregister(id: string): void {
+    runtimes.delete(id);
+  },
+};
+
+/** A sink that never throws into the caller (a broken host must not break a turn). */
+export function safeSink(sink: RoomEventSink, log: Logger): RoomEventSink {
+  return (e) => {
+    try {
+      sink(e);
+    } catch (err) {
+      log.error({ err, type: e.type }, 'room event sink threw');
+    }
+  };
+}

@@ -1,0 +1,398 @@
+// Translation between the room and Codex, in plain code.
+//
+// - `toTurnInput`: a room message → the `input` array of `turn/start` / `turn/steer`.
+// - `TurnTranslator`: the notifications of one thread → room events. This is the hot path:
+//   `item/agentMessage/delta` goes straight to the sink (no machine transition); only
+//   lifecycle facts (turn started/completed, item started/completed, waiting on a person,
+//   and a throttled "still alive" tick for the watchdog) are signalled to the turn machine.
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { UserInput } from '../protocol/common.js';
+import type { InboundNotification } from '../protocol/notifications.js';
+import type { RoomEvent, RoomEventSink, ToolKind } from '../events/room-events.js';
+
+// ---------------------------------------------------------------------------------------
+// Room message → turn input
+
+/** Something attached to a room message. */
+export type Attachment =
+  /** An image by URL (`https:`, `data:`); a `file:` URL or a bare path is a local image. */
+  | { type: 'image'; url: string }
+  /** A local image file (absolute, or relative to the session's cwd). */
+  | { type: 'image'; path: string }
+  /** A mention of an app/connector/file Codex understands (`{type:'mention', name, path}`). */
+  | { type: 'mention'; name: string; path: string }
+  /** An explicitly selected skill. */
+  | { type: 'skill'; name: string; path: string };
+
+export interface RoomMessage {
+  room: string;
+  channel: string;
+  thread: string;
+  from: { id: string; name: string };
+  text: string;
+  attachments?: Attachment[];
+}
+
+export interface TurnInputOptions {
+  /** Resolve relative image paths against this directory. */
+  cwd?: string;
+  /** Prefix the text with `name: ` (useful when several people share one session). */
+  speakerPrefix?: boolean;
+}
+
+export interface TranslatedInput {
+  input: UserInput[];
+  /** Attachments that could not be used, in words for the room. */
+  problems: string[];
+}
+
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+
+export function toTurnInput(
+  msg: Pick<RoomMessage, 'text' | 'attachments' | 'from'>,
+  opts: TurnInputOptions = {},
+): TranslatedInput {
+  const input: UserInput[] = [];
+  const problems: string[] = [];
+  const text = opts.speakerPrefix && msg.from?.name ? `${msg.from.name}: ${msg.text}` : msg.text;
+  if (text.trim() !== '') input.push({ type: 'text', text, text_elements: [] });
+  for (const a of msg.attachments ?? []) {
+    const item = attachmentInput(a, opts.cwd);
+    if (typeof item === 'string') problems.push(item);
+    else input.push(item);
+  }
+  return { input, problems };
+}
+
+function attachmentInput(a: Attachment, cwd: string | undefined): UserInput | string {
+  const any = a as Record<string, unknown>;
+  switch (a.type) {
+    case 'image': {
+      if (typeof any.path === 'string' && any.path !== '') return { type: 'localImage', path: localPath(any.path, cwd) };
+      const url = any.url;
+      if (typeof url !== 'string' || url === '') return 'an image attachment without a url or path was ignored';
+      if (/^file:/i.test(url)) {
+        try {
+          return { type: 'localImage', path: fileURLToPath(url) };
+        } catch {
+          return `the image ${url} is not a valid file URL and was ignored`;
+        }
+      }
+      if (URL_SCHEME.test(url) && !/^[a-z]:[\\/]/i.test(url)) return { type: 'image', url };
+      return { type: 'localImage', path: localPath(url, cwd) };
+    }
+    case 'mention':
+    case 'skill':
+      if (typeof any.name !== 'string' || typeof any.path !== 'string' || !any.path) {
+        return `a ${a.type} without a name and path was ignored`;
+      }
+      return { type: a.type, name: any.name, path: any.path };
+    default:
+      return `an attachment of type "${String(any.type)}" is not supported and was ignored`;
+  }
+}
+
+function localPath(p: string, cwd: string | undefined): string {
+  return cwd && !path.isAbsolute(p) ? path.resolve(cwd, p) : p;
+}
+
+// ---------------------------------------------------------------------------------------
+// Notifications → room events
+
+/** What the translator tells the turn machine. Deltas never become signals. */
+export type StreamSignal =
+  | { type: 'TURN.STARTED'; turnId: string }
+  | { type: 'TURN.COMPLETED'; turnId: string; status: string; error: string | undefined }
+  | { type: 'ITEM'; phase: 'started' | 'completed'; itemType: string; itemId: string }
+  /** Throttled: some notification arrived (resets the idle watchdog). */
+  | { type: 'ACTIVITY' }
+  /** The thread waits on a person (approval, user input): the idle watchdog pauses. */
+  | { type: 'WAITING'; waiting: boolean };
+
+export interface TranslatorOptions {
+  /** `session` of every room event. */
+  session: string;
+  sink: RoomEventSink;
+  signal: (s: StreamSignal) => void;
+  /** At most one ACTIVITY signal per this many ms. */
+  activityThrottleMs: number;
+  /** Cap on notifications buffered before the turn id is known. */
+  maxBuffered?: number;
+  onDropped?: (method: string, why: string) => void;
+}
+
+interface OpenTool {
+  kind: ToolKind;
+  title: string;
+  data: Record<string, unknown>;
+}
+
+type Params = Record<string, unknown>;
+
+/** Thread items that are not tools (they become messages or nothing). */
+const NOT_TOOLS = new Set(['userMessage', 'agentMessage', 'hookPrompt']);
+
+export class TurnTranslator {
+  private turnId: string | undefined;
+  private buffer: InboundNotification[] = [];
+  private finished = false;
+  private lastSignalAt = 0;
+  private waiting = false;
+  private lastError: string | undefined;
+  private readonly open = new Map<string, OpenTool>();
+  private diff: string | undefined;
+  private plan: Record<string, unknown> | undefined;
+  private readonly session: string;
+  private readonly sink: RoomEventSink;
+  private readonly signal: (s: StreamSignal) => void;
+  private readonly throttleMs: number;
+
+  constructor(private readonly opts: TranslatorOptions) {
+    this.session = opts.session;
+    this.sink = opts.sink;
+    this.signal = opts.signal;
+    this.throttleMs = opts.activityThrottleMs;
+  }
+
+  get boundTurnId(): string | undefined {
+    return this.turnId;
+  }
+
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
+  /** Hot path: every notification of the thread. */
+  readonly handle = (n: InboundNotification): void => {
+    const turnId = this.turnId;
+    if (turnId === undefined) {
+      // The turn/start response is not in yet, but Codex may already be streaming.
+      if (this.buffer.length >= (this.opts.maxBuffered ?? 100_000)) {
+        this.opts.onDropped?.(n.method, 'buffer full before the turn id was known');
+        return;
+      }
+      this.buffer.push(n);
+      return;
+    }
+    if (this.finished) return;
+    if (n.method === 'item/agentMessage/delta') {
+      const p = n.params as { turnId?: unknown; itemId?: unknown; delta?: unknown };
+      if (p.turnId !== turnId || typeof p.delta !== 'string') return;
+      const at = Date.now();
+      this.sink({ type: 'message.delta', session: this.session, at, turnId, itemId: String(p.itemId), delta: p.delta });
+      if (at - this.lastSignalAt >= this.throttleMs) {
+        this.lastSignalAt = at;
+        this.signal({ type: 'ACTIVITY' });
+      }
+      return;
+    }
+    this.handleOther(n, turnId);
+  };
+
+  /** The turn id is known: replay what was buffered (only this turn's notifications). */
+  bind(turnId: string): void {
+    if (this.turnId !== undefined) return;
+    this.turnId = turnId;
+    const buffered = this.buffer;
+    this.buffer = [];
+    for (const n of buffered) this.handle(n);
+  }
+
+  /**
+   * The turn is over without (or before) `turn/completed`: close every open tool so no
+   * room shows a spinner forever. Idempotent; later notifications are ignored.
+   */
+  finish(status: string, reason?: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    const turnId = this.turnId;
+    if (turnId === undefined) return;
+    const at = Date.now();
+    for (const [toolId, t] of this.open) {
+      this.emitTool('tool.completed', turnId, toolId, t.kind, t.title, status, reason ? { ...t.data, reason } : t.data, at);
+    }
+    this.open.clear();
+    if (this.plan) this.emitTool('tool.completed', turnId, `plan:${turnId}`, 'plan', 'Plan', 'completed', this.plan, at);
+    if (this.diff !== undefined) {
+      this.emitTool('tool.completed', turnId, `diff:${turnId}`, 'diff', 'Changes', 'completed', { diff: this.diff }, at);
+    }
+  }
+
+  private handleOther(n: InboundNotification, turnId: string): void {
+    const p = n.params;
+    const nTurn = typeof p.turnId === 'string' ? p.turnId : turnIdOfTurn(p);
+    if (nTurn !== undefined && nTurn !== turnId) {
+      this.opts.onDropped?.(n.method, `belongs to turn ${nTurn}`);
+      return;
+    }
+    const at = Date.now();
+    switch (n.method) {
+      case 'turn/started':
+        this.lastSignalAt = at;
+        this.signal({ type: 'TURN.STARTED', turnId });
+        return;
+      case 'turn/completed': {
+        const turn = (p.turn ?? {}) as { status?: unknown; error?: { message?: unknown; additionalDetails?: unknown } | null };
+        const status = typeof turn.status === 'string' ? turn.status : 'completed';
+        const error = errorText(turn.error) ?? (status === 'failed' ? this.lastError : undefined);
+        this.finish(status === 'completed' ? 'completed' : status);
+        this.signal({ type: 'TURN.COMPLETED', turnId, status, error });
+        return;
+      }
+      case 'item/started':
+      case 'item/completed':
+        this.onItem(n.method === 'item/started' ? 'started' : 'completed', p.item as Params | undefined, turnId, at);
+        return;
+      case 'turn/diff/updated': {
+        if (typeof p.diff !== 'string' || p.diff === this.diff) break;
+        const first = this.diff === undefined;
+        this.diff = p.diff;
+        this.emitTool(first ? 'tool.started' : 'tool.updated', turnId, `diff:${turnId}`, 'diff', 'Changes', 'inProgress', { diff: p.diff }, at);
+        break;
+      }
+      case 'turn/plan/updated': {
+        const first = this.plan === undefined;
+        this.plan = { explanation: p.explanation ?? null, plan: p.plan ?? [] };
+        this.emitTool(first ? 'tool.started' : 'tool.updated', turnId, `plan:${turnId}`, 'plan', 'Plan', 'inProgress', this.plan, at);
+        break;
+      }
+      case 'thread/tokenUsage/updated':
+        if (p.tokenUsage && typeof p.tokenUsage === 'object') {
+          this.sink({ type: 'usage', session: this.session, at, turnId, usage: p.tokenUsage as Record<string, unknown> });
+        }
+        break;
+      case 'error': {
+        const message = errorText(p.error as { message?: unknown } | undefined) ?? 'unknown error';
+        if (p.willRetry === true) {
+          this.sink({ type: 'notice', session: this.session, at, level: 'warning', text: `Codex: ${message}` });
+        } else {
+          this.lastError = message;
+        }
+        break;
+      }
+      case 'thread/status/changed': {
+        const status = p.status as { type?: unknown; activeFlags?: unknown } | undefined;
+        const waiting = status?.type === 'active' && Array.isArray(status.activeFlags) && status.activeFlags.length > 0;
+        if (waiting !== this.waiting) {
+          this.waiting = waiting;
+          this.lastSignalAt = at;
+          this.signal({ type: 'WAITING', waiting });
+          return;
+        }
+        break;
+      }
+      case 'item/commandExecution/outputDelta':
+      case 'item/fileChange/outputDelta':
+        this.onToolDelta(p, turnId, { outputDelta: p.delta }, at);
+        break;
+      case 'item/reasoning/summaryTextDelta':
+        this.onToolDelta(p, turnId, { summaryDelta: p.delta, summaryIndex: p.summaryIndex }, at);
+        break;
+      case 'item/reasoning/textDelta':
+        this.onToolDelta(p, turnId, { textDelta: p.delta }, at);
+        break;
+      case 'item/plan/delta':
+        this.onToolDelta(p, turnId, { planDelta: p.delta }, at);
+        break;
+      case 'item/mcpToolCall/progress':
+        this.onToolDelta(p, turnId, { progress: p.message }, at);
+        break;
+      case 'item/fileChange/patchUpdated':
+        this.onToolDelta(p, turnId, { changes: p.changes }, at);
+        break;
+      case 'item/commandExecution/terminalInteraction':
+        this.onToolDelta(p, turnId, { stdin: p.stdin }, at);
+        break;
+      default:
+        break;
+    }
+    if (at - this.lastSignalAt >= this.throttleMs) {
+      this.lastSignalAt = at;
+      this.signal({ type: 'ACTIVITY' });
+    }
+  }
+
+  private onItem(phase: 'started' | 'completed', item: Params | undefined, turnId: string, at: number): void {
+    if (!item || typeof item.type !== 'string' || typeof item.id !== 'string') return;
+    const itemId = item.id;
+    if (item.type === 'agentMessage') {
+      if (phase === 'completed') {
+        this.sink({ type: 'message.completed', session: this.session, at, turnId, itemId, text: typeof item.text === 'string' ? item.text : '' });
+      }
+    } else if (!NOT_TOOLS.has(item.type)) {
+      const { kind, title } = describeTool(item);
+      const status = typeof item.status === 'string' ? item.status : phase === 'started' ? 'inProgress' : 'completed';
+      if (phase === 'started') {
+        this.open.set(itemId, { kind, title, data: item });
+        this.emitTool('tool.started', turnId, itemId, kind, title, status, item, at);
+      } else {
+        this.open.delete(itemId);
+        this.emitTool('tool.completed', turnId, itemId, kind, title, status, item, at);
+      }
+    }
+    this.lastSignalAt = at;
+    this.signal({ type: 'ITEM', phase, itemType: item.type, itemId });
+  }
+
+  private onToolDelta(p: Params, turnId: string, data: Record<string, unknown>, at: number): void {
+    const itemId = typeof p.itemId === 'string' ? p.itemId : undefined;
+    if (!itemId) return;
+    const t = this.open.get(itemId);
+    this.emitTool('tool.updated', turnId, itemId, t?.kind ?? 'other', t?.title ?? itemId, 'inProgress', data, at);
+  }
+
+  private emitTool(
+    type: 'tool.started' | 'tool.updated' | 'tool.completed',
+    turnId: string,
+    toolId: string,
+    kind: ToolKind,
+    title: string,
+    status: string | undefined,
+    data: Record<string, unknown>,
+    at: number,
+  ): void {
+    const e: RoomEvent = { type, session: this.session, at, turnId, toolId, kind, title, status, data };
+    this.sink(e);
+  }
+}
+
+function turnIdOfTurn(p: Params): string | undefined {
+  const turn = p.turn as { id?: unknown } | undefined;
+  return turn && typeof turn.id === 'string' ? turn.id : undefined;
+}
+
+function errorText(error: { message?: unknown; additionalDetails?: unknown } | null | undefined): string | undefined {
+  if (!error || typeof error.message !== 'string') return undefined;
+  return typeof error.additionalDetails === 'string' && error.additionalDetails
+    ? `${error.message} (${error.additionalDetails})`
+    : error.message;
+}
+
+/** Tool kind and a one-line title for a thread item. */
+export function describeTool(item: Params): { kind: ToolKind; title: string } {
+  switch (item.type) {
+    case 'commandExecution':
+      return { kind: 'command', title: typeof item.command === 'string' ? item.command : 'command' };
+    case 'fileChange': {
+      const changes = Array.isArray(item.changes) ? (item.changes as Array<{ path?: unknown }>) : [];
+      const paths = changes.map((c) => (typeof c.path === 'string' ? c.path : '?'));
+      return { kind: 'fileChange', title: paths.length ? `Edit ${paths.join(', ')}` : 'Edit files' };
+    }
+    case 'mcpToolCall':
+      return { kind: 'mcpToolCall', title: `${String(item.server ?? 'mcp')}.${String(item.tool ?? 'tool')}` };
+    case 'dynamicToolCall':
+      return {
+        kind: 'dynamicToolCall',
+        title: typeof item.namespace === 'string' && item.namespace ? `${item.namespace}.${String(item.tool)}` : String(item.tool ?? 'tool'),
+      };
+    case 'reasoning':
+      return { kind: 'reasoning', title: 'Reasoning' };
+    case 'plan':
+      return { kind: 'plan', title: 'Plan' };
+    case 'webSearch':
+      return { kind: 'webSearch', title: typeof item.query === 'string' && item.query ? `Search: ${item.query}` : 'Web search' };
+    default:
+      return { kind: 'other', title: String(item.type) };
+  }
+}
