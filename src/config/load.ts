@@ -113,8 +113,8 @@ function describeIssue(issue: z.core.$ZodIssue, sources: Record<string, ConfigSo
 }
 
 export interface LoadOptions {
-  /** Path of `switchboard.config.json`; default: that name in the working directory, if present. */
-  file?: string;
+  /** Path of `switchboard.config.json`; default: that name in the working directory, if present; false: none. */
+  file?: string | false;
   env?: NodeJS.ProcessEnv;
   flags?: SwitchboardConfigInput | Json;
 }
@@ -125,7 +125,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const problems: string[] = [];
   const merged: Json = {};
 
-  const file = opts.file ?? (existsSync('switchboard.config.json') ? 'switchboard.config.json' : undefined);
+  const file = opts.file === false ? undefined : (opts.file ?? (existsSync('switchboard.config.json') ? 'switchboard.config.json' : undefined));
   if (file) {
     let text: string;
     try {

@@ -2,6 +2,8 @@
 // never a silently ignored setting.
 import { z } from 'zod';
 import { ApprovalsReviewerSchema, AskForApprovalSchema, SandboxModeSchema } from '../protocol/common.js';
+import { GuardianPolicySchema } from '../approvals/guardian.js';
+import { ApprovalTimeoutsSchema } from '../approvals/types.js';
 
 const HarnessSelectionSchema = z.strictObject({
   /** `codex`, `auto`, or another registered harness id. */
@@ -17,6 +19,10 @@ export const AppServerConfigSchema = z.strictObject({
   url: z.url({ protocol: /^wss?$/, error: 'write a WebSocket URL such as "ws://127.0.0.1:39175"' }).optional(),
   authToken: z.string().min(1).optional(),
   headers: z.record(z.string(), z.string()).default({}),
+  /** Extra environment for a spawned app-server (e.g. CODEX_HOME). */
+  env: z.record(z.string(), z.string()).default({}),
+  /** Opt into Codex's experimental API (needed for host dynamic tools). */
+  experimentalApi: z.boolean().default(true),
   requestTimeoutMs: z.number().int().positive().default(60_000),
   mode: z.enum(['yolo', 'guardian']).default('yolo'),
   approvalPolicy: AskForApprovalSchema.optional(),
@@ -71,6 +77,15 @@ export const ConfigSchema = z
         bindingsDir: z.string().default('.switchboard/bindings'),
       })
       .default({ onMessageDuringTurn: 'steer', idleWatchdogSeconds: 300, perParticipant: false, bindingsDir: '.switchboard/bindings' }),
+    approvals: z
+      .strictObject({
+        /** Who answers requests that reach Switchboard; default: from appServer.mode. */
+        reviewer: z.enum(['user', 'guardian']).optional(),
+        guardian: GuardianPolicySchema.optional(),
+        /** Per-kind timeouts (ms); on expiry the answer is a denial. */
+        timeouts: ApprovalTimeoutsSchema.optional(),
+      })
+      .default({}),
     storage: z
       .strictObject({
         kind: z.enum(['dataset', 'codex', 'none']).default('dataset'),

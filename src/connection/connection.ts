@@ -1,7 +1,7 @@
 // Connection: the public face of one app-server. It runs the connection machine and owns
 // the RPC engine; callers get typed requests, thread subscriptions and status.
 import { randomUUID } from 'node:crypto';
-import { createActor, type Actor } from 'xstate';
+import { createActor, type ActorRefFrom } from 'xstate';
 import type { Logger } from 'pino';
 import { connectionMachine, type ConnectionConfig } from '../../machines/connection.machine.js';
 import { clientRequests, type ClientMethod, type ParamsOf, type ResultOf } from '../protocol/client-requests.js';
@@ -44,7 +44,14 @@ export interface ConnectionOptions {
   machine?: Partial<ConnectionConfig>;
   /** Replace the machine (tests provide fake actors this way). */
   machineOverride?: typeof connectionMachine;
+  /**
+   * Do not create an actor: a parent (the supervisor) spawns the connection machine with
+   * `connectionInput()` and hands the child to `adopt()`.
+   */
+  spawnedByParent?: boolean;
 }
+
+type ConnectionActorRef = ActorRefFrom<typeof connectionMachine>;
 
 export type ConnectionLifecycleEvent =
   | { type: 'ready'; version: string | undefined; restarts: number }
@@ -82,7 +89,7 @@ const DEFAULT_METHOD_TIMEOUTS: Record<string, number> = { 'turn/start': 0, 'revi
 
 export class Connection {
   readonly id: string;
-  readonly actor: Actor<typeof connectionMachine>;
+  private actorRef: ConnectionActorRef | undefined;
   private readonly engine: RpcEngine;
   private readonly log: Logger;
   private readonly byThread = new Map<string, Set<NotificationListener>>();
@@ -112,11 +119,31 @@ export class Connection {
         if (!exit.intentional) this.emit({ type: 'lost', exit });
       },
     });
-    this.actor = createActor(options.machineOverride ?? connectionMachine, {
-      id: this.id,
-      input: { connectionId: this.id, config: options.machine },
-    });
-    this.actor.subscribe({
+    if (!options.spawnedByParent) {
+      this.bind(createActor(options.machineOverride ?? connectionMachine, { id: this.id, input: this.connectionInput() }));
+    }
+  }
+
+  /** Input for spawning this connection's machine elsewhere. */
+  connectionInput(): { connectionId: string; config: ConnectionOptions['machine'] } {
+    return { connectionId: this.id, config: this.options.machine };
+  }
+
+  /** Take over a connection machine a parent spawned (it is already running, in `idle`). */
+  adopt(ref: ConnectionActorRef): void {
+    if (this.actorRef) throw new Error(`connection ${this.id} already has an actor`);
+    this.started = true;
+    this.bind(ref);
+  }
+
+  get actor(): ConnectionActorRef {
+    if (!this.actorRef) throw new Error(`connection ${this.id} has no actor yet (spawnedByParent without adopt)`);
+    return this.actorRef;
+  }
+
+  private bind(ref: ConnectionActorRef): void {
+    this.actorRef = ref;
+    ref.subscribe({
       next: (snap) => this.onSnapshot(snap),
       error: (err) => this.log.error({ err }, 'connection actor error'),
     });
@@ -156,7 +183,7 @@ export class Connection {
     return typeof v === 'string' ? v : Object.entries(v).map(([k, s]) => `${k}.${String(s)}`)[0]!;
   }
 
-  private onSnapshot(snap: ReturnType<typeof this.actor.getSnapshot>): void {
+  private onSnapshot(snap: ReturnType<ConnectionActorRef['getSnapshot']>): void {
     const state = this.stateName();
     if (state === this.lastState) return;
     const prev = this.lastState;
@@ -202,7 +229,7 @@ export class Connection {
   async start(signal?: AbortSignal): Promise<void> {
     if (!this.started) {
       this.started = true;
-      this.actor.start();
+      (this.actor as unknown as { start(): void }).start();
     }
     this.actor.send({ type: 'START' });
     await this.waitForReady(signal);

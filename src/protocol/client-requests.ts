@@ -39,7 +39,18 @@ const threadSettings = {
   developerInstructions: opt(z.string()),
 };
 
-export const ThreadStartParamsSchema = z.looseObject({ ...threadSettings, ephemeral: opt(z.boolean()) });
+export const DynamicToolSpecSchema = z.looseObject({
+  type: z.literal('function'),
+  name: z.string().min(1),
+  description: z.string(),
+  inputSchema: z.record(z.string(), z.unknown()),
+});
+export const ThreadStartParamsSchema = z.looseObject({
+  ...threadSettings,
+  ephemeral: opt(z.boolean()),
+  /** Experimental (needs `experimentalApi`): tools the host runs, called via item/tool/call. */
+  dynamicTools: opt(z.array(DynamicToolSpecSchema)),
+});
 export const ThreadResumeParamsSchema = z.looseObject({ threadId: z.string().min(1), ...threadSettings, excludeTurns: z.boolean().optional() });
 const ThreadResultSchema = z.looseObject({ thread: ThreadSchema, model: z.string().optional() });
 

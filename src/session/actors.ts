@@ -96,7 +96,12 @@ export const bindThreadActor = fromPromise<BindOutput, BindInput>(async ({ input
     }
   }
   const model = input.model ?? settings.model;
-  const res = await rt.conn.request('thread/start', { ...common, ...(model ? { model } : {}) }, { signal });
+  const dynamicTools = rt.tools?.() ?? [];
+  const res = await rt.conn.request(
+    'thread/start',
+    { ...common, ...(model ? { model } : {}), ...(dynamicTools.length ? { dynamicTools } : {}) },
+    { signal },
+  );
   return { threadId: res.thread.id, resumed: false, model, createdAt: new Date().toISOString(), notices };
 });
 

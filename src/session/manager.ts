@@ -10,7 +10,8 @@ import { safeSink, type ApprovalHooks, type SessionConnection } from '../turn/ru
 import { toTurnInput, type RoomMessage } from '../turn/translate.js';
 import { FileBindingStore, type BindingStore } from './bindings.js';
 import type { ModelCache } from './models.js';
-import { sessionRuntimes } from './runtime.js';
+import { sessionRuntimes, type SessionRuntime } from './runtime.js';
+import { bindingOf } from './actors.js';
 import { defaultSessionSettings, parseCommand, type SessionSettings } from './types.js';
 
 export interface SessionManagerOptions {
@@ -26,6 +27,8 @@ export interface SessionManagerOptions {
   perParticipant?: boolean;
   /** The approval router's hooks (told when a turn ends). */
   approvals?: ApprovalHooks;
+  /** Dynamic tools to declare on thread/start (the connection needs experimentalApi). */
+  tools?: SessionRuntime['tools'];
   log?: Logger;
   id?: string;
   /** Replace the machine (tests provide fake actors this way). */
@@ -80,6 +83,7 @@ export class SessionManager {
       log: this.log,
       store,
       modelCache,
+      tools: options.tools,
     });
   }
 
@@ -113,6 +117,26 @@ export class SessionManager {
       message: { id: randomUUID(), from: { id: msg.from.id, name: msg.from.name }, text: msg.text, input, receivedAt: Date.now() },
     });
     return key;
+  }
+
+  /**
+   * Continue `key` on an existing Codex thread (`/codex resume`): the binding is rewritten
+   * and the session actor retired, so the next message resumes that thread.
+   */
+  async attachThread(key: string, threadId: string): Promise<void> {
+    const actor = this.sessions.get(key);
+    if (actor) {
+      const snap = actor.getSnapshot();
+      if (snap.context.current !== undefined) throw new Error('a turn is running; /stop it first');
+      await waitForSnapshot(actor, isIdle, 5_000, `session ${key} is busy`);
+    }
+    const rt = sessionRuntimes.get(this.id);
+    const old = await rt.store.load(key).catch(() => undefined);
+    await rt.store.save(bindingOf(key, threadId, old?.model ?? this.settings.model, this.settings.cwd, undefined));
+    if (actor) {
+      actor.stop();
+      this.sessions.delete(key);
+    }
   }
 
   status(): SessionManagerStatus {

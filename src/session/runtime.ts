@@ -6,6 +6,8 @@ import { turnRuntimes, type TurnRuntime } from '../turn/runtime.js';
 export interface SessionRuntime extends TurnRuntime {
   store: BindingStore;
   modelCache: ModelCache;
+  /** Host-registered dynamic tools, declared to Codex on thread/start. */
+  tools?: () => Array<{ type: 'function'; name: string; description: string; inputSchema: Record<string, unknown> }>;
 }
 
 const runtimes = new Map<string, SessionRuntime>();

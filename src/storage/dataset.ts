@@ -68,11 +68,26 @@ export class DatasetStore implements ThreadStore {
 
   async history(session: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<StoredRecord[]> {
     const r = await this.db.execute({
-      sql: 'SELECT seq, at, body FROM history WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?',
+      sql: 'SELECT seq, session, at, body FROM history WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?',
       args: [session, opts.afterSeq ?? 0, opts.limit ?? 10_000],
     });
+    return this.rowsToRecords(r.rows);
+  }
+
+  async historyByPrefix(prefix: string, opts: { limit?: number } = {}): Promise<StoredRecord[]> {
+    // Exact session, or anything below it; LIKE wildcards in names are escaped.
+    const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+    const r = await this.db.execute({
+      sql: "SELECT seq, session, at, body FROM history WHERE session = ? OR session LIKE ? ESCAPE '\\' ORDER BY seq LIMIT ?",
+      args: [prefix, like, opts.limit ?? 10_000],
+    });
+    return this.rowsToRecords(r.rows);
+  }
+
+  private rowsToRecords(rows: Array<Record<string, unknown>>): StoredRecord[] {
     const out: StoredRecord[] = [];
-    for (const row of r.rows) {
+    for (const row of rows) {
+      const session = String(row.session);
       const parsed = HistoryRecordSchema.safeParse(JSON.parse(String(row.body)));
       if (!parsed.success) {
         this.log?.warn({ session, seq: Number(row.seq) }, 'unreadable history record skipped');

@@ -23,6 +23,10 @@ export class MemoryStore implements ThreadStore {
     return this.records.filter((r) => r.session === session && r.seq > (opts.afterSeq ?? 0)).slice(0, opts.limit ?? 10_000);
   }
 
+  async historyByPrefix(prefix: string, opts: { limit?: number } = {}): Promise<StoredRecord[]> {
+    return this.records.filter((r) => r.session === prefix || r.session.startsWith(`${prefix}/`)).slice(0, opts.limit ?? 10_000);
+  }
+
   async enqueue(session: string, message: InboxMessage): Promise<InboxEntry> {
     const e = { id: randomUUID(), session, message, at: Date.now() };
     this.inbox.set(e.id, e);

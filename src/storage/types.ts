@@ -59,6 +59,8 @@ export interface ThreadStore {
   /** Resolves once the record is durable. */
   append(session: string, record: HistoryRecord): Promise<StoredRecord>;
   history(session: string, opts?: { afterSeq?: number; limit?: number }): Promise<StoredRecord[]>;
+  /** History of every session under a key prefix (`room`, `room/channel`, ...), in write order. */
+  historyByPrefix(prefix: string, opts?: { limit?: number }): Promise<StoredRecord[]>;
   enqueue(session: string, message: InboxMessage): Promise<InboxEntry>;
   /** The message was handed to Codex (turn started or steered): drop it from the inbox. */
   ack(id: string): Promise<void>;

@@ -1,5 +1,6 @@
 // IO of the turn machine, as XState actors. Tests replace them with
 // `turnMachine.provide({ actors: ... })` or run them over a fake connection.
+import { RpcError } from '../connection/errors.js';
 import { fromCallback, fromPromise } from 'xstate';
 import type { UserInput } from '../protocol/common.js';
 import { turnRuntimes } from './runtime.js';
@@ -100,7 +101,29 @@ export interface InterruptInput {
   timeoutMs: number;
 }
 
+/** Pause between interrupt attempts while Codex has not registered the turn yet. */
+export const INTERRUPT_RETRY_MS = 100;
+
+/**
+ * `turn/interrupt`, retried while Codex answers "no active turn to interrupt": right after
+ * `turn/start` is answered, the turn may not be active in Codex yet (seen with 0.169.0). The
+ * machine stops this actor when `turn/completed` arrives, and bounds the whole wait.
+ */
 export const interruptTurnActor = fromPromise<void, InterruptInput>(async ({ input, signal }) => {
   const rt = turnRuntimes.get(input.runtimeId);
-  await rt.conn.request('turn/interrupt', { threadId: input.threadId, turnId: input.turnId }, { signal, timeoutMs: input.timeoutMs });
+  const deadline = Date.now() + input.timeoutMs;
+  for (;;) {
+    try {
+      await rt.conn.request('turn/interrupt', { threadId: input.threadId, turnId: input.turnId }, { signal, timeoutMs: input.timeoutMs });
+      return;
+    } catch (err) {
+      const notYetActive = err instanceof RpcError && /no active turn/i.test(err.message);
+      if (!notYetActive || signal.aborted || Date.now() + INTERRUPT_RETRY_MS >= deadline) throw err;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, INTERRUPT_RETRY_MS);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+      if (signal.aborted) throw err;
+    }
+  }
 });

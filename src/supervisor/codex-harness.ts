@@ -1,0 +1,194 @@
+// The built-in `codex` harness: one app-server connection (spawned by the supervisor
+// machine), one approval router on it, one session manager per agent.
+import path from 'node:path';
+import type { AnyActorRef } from 'xstate';
+import type { Logger } from 'pino';
+import type { ActorRefFrom } from 'xstate';
+import { Connection } from '../connection/connection.js';
+import type { connectionMachine } from '../../machines/connection.machine.js';
+import { ApprovalRouter } from '../approvals/router.js';
+import { resolveApprovalSettings } from '../approvals/settings.js';
+import type { DynamicTool } from '../approvals/tools.js';
+import type { ApprovalAudit } from '../approvals/types.js';
+import { SessionManager } from '../session/manager.js';
+import type { SwitchboardConfig } from '../config/schema.js';
+import type { RoomEvent, RoomEventSink } from '../events/room-events.js';
+import { codexModelName, type AgentSpec, type Harness, type HarnessMessage } from './harness.js';
+import type { Attachment } from '../turn/translate.js';
+
+export interface CodexHarnessOptions {
+  config: SwitchboardConfig;
+  sink: RoomEventSink;
+  log: Logger;
+  /** Base directory for relative paths (binding dir). */
+  baseDir: string;
+  onAudit?: (a: ApprovalAudit) => void;
+  clientVersion: string;
+}
+
+export class CodexHarness implements Harness {
+  readonly id = 'codex';
+  readonly connection: Connection;
+  readonly router: ApprovalRouter;
+  private readonly managers = new Map<string, SessionManager>();
+  private startError: string | undefined;
+  private readonly agents = new Map<string, AgentSpec>();
+
+  constructor(private readonly o: CodexHarnessOptions) {
+    const a = o.config.appServer;
+    this.connection = new Connection({
+      id: 'conn:codex',
+      spawnedByParent: true,
+      log: o.log,
+      clientInfo: { name: 'switchboard', title: 'Switchboard', version: o.clientVersion },
+      requestTimeoutMs: a.requestTimeoutMs,
+      experimentalApi: a.experimentalApi,
+      transport:
+        a.transport === 'websocket'
+          ? { kind: 'websocket', url: a.url!, authToken: a.authToken, headers: a.headers }
+          : { kind: 'stdio', command: a.command, args: a.args, env: { ...process.env, ...a.env } },
+      machine: { minVersion: a.minVersion, versionPolicy: a.versionPolicy },
+    });
+    const settings = this.approvalSettings();
+    this.router = new ApprovalRouter({
+      id: 'approvals:codex',
+      sink: o.sink,
+      log: o.log,
+      reviewer: settings.reviewer,
+      guardian: o.config.approvals.guardian,
+      timeouts: o.config.approvals.timeouts ?? undefined,
+      onAudit: o.onAudit,
+      resolveContext: (threadId) => this.resolveContext(threadId),
+    });
+  }
+
+  private approvalSettings() {
+    const a = this.o.config.appServer;
+    return resolveApprovalSettings(a.mode, {
+      approvalPolicy: a.approvalPolicy,
+      sandbox: a.sandbox,
+      approvalsReviewer: a.approvalsReviewer,
+      reviewer: this.o.config.approvals.reviewer,
+    });
+  }
+
+  connections() {
+    return [{ connectionId: this.connection.id, input: this.connection.connectionInput() as { connectionId: string; config?: Record<string, unknown> } }];
+  }
+
+  available(): { ok: true } | { ok: false; reason: string } {
+    const s = this.connection.status();
+    if (this.startError) return { ok: false, reason: this.startError };
+    if (s.state === 'failed') return { ok: false, reason: s.error ?? 'app-server connection failed' };
+    if (s.state === 'stopped') return { ok: false, reason: 'app-server connection stopped' };
+    return { ok: true };
+  }
+
+  /** Codex serves OpenAI-family refs (`openai/*`, legacy `codex/*`) and bare Codex model names. */
+  supports(model: string | undefined): { ok: boolean; reason: string } {
+    if (!model) return { ok: true, reason: 'Codex default model' };
+    if (/^(openai|codex)\//.test(model)) return { ok: true, reason: `OpenAI-family model ref "${model}"` };
+    if (!model.includes('/')) return { ok: true, reason: `bare model name "${model}"` };
+    return { ok: false, reason: `"${model}" belongs to another provider` };
+  }
+
+  async start(getChild: (id: string) => AnyActorRef | undefined, signal: AbortSignal): Promise<void> {
+    const ref = getChild(this.connection.id);
+    if (!ref) throw new Error(`supervisor did not spawn ${this.connection.id}`);
+    this.connection.adopt(ref as ActorRefFrom<typeof connectionMachine>);
+    this.router.attach(this.connection);
+    try {
+      await this.connection.start(signal);
+    } catch (err) {
+      this.startError = (err as Error).message;
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    // Turns first (interrupt, bounded), then pending approvals fail closed, then the server.
+    await Promise.all([...this.managers.values()].map((m) => m.stop({ interrupt: true })));
+    this.router.dispose('Switchboard is stopping');
+    await this.connection.stop();
+  }
+
+  private manager(agent: AgentSpec): SessionManager {
+    let m = this.managers.get(agent.id);
+    if (m) return m;
+    const cfg = this.o.config;
+    const s = this.approvalSettings();
+    m = new SessionManager({
+      id: `sessions:codex:${agent.id}`,
+      connection: this.connection,
+      sink: this.o.sink,
+      bindingDir: path.resolve(this.o.baseDir, cfg.sessions.bindingsDir, agent.id),
+      approvals: this.router,
+      tools: () => this.router.tools.specs(),
+      log: this.o.log,
+      perParticipant: cfg.sessions.perParticipant,
+      settings: {
+        cwd: agent.cwd,
+        model: codexModelName(agent.model),
+        approvalPolicy: s.approvalPolicy,
+        sandbox: s.sandbox,
+        approvalsReviewer: s.approvalsReviewer,
+        developerInstructions: agent.developerInstructions,
+        busyMode: cfg.sessions.onMessageDuringTurn,
+        watchdogMs: cfg.sessions.idleWatchdogSeconds * 1000,
+        modelDiscoveryMs: cfg.appServer.discovery.enabled ? cfg.appServer.discovery.timeoutMs : 1,
+      },
+    });
+    this.managers.set(agent.id, m);
+    this.agents.set(agent.id, agent);
+    return m;
+  }
+
+  private resolveContext(threadId: string) {
+    for (const [agentId, m] of this.managers) {
+      const ctx = m.threadContext(threadId);
+      if (!ctx) continue;
+      const agent = this.agents.get(agentId);
+      const owner = ctx.participants[0]?.id;
+      if (!owner) return undefined;
+      return { session: ctx.session, owner, approvers: agent?.approvers ?? [] };
+    }
+    return undefined;
+  }
+
+  post(agent: AgentSpec, msg: HarnessMessage): void {
+    this.manager(agent).post({ ...msg, attachments: msg.attachments as Attachment[] | undefined });
+  }
+
+  decide(d: { approvalId: string; by: string; decision: string; content?: unknown }) {
+    return this.router.decide(d);
+  }
+
+  registerTool(tool: DynamicTool): () => void {
+    return this.router.registerTool(tool);
+  }
+
+  /** The session's Codex thread, if bound. */
+  threadOf(agent: AgentSpec, session: string): string | undefined {
+    return this.manager(agent).sessionStatus(session)?.threadId;
+  }
+
+  sessionManager(agent: AgentSpec): SessionManager {
+    return this.manager(agent);
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      connection: this.connection.status(),
+      sessions: [...this.managers.values()].flatMap((m) => m.status().sessions),
+      pendingApprovals: this.router.pending(),
+      startError: this.startError,
+    };
+  }
+
+  /** Sessions of all agents (for /status and stop). */
+  allSessions(): Array<{ agent: string; status: ReturnType<SessionManager['sessionStatus']> }> {
+    return [...this.managers.entries()].flatMap(([agent, m]) => m.status().sessions.map((s) => ({ agent, status: s })));
+  }
+}
+
+export type { RoomEvent };

@@ -1,0 +1,158 @@
+// Slash commands answered by the supervisor (the session answers /model, /models, /stop,
+// /new and /reset itself). Replies are notices in the room.
+import { RpcError } from '../connection/errors.js';
+import { ErrorCodes } from '../protocol/wire.js';
+import type { InboxMessage } from '../storage/types.js';
+import type { AgentSpec } from './harness.js';
+import type { Supervisor } from './supervisor.js';
+
+export const HELP_TEXT = [
+  'Commands:',
+  '  /help                 this list',
+  '  /status               harness, model, thread and connection of this conversation',
+  '  /models               models you can switch to',
+  '  /model NAME           use NAME from the next turn on (same thread)',
+  '  /new                  start a fresh Codex thread',
+  '  /reset                forget this conversation’s thread binding',
+  '  /stop                 interrupt the running turn',
+  '  /codex status|models|threads|resume <id>|compact|review|account|mcp|skills',
+].join('\n');
+
+interface CommandContext {
+  session: string;
+  agent: AgentSpec & { runtime: string; fallback: string };
+  text: string;
+  from: { id: string; name: string };
+  msg: InboxMessage;
+}
+
+/** Returns true when the supervisor handled the command; false to pass it to the session. */
+export async function runSupervisorCommand(sb: Supervisor, c: CommandContext): Promise<boolean> {
+  const [cmd, ...args] = c.text.slice(1).trim().split(/\s+/);
+  switch (cmd) {
+    case 'help':
+      sb.notice(c.session, 'info', HELP_TEXT);
+      return true;
+    case 'status':
+      sb.notice(c.session, 'info', await statusText(sb, c));
+      return true;
+    case 'new':
+    case 'reset':
+      sb.unpin(c.session);
+      return false;
+    case 'codex':
+      await codexCommand(sb, c, args);
+      return true;
+    default:
+      return false;
+  }
+}
+
+async function statusText(sb: Supervisor, c: CommandContext): Promise<string> {
+  const info = sb.sessionInfo(c.session) ?? (await sb.resolveSession(c.session, c.agent).catch(() => undefined));
+  const conn = sb.codex.connection.status();
+  const thread = info?.selection.harness === 'codex' ? sb.codex.threadOf(c.agent, c.session) : undefined;
+  const s = info?.selection.harness === 'codex' ? sb.codex.sessionManager(c.agent).sessionStatus(c.session) : undefined;
+  return [
+    `Harness: ${info ? `${info.selection.harness} (${info.selection.reason})` : 'not resolved'}`,
+    `Agent: ${c.agent.id} · model ${s?.model ?? c.agent.model ?? 'Codex default'}`,
+    `Thread: ${thread ?? 'none yet'}${s ? ` · ${s.turnRunning ? 'turn running' : 'idle'} · ${s.queued} queued` : ''}`,
+    `Codex app-server: ${conn.state}${conn.serverVersion ? ` ${conn.serverVersion}` : ''} · restarts ${conn.restarts}`,
+  ].join('\n');
+}
+
+const unsupported = (err: unknown): boolean => err instanceof RpcError && err.code === ErrorCodes.methodNotFound;
+
+async function codexCommand(sb: Supervisor, c: CommandContext, args: string[]): Promise<void> {
+  const conn = sb.codex.connection;
+  const sub = args[0] ?? 'status';
+  const thread = () => sb.codex.threadOf(c.agent, c.session);
+  const call = async (method: string, params: unknown): Promise<unknown> => {
+    try {
+      return await conn.requestRaw(method, params);
+    } catch (err) {
+      if (unsupported(err)) throw new Error(`${method} is unsupported by this Codex app-server`);
+      throw err;
+    }
+  };
+  const say = (text: string) => sb.notice(c.session, 'info', text);
+  try {
+    switch (sub) {
+      case 'status': {
+        const st = conn.status();
+        const parts = [`app-server ${st.state} ${st.serverVersion ?? ''} pid ${st.pid ?? '-'} restarts ${st.restarts}`];
+        for (const [label, method, params] of [
+          ['account', 'account/read', {}],
+          ['rate limits', 'account/rateLimits/read', undefined],
+          ['MCP servers', 'mcpServerStatus/list', {}],
+          ['skills', 'skills/list', {}],
+        ] as const) {
+          try {
+            parts.push(`${label}: ${summarize(await call(method, params))}`);
+          } catch (err) {
+            parts.push(`${label}: ${(err as Error).message}`);
+          }
+        }
+        say(parts.join('\n'));
+        return;
+      }
+      case 'models': {
+        const r = (await call('model/list', {})) as { data: Array<{ id: string; displayName?: string }> };
+        say(`Codex models:\n${r.data.map((m) => `  ${m.id}${m.displayName ? ` (${m.displayName})` : ''}`).join('\n')}`);
+        return;
+      }
+      case 'threads': {
+        const r = (await call('thread/list', { limit: 20 })) as { data: Array<{ id: string; preview?: string; name?: string }> };
+        const filter = args.slice(1).join(' ').toLowerCase();
+        const rows = r.data.filter((t) => !filter || JSON.stringify(t).toLowerCase().includes(filter));
+        say(rows.length ? `Codex threads:\n${rows.map((t) => `  ${t.id}  ${t.name ?? t.preview ?? ''}`.trimEnd()).join('\n')}` : 'No Codex threads.');
+        return;
+      }
+      case 'resume': {
+        const id = args[1];
+        if (!id) throw new Error('usage: /codex resume <thread-id>');
+        await sb.codex.sessionManager(c.agent).attachThread(c.session, id);
+        say(`This conversation now continues Codex thread ${id} from the next message.`);
+        return;
+      }
+      case 'compact': {
+        const t = thread();
+        if (!t) throw new Error('no Codex thread is bound to this conversation yet');
+        await sb.hooks.run('before_compaction', { session: c.session, threadId: t });
+        await call('thread/compact/start', { threadId: t });
+        await sb.hooks.run('after_compaction', { session: c.session, threadId: t });
+        say(`Compaction of thread ${t} started.`);
+        return;
+      }
+      case 'review': {
+        const t = thread();
+        if (!t) throw new Error('no Codex thread is bound to this conversation yet');
+        await call('review/start', { threadId: t, target: { type: 'uncommittedChanges' } });
+        say('Codex review of the uncommitted changes started.');
+        return;
+      }
+      case 'account': {
+        const a = await call('account/read', {});
+        const l = await call('account/rateLimits/read', undefined).catch((e: Error) => e.message);
+        say(`account: ${summarize(a)}\nrate limits: ${typeof l === 'string' ? l : summarize(l)}`);
+        return;
+      }
+      case 'mcp':
+        say(`MCP servers: ${summarize(await call('mcpServerStatus/list', {}))}`);
+        return;
+      case 'skills':
+        say(`skills: ${summarize(await call('skills/list', {}))}`);
+        return;
+      default:
+        throw new Error(`unknown /codex command "${sub}": use status, models, threads, resume <id>, compact, review, account, mcp or skills`);
+    }
+  } catch (err) {
+    sb.notice(c.session, 'error', `/codex ${sub}: ${(err as Error).message}`);
+  }
+}
+
+function summarize(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s.length > 600 ? `${s.slice(0, 600)}…` : s;
+}
+

@@ -1,0 +1,43 @@
+// Harnesses: the backends that run a session's turns. `codex` is built in (the app-server);
+// a host may register others (e.g. its own LLM runner) under their own ids.
+import type { AnyActorRef } from 'xstate';
+import type { RoomEventSink } from '../events/room-events.js';
+import type { HarnessProbe } from '../harness/select.js';
+
+export interface AgentSpec {
+  id: string;
+  model: string | undefined;
+  cwd: string;
+  developerInstructions: string | undefined;
+  approvers: string[];
+}
+
+export interface HarnessMessage {
+  room: string;
+  channel: string;
+  thread: string;
+  from: { id: string; name: string };
+  text: string;
+  attachments?: Array<Record<string, unknown>>;
+}
+
+export interface Harness extends HarnessProbe {
+  readonly id: string;
+  /** Connection machines this harness needs the supervisor to spawn for it. */
+  connections?(): Array<{ connectionId: string; input: { connectionId: string; config?: Record<string, unknown> } }>;
+  start(getChild: (connectionId: string) => AnyActorRef | undefined, signal: AbortSignal): Promise<void>;
+  stop(): Promise<void>;
+  /** Run (or steer/queue) a message; room events go to the supervisor's sink. */
+  post(agent: AgentSpec, msg: HarnessMessage, sink: RoomEventSink): Promise<void> | void;
+  /** `/new` or `/reset` of a session. */
+  reset?(agent: AgentSpec, session: string, how: 'new' | 'reset'): Promise<void> | void;
+  decide?(d: { approvalId: string; by: string; decision: string; content?: unknown }): { ok: true } | { ok: false; reason: string };
+  status(): Record<string, unknown>;
+}
+
+/** Strip a provider prefix Codex does not know: `openai/gpt-5.5` and legacy `codex/gpt-5.5` → `gpt-5.5`. */
+export function codexModelName(ref: string | undefined): string | undefined {
+  if (!ref) return undefined;
+  const m = /^(openai|codex)\/(.+)$/.exec(ref);
+  return m ? m[2] : ref;
+}
