@@ -1,6 +1,7 @@
 // The `switchboard` command line.
 import { Command, CommanderError } from 'commander';
 import { probe } from './probe.js';
+import { demo } from './demo.js';
 import { terminalOutput } from './output.js';
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
@@ -21,6 +22,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--token <token>', 'capability token for --url (or SWITCHBOARD_APP_SERVER_TOKEN)')
     .action(async (o: { command?: string; codexHome?: string; url?: string; token?: string }) => {
       code = await probe({ ...o, token: o.token ?? process.env.SWITCHBOARD_APP_SERVER_TOKEN }, out);
+    });
+
+  program
+    .command('demo')
+    .description('run the offline demo: embedded room, real codex app-server, scripted model, one approval, one patch')
+    .option('--keep', 'keep the temporary workspace and print its path')
+    .option('--timeout <ms>', 'give up after this long', (v) => Number(v), 120_000)
+    .action(async (o: { keep?: boolean; timeout: number }) => {
+      code = await demo({ keep: o.keep, timeoutMs: o.timeout }, out);
     });
 
   try {

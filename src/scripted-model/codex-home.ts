@@ -1,0 +1,27 @@
+// A CODEX_HOME whose config points the real Codex binary at a scripted model on loopback.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function codexConfigFor(modelUrl: string, extraToml = ''): string {
+  // Retries off so a scripted failure shows at once instead of being retried away.
+  return [
+    'model = "mock-model"',
+    'model_provider = "mock"',
+    '',
+    '[model_providers.mock]',
+    'name = "mock"',
+    `base_url = ${JSON.stringify(`${modelUrl.replace(/\/$/, '')}/v1`)}`,
+    'wire_api = "responses"',
+    'request_max_retries = 0',
+    'stream_max_retries = 0',
+    '',
+    extraToml,
+  ].join('\n');
+}
+
+export function makeCodexHome(opts: { modelUrl: string; extraToml?: string }): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-codex-home-'));
+  writeFileSync(join(dir, 'config.toml'), codexConfigFor(opts.modelUrl, opts.extraToml));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
