@@ -1,10 +1,20 @@
-// The `switchboard` command line.
-import { Command, CommanderError } from 'commander';
+// The `switchboard` command line. Exit codes: 0 ok, 1 runtime failure, 2 usage or
+// configuration error, 3 refused by the room (authentication).
+import { Command, CommanderError, Option } from 'commander';
 import { probe } from './probe.js';
 import { demo } from './demo.js';
+import { join } from './join.js';
+import { serve } from './serve.js';
+import { models, status } from './info.js';
 import { terminalOutput } from './output.js';
 
-/** Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`not a port number: ${v}`);
+  return n;
+};
+
 export async function main(argv: string[]): Promise<number> {
   const out = terminalOutput();
   let code = 0;
@@ -14,23 +24,71 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError();
 
   program
-    .command('probe')
-    .description('start the real codex app-server, print the handshake and the model list, stop it')
-    .option('--command <path>', 'codex binary (default: codex on PATH, else node_modules/.bin/codex)')
-    .option('--codex-home <dir>', 'CODEX_HOME to use (default: a fresh temporary one)')
-    .option('--url <ws-url>', 'connect to a running app-server over WebSocket instead')
-    .option('--token <token>', 'capability token for --url (or SWITCHBOARD_APP_SERVER_TOKEN)')
-    .action(async (o: { command?: string; codexHome?: string; url?: string; token?: string }) => {
-      code = await probe({ ...o, token: o.token ?? process.env.SWITCHBOARD_APP_SERVER_TOKEN }, out);
-    });
-
-  program
     .command('demo')
     .description('run the offline demo: embedded room, real codex app-server, scripted model, one approval, one patch')
     .option('--keep', 'keep the temporary workspace and print its path')
     .option('--timeout <ms>', 'give up after this long', (v) => Number(v), 120_000)
     .action(async (o: { keep?: boolean; timeout: number }) => {
       code = await demo({ keep: o.keep, timeoutMs: o.timeout }, out);
+    });
+
+  program
+    .command('join')
+    .description('run an agent in a room until stopped (SIGINT/SIGTERM stop it gracefully)')
+    .requiredOption('--room <room>', 'room to join')
+    .requiredOption('--agent-name <name>', 'the agent participant’s name')
+    .option('--channel <channel>', 'channel of the room', 'chat')
+    .option('--backend <backend>', 'turn backend', 'codex')
+    .option('--model <model>', 'a model the agent may use (repeatable; the first is the default)', collect)
+    .addOption(new Option('--mode <mode>', 'approval preset').choices(['yolo', 'guardian']))
+    .option('--cwd <dir>', 'workspace of the Codex threads')
+    .option('--url <ws-url>', 'join a running room server instead of starting the embedded one')
+    .option('--token <token>', 'room token (required by the room, or required from clients of the embedded one)')
+    .option('--port <port>', 'port of the embedded room server (default: any free port)', int)
+    .option('--host <host>', 'address of the embedded room server', '127.0.0.1')
+    .option('--config <file>', 'switchboard.config.json to use')
+    .action(async (o) => {
+      code = await join(o, out);
+    });
+
+  const room = program.command('room').description('room server commands');
+  room
+    .command('serve')
+    .description('run a standalone room server; agents join it with `switchboard join --url`')
+    .option('--port <port>', 'port (default: any free port)', int)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--token <room=token>', 'require a token to join a room (repeatable)', collect)
+    .action(async (o) => {
+      code = await serve(o, out);
+    });
+
+  program
+    .command('status')
+    .description('start the configured app-server, print the runtime status, stop')
+    .option('--config <file>', 'switchboard.config.json to use')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      code = await status(o, out);
+    });
+
+  program
+    .command('models')
+    .description('list the models the configured Codex app-server offers')
+    .option('--config <file>', 'switchboard.config.json to use')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      code = await models(o, out);
+    });
+
+  program
+    .command('probe')
+    .description('start the real codex app-server in a temporary CODEX_HOME, print the handshake and the model list, stop it')
+    .option('--command <path>', 'codex binary (default: codex on PATH, else node_modules/.bin/codex)')
+    .option('--codex-home <dir>', 'CODEX_HOME to use (default: a fresh temporary one)')
+    .option('--url <ws-url>', 'connect to a running app-server over WebSocket instead')
+    .option('--token <token>', 'capability token for --url (or SWITCHBOARD_APP_SERVER_TOKEN)')
+    .action(async (o: { command?: string; codexHome?: string; url?: string; token?: string }) => {
+      code = await probe({ ...o, token: o.token ?? process.env.SWITCHBOARD_APP_SERVER_TOKEN }, out);
     });
 
   try {

@@ -44,6 +44,8 @@ export const AgentSchema = z.strictObject({
   name: z.string().optional(),
   default: z.boolean().optional(),
   model: z.string().optional(),
+  /** The exact models this agent may switch between with /model (default: model/list). */
+  models: z.array(z.string().min(1)).optional(),
   cwd: z.string().optional(),
   developerInstructions: z.string().optional(),
   embeddedHarness: HarnessSelectionSchema.partial().optional(),
@@ -59,6 +61,7 @@ export const ConfigSchema = z
         defaults: z
           .strictObject({
             model: z.string().optional(),
+            models: z.array(z.string().min(1)).optional(),
             cwd: z.string().optional(),
             developerInstructions: z.string().optional(),
             embeddedHarness: HarnessSelectionSchema.default({ runtime: 'codex', fallback: 'none' }),

@@ -39,6 +39,9 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
     decision: z.string().min(1),
     content: z.unknown().optional(),
   }),
+  // Relay mode (`switchboard room serve`): an agent participant runs the turns.
+  z.strictObject({ type: z.literal('agent.event'), event: z.looseObject({ type: z.string(), session: z.string() }) }),
+  z.strictObject({ type: z.literal('agent.decided'), requestId: z.string(), ok: z.boolean(), reason: z.string().optional() }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 
@@ -46,6 +49,8 @@ export type ServerFrame =
   | { type: 'joined'; room: string; participant: { id: string; name?: string; role: string }; history: unknown[] }
   | { type: 'event'; event: unknown }
   | { type: 'decided'; approvalId: string; ok: boolean; reason?: string }
+  | { type: 'agent.message'; message: { room: string; channel: string; thread: string; from: { id: string; name?: string }; text: string; attachments?: unknown[] } }
+  | { type: 'agent.decide'; requestId: string; approvalId: string; by: string; decision: string; content?: unknown }
   | { type: 'error'; error: string };
 
 /** WebSocket close codes used by the room server. */

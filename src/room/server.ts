@@ -10,6 +10,7 @@ import type { RoomEvent } from '../events/room-events.js';
 import type { StoredRecord } from '../storage/types.js';
 import { summarize } from '../protocol/wire.js';
 import { ClientFrameSchema, CloseCodes, type Participant, type ServerFrame } from './protocol.js';
+import type { RelayBackend } from './relay.js';
 
 export interface RoomBackend {
   post(msg: {
@@ -20,7 +21,7 @@ export interface RoomBackend {
     text: string;
     attachments?: Array<Record<string, unknown>>;
   }): Promise<unknown> | unknown;
-  decide(d: { approvalId: string; by: string; decision: string; content?: unknown }): { ok: true } | { ok: false; reason: string } | Promise<{ ok: true } | { ok: false; reason: string }>;
+  decide(d: { approvalId: string; by: string; decision: string; content?: unknown; room?: string }): { ok: true } | { ok: false; reason: string } | Promise<{ ok: true } | { ok: false; reason: string }>;
   readonly events$: Observable<RoomEvent>;
   /** History of every conversation in a room, oldest first. */
   history(room: string, filter?: { channel?: string; thread?: string }): Promise<StoredRecord[]>;
@@ -40,7 +41,10 @@ interface Client {
   ws: WebSocket;
   room?: string;
   participant?: Participant;
+  detach?: () => void;
 }
+
+const isRelay = (b: RoomBackend): b is RoomBackend & RelayBackend => typeof (b as Partial<RelayBackend>).attachAgent === 'function';
 
 export class RoomServer {
   private http: Server | undefined;
@@ -88,7 +92,10 @@ export class RoomServer {
   private accept(ws: WebSocket): void {
     const client: Client = { ws };
     this.clients.add(client);
-    ws.on('close', () => this.clients.delete(client));
+    ws.on('close', () => {
+      client.detach?.();
+      this.clients.delete(client);
+    });
     ws.on('error', (err) => this.opts.log?.debug({ err: err.message }, 'room client error'));
     ws.on('message', (data) => {
       void this.onFrame(client, String(data)).catch((err: unknown) => {
@@ -121,12 +128,32 @@ export class RoomServer {
       }
       c.room = frame.room;
       c.participant = frame.participant;
+      if (frame.participant.role === 'agent') {
+        const backend = this.opts.backend;
+        if (!isRelay(backend)) {
+          this.send(c, { type: 'error', error: 'this room server runs its own agent; agent participants are not accepted' });
+          c.ws.close(CloseCodes.badJoin, 'agents are not accepted here');
+          return;
+        }
+        c.detach = backend.attachAgent(frame.room, (f) => this.send(c, f));
+      }
       const history = await this.opts.backend.history(frame.room, { channel: frame.channel, thread: frame.thread });
       this.send(c, { type: 'joined', room: frame.room, participant: frame.participant, history });
       return;
     }
     if (!c.room || !c.participant) {
       this.send(c, { type: 'error', error: 'join a room first: {"type":"join","room":"...","participant":{"id":"..."}}' });
+      return;
+    }
+    if (frame.type === 'agent.event' || frame.type === 'agent.decided') {
+      const backend = this.opts.backend;
+      if (c.participant.role !== 'agent' || !isRelay(backend)) {
+        this.send(c, { type: 'error', error: `${frame.type} is only accepted from the room's agent` });
+        return;
+      }
+      if (frame.type === 'agent.decided') backend.decided(frame.requestId, frame.ok, frame.reason);
+      else if (frame.event.session.split('/', 1)[0] === c.room) backend.fromAgent(frame.event as unknown as RoomEvent);
+      else this.send(c, { type: 'error', error: 'an agent may only post events of its own room' });
       return;
     }
     if (frame.type === 'message') {
@@ -145,7 +172,7 @@ export class RoomServer {
       return;
     }
     // approval.decide: the backend checks that this participant may decide.
-    const r = await this.opts.backend.decide({ approvalId: frame.approvalId, by: c.participant.id, decision: frame.decision, content: frame.content });
+    const r = await this.opts.backend.decide({ approvalId: frame.approvalId, by: c.participant.id, decision: frame.decision, content: frame.content, room: c.room });
     this.send(c, { type: 'decided', approvalId: frame.approvalId, ok: r.ok, ...(r.ok ? {} : { reason: r.reason }) });
   }
 

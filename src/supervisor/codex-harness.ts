@@ -129,6 +129,7 @@ export class CodexHarness implements Harness {
       settings: {
         cwd: agent.cwd,
         model: codexModelName(agent.model),
+        models: agent.models?.map((m) => codexModelName(m)!),
         approvalPolicy: s.approvalPolicy,
         sandbox: s.sandbox,
         approvalsReviewer: s.approvalsReviewer,

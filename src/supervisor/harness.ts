@@ -7,6 +7,8 @@ import type { HarnessProbe } from '../harness/select.js';
 export interface AgentSpec {
   id: string;
   model: string | undefined;
+  /** Fixed /model catalog (undefined: discover with model/list). */
+  models: string[] | undefined;
   cwd: string;
   developerInstructions: string | undefined;
   approvers: string[];

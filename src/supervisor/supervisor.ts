@@ -197,6 +197,7 @@ export class Supervisor {
     return {
       id: listed?.id ?? 'default',
       model: listed?.model ?? c.defaults.model,
+      models: listed?.models ?? c.defaults.models,
       cwd: listed?.cwd ?? c.defaults.cwd ?? this.baseDir,
       developerInstructions: listed?.developerInstructions ?? c.defaults.developerInstructions,
       approvers: [...c.defaults.approvers, ...(listed?.approvers ?? [])],

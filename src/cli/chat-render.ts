@@ -1,0 +1,606 @@
+// Rendering for `switchboard chat`: room events, history records and approval prompts as
+// compact terminal lines. Pure functions (no I/O), so they are easy to test and reuse.
+// Events come off the wire, so every field is read defensively.
+
+type Json = Record<string, unknown>;
+
+const obj = (v: unknown): Json | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+// ---------------------------------------------------------------------------------------
+// Colors
+
+export interface Style {
+  readonly enabled: boolean;
+  red(s: string): string;
+  yellow(s: string): string;
+  green(s: string): string;
+  cyan(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+export function makeStyle(enabled: boolean): Style {
+  const wrap = (open: string, close: string) => (s: string) => (enabled && s ? `\x1b[${open}m${s}\x1b[${close}m` : s);
+  return {
+    enabled,
+    red: wrap('31', '39'),
+    yellow: wrap('33', '39'),
+    green: wrap('32', '39'),
+    cyan: wrap('36', '39'),
+    dim: wrap('2', '22'),
+    bold: wrap('1', '22'),
+  };
+}
+
+/** Colors are used only on a TTY and never when NO_COLOR is set (to anything non-empty). */
+export function colorWanted(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean((stream as Partial<NodeJS.WriteStream>).isTTY) && !env.NO_COLOR;
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]/g;
+export const stripAnsi = (s: string): string => s.replace(ANSI, '');
+
+/** Cut a single-line text to `width` characters (by code point), with an ellipsis. */
+export function fit(text: string, width: number | undefined): string {
+  if (!width || width < 8) return text;
+  const chars = [...text];
+  return chars.length > width ? `${chars.slice(0, width - 1).join('')}…` : text;
+}
+
+const oneLine = (s: string, max = 160): string => {
+  const flat = s.replace(/\s*\n\s*/g, ' ⏎ ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+/** `bash -lc '…'` wrappers shown as the command inside them (as the approval classifier does). */
+export function displayCommand(command: unknown): string | undefined {
+  if (Array.isArray(command)) {
+    const argv = command.map(String);
+    if (argv.length === 3 && /(^|\/)(ba|z|da|k)?sh$/.test(argv[0]!) && /^-l?c$/.test(argv[1]!)) return argv[2];
+    return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
+  }
+  if (typeof command !== 'string') return undefined;
+  const m = /^(?:\/[\w/]*\/)?(?:ba|z|da|k)?sh\s+-l?c\s+'((?:[^']|'\\'')*)'\s*$/.exec(command);
+  return m ? m[1]!.replaceAll(`'\\''`, "'") : command;
+}
+
+// ---------------------------------------------------------------------------------------
+// Diffs
+
+export interface DiffStat {
+  files: Array<{ path: string; added: number; removed: number }>;
+  added: number;
+  removed: number;
+}
+
+/** Files and +/- line counts of a unified (git-style) diff. */
+export function diffStat(diff: string): DiffStat {
+  const files: DiffStat['files'] = [];
+  let cur: DiffStat['files'][number] | undefined;
+  const open = (path: string) => {
+    cur = files.find((f) => f.path === path);
+    if (!cur) files.push((cur = { path, added: 0, removed: 0 }));
+  };
+  let pendingOld: string | undefined;
+  for (const line of diff.split('\n')) {
+    const git = /^diff --git a\/(.+?) b\/(.+)$/.exec(line);
+    if (git) {
+      open(git[2]!);
+      pendingOld = undefined;
+      continue;
+    }
+    if (line.startsWith('--- ')) {
+      pendingOld = line.slice(4).replace(/^a\//, '').trim();
+      continue;
+    }
+    if (line.startsWith('+++ ')) {
+      const p = line.slice(4).replace(/^b\//, '').trim();
+      const path = p === '/dev/null' ? (pendingOld ?? p) : p;
+      if (!cur || cur.path !== path) open(path);
+      continue;
+    }
+    if (!cur) continue;
+    if (line.startsWith('+')) cur.added++;
+    else if (line.startsWith('-')) cur.removed++;
+  }
+  return { files, added: files.reduce((n, f) => n + f.added, 0), removed: files.reduce((n, f) => n + f.removed, 0) };
+}
+
+export function formatDiffStat(s: DiffStat): string {
+  if (!s.files.length) return 'no changes';
+  const each = s.files.slice(0, 4).map((f) => `${f.path} (+${f.added} -${f.removed})`);
+  if (s.files.length > 4) each.push(`and ${s.files.length - 4} more`);
+  return `${s.files.length} file${s.files.length === 1 ? '' : 's'} changed: ${each.join(', ')}`;
+}
+
+/** The first lines of a diff, for a prompt. */
+export function diffPreview(diff: string, maxLines = 20): string[] {
+  const lines = diff.replace(/\n$/, '').split('\n');
+  const shown = lines.slice(0, maxLines);
+  if (lines.length > maxLines) shown.push(`… ${lines.length - maxLines} more line${lines.length - maxLines === 1 ? '' : 's'}`);
+  return shown;
+}
+
+// ---------------------------------------------------------------------------------------
+// Tool lines: one line when a tool starts, one when it completes.
+
+export interface ToolLike {
+  kind?: unknown;
+  title?: unknown;
+  status?: unknown;
+  data?: unknown;
+}
+
+const TOOL_LABEL: Record<string, { glyph: string; label: string }> = {
+  command: { glyph: '⚙', label: 'command' },
+  fileChange: { glyph: '✎', label: 'edit' },
+  mcpToolCall: { glyph: '⚙', label: 'mcp' },
+  dynamicToolCall: { glyph: '⚙', label: 'tool' },
+  webSearch: { glyph: '⚙', label: 'search' },
+  reasoning: { glyph: '✻', label: 'reasoning' },
+  plan: { glyph: '☰', label: 'plan' },
+  diff: { glyph: '±', label: 'diff' },
+};
+
+/** Kinds whose start is not worth a line (their completion says everything). */
+const QUIET_START = new Set(['reasoning', 'plan', 'diff']);
+
+function toolSubject(kind: string, title: string, data: Json): string {
+  switch (kind) {
+    case 'command':
+      return oneLine(displayCommand(data.command) ?? title);
+    case 'fileChange': {
+      const changes = Array.isArray(data.changes) ? data.changes.map(obj) : [];
+      const paths = changes.map((c) => str(c?.path)).filter((p): p is string => !!p);
+      return paths.length ? paths.join(', ') : title.replace(/^Edit /, '');
+    }
+    case 'mcpToolCall':
+      return str(data.server) && str(data.tool) ? `${data.server}.${data.tool}` : title;
+    case 'webSearch':
+      return str(data.query) ?? title.replace(/^Search: /, '');
+    default:
+      return title;
+  }
+}
+
+function completionNote(kind: string, status: string | undefined, data: Json): string {
+  const exit = num(data.exitCode);
+  const exitNote = exit !== undefined ? ` (exit ${exit})` : '';
+  const failed = status === 'failed' || status === 'error' || (exit !== undefined && exit !== 0);
+  const reason = str(data.reason);
+  if (status === 'declined') return `declined${reason ? `: ${oneLine(reason, 80)}` : ''}`;
+  if (status === 'interrupted' || status === 'cancelled' || status === 'canceled') return `${status}${reason ? `: ${oneLine(reason, 80)}` : ''}`;
+  switch (kind) {
+    case 'diff':
+      return formatDiffStat(diffStat(str(data.diff) ?? ''));
+    case 'fileChange': {
+      const changes = Array.isArray(data.changes) ? data.changes.map(obj) : [];
+      const diffs = changes.map((c) => str(c?.diff) ?? '').join('\n');
+      const s = diffStat(diffs);
+      const counts = s.files.length ? ` (+${s.added} -${s.removed})` : '';
+      return `${failed ? 'failed' : 'done'}${counts}`;
+    }
+    case 'plan': {
+      const steps = Array.isArray(data.plan) ? data.plan.map(obj) : [];
+      const done = steps.filter((s) => s?.status === 'completed').length;
+      const current = steps.find((s) => s?.status === 'inProgress' || s?.status === 'in_progress');
+      return `${done}/${steps.length} steps done${current && str(current.step) ? `; now: ${oneLine(String(current.step), 60)}` : ''}`;
+    }
+    case 'reasoning': {
+      const summary = Array.isArray(data.summary) ? data.summary.map(String).join(' ') : '';
+      return summary ? oneLine(summary, 100) : 'done';
+    }
+    case 'mcpToolCall': {
+      const err = obj(data.error);
+      if (err && str(err.message)) return `failed: ${oneLine(String(err.message), 80)}`;
+      return failed ? `failed${exitNote}` : 'done';
+    }
+    default:
+      return `${failed ? 'failed' : 'done'}${exitNote}`;
+  }
+}
+
+/**
+ * The line of a tool event: `⚙ command: echo hi > out.txt …` when it starts and
+ * `⚙ command: echo hi > out.txt … done (exit 0)` when it completes. Undefined: no line.
+ */
+export function toolLine(t: ToolLike, phase: 'started' | 'completed'): string | undefined {
+  const kind = str(t.kind) ?? 'other';
+  if (phase === 'started' && QUIET_START.has(kind)) return undefined;
+  const title = str(t.title) ?? kind;
+  const data = obj(t.data) ?? {};
+  const { glyph, label } = TOOL_LABEL[kind] ?? { glyph: '⚙', label: kind === 'other' ? 'tool' : kind };
+  const subject = toolSubject(kind, title, data);
+  const head = kind === 'diff' || kind === 'plan' || kind === 'reasoning' ? `${glyph} ${label}` : `${glyph} ${label}: ${subject}`;
+  if (phase === 'started') return `${head} …`;
+  const note = completionNote(kind, str(t.status), data);
+  return kind === 'diff' || kind === 'plan' || kind === 'reasoning' ? `${head}: ${note}` : `${head} … ${note}`;
+}
+
+/** Whether a completed tool line reads as a failure (for coloring). */
+export function toolFailed(t: ToolLike): boolean {
+  const data = obj(t.data) ?? {};
+  const exit = num(data.exitCode);
+  return t.status === 'failed' || t.status === 'error' || (exit !== undefined && exit !== 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Approval choices and prompts
+
+export interface ChoiceKey {
+  choice: string;
+  key: string;
+  label: string;
+}
+
+const PREFERRED_KEY: Record<string, string> = {
+  accept: 'a',
+  acceptForSession: 's',
+  acceptAlways: 'y',
+  acceptWithExecpolicyAmendment: 'e',
+  decline: 'd',
+  cancel: 'c',
+  answer: 'a',
+};
+
+function choiceLabel(choice: string, detail: Json): string {
+  switch (choice) {
+    case 'accept':
+      return 'accept';
+    case 'acceptForSession':
+      return 'accept for session';
+    case 'acceptAlways':
+      return 'always accept';
+    case 'acceptWithExecpolicyAmendment': {
+      const amendment = Array.isArray(detail.execpolicyAmendment) ? detail.execpolicyAmendment.map(String).join(' ') : '';
+      return amendment ? `accept and allow "${amendment}" from now on` : 'accept and allow similar commands';
+    }
+    case 'decline':
+      return 'decline';
+    case 'cancel':
+      return 'cancel';
+    case 'answer':
+      return 'answer';
+    default: {
+      const net = /^applyNetworkPolicyAmendment:(\w+):(.+)$/.exec(choice);
+      if (net) return `${net[1]} network access to ${net[2]}`;
+      return choice.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+    }
+  }
+}
+
+/** A key for each offered choice: the usual letters first, then free letters, then digits. */
+export function choiceKeys(choices: readonly string[], detail: Json = {}): ChoiceKey[] {
+  const used = new Set<string>();
+  const out: ChoiceKey[] = [];
+  const pending: Array<{ choice: string; label: string }> = [];
+  for (const choice of choices) {
+    const label = choiceLabel(choice, detail);
+    const k = PREFERRED_KEY[choice];
+    if (k && !used.has(k)) {
+      used.add(k);
+      out.push({ choice, key: k, label });
+    } else pending.push({ choice, label });
+  }
+  for (const p of pending) {
+    const letters = [...p.label.toLowerCase()].filter((c) => /[a-z]/.test(c));
+    let key = letters.find((c) => !used.has(c));
+    if (!key) key = [...'123456789'].find((c) => !used.has(c)) ?? '0';
+    used.add(key);
+    out.push({ choice: p.choice, key, label: p.label });
+  }
+  // Keep the order the choices were offered in.
+  return choices.map((c) => out.find((o) => o.choice === c)!);
+}
+
+export const choiceMenu = (keys: readonly ChoiceKey[]): string => keys.map((k) => `[${k.key}] ${k.label}`).join('  ');
+
+/** The choice a typed answer names: its key, or the choice id / label spelled out. */
+export function matchChoice(keys: readonly ChoiceKey[], typed: string): ChoiceKey | undefined {
+  const t = typed.trim();
+  if (!t) return undefined;
+  return (
+    keys.find((k) => k.key === t) ??
+    keys.find((k) => k.key === t.toLowerCase()) ??
+    keys.find((k) => k.choice.toLowerCase() === t.toLowerCase() || k.label === t.toLowerCase())
+  );
+}
+
+export interface ApprovalLike {
+  approvalId?: unknown;
+  kind?: unknown;
+  title?: unknown;
+  detail?: unknown;
+  choices?: unknown;
+  reviewer?: unknown;
+  expiresAt?: unknown;
+}
+
+/** What is asked and why: the lines shown above the choice menu. */
+export function approvalLines(a: ApprovalLike, now = Date.now()): string[] {
+  const kind = str(a.kind) ?? 'approval';
+  const detail = obj(a.detail) ?? {};
+  const lines: string[] = [];
+  const expires = num(a.expiresAt);
+  const left = expires !== undefined ? Math.max(0, Math.round((expires - now) / 1000)) : undefined;
+  lines.push(`? approval needed (${kind}): ${oneLine(str(a.title) ?? '(untitled)', 200)}${left !== undefined ? `  [expires in ${left}s]` : ''}`);
+  const field = (label: string, v: unknown) => {
+    const s = typeof v === 'string' ? v : v === undefined || v === null ? undefined : JSON.stringify(v);
+    if (s) lines.push(`  ${label}: ${oneLine(s, 400)}`);
+  };
+  const reason = str(detail.reason);
+  switch (kind) {
+    case 'command':
+    case 'legacyCommand':
+      field('command', displayCommand(detail.command) ?? detail.command);
+      field('cwd', detail.cwd);
+      if (obj(detail.network)) field('network', `${str(obj(detail.network)!.host) ?? '?'} (${str(obj(detail.network)!.protocol) ?? 'network'})`);
+      break;
+    case 'fileChange': {
+      const changes = Array.isArray(detail.changes) ? detail.changes.map(obj) : [];
+      if (detail.grantRoot) field('write access to', detail.grantRoot);
+      let budget = 30;
+      for (const c of changes) {
+        if (!c || budget <= 0) continue;
+        lines.push(`  ${str(c.kind) ?? (str(obj(c.kind)?.type) ?? 'change')} ${str(c.path) ?? '?'}`);
+        const d = str(c.diff);
+        if (d) {
+          const preview = diffPreview(d, Math.min(budget, 20));
+          budget -= preview.length;
+          for (const l of preview) lines.push(`    ${l}`);
+        }
+      }
+      break;
+    }
+    case 'legacyPatch': {
+      const files = obj(detail.fileChanges) ?? {};
+      for (const [path, change] of Object.entries(files)) {
+        const c = obj(change) ?? {};
+        lines.push(`  ${Object.keys(c)[0] ?? 'change'} ${path}`);
+        const d = str(obj(c.update)?.unified_diff) ?? str(c.unified_diff);
+        if (d) for (const l of diffPreview(d, 12)) lines.push(`    ${l}`);
+      }
+      if (detail.grantRoot) field('write access to', detail.grantRoot);
+      break;
+    }
+    case 'permissions':
+      field('cwd', detail.cwd);
+      field('permissions', detail.permissions);
+      field('note', detail.note);
+      break;
+    case 'mcpToolApproval':
+      field('server', detail.server);
+      field('tool', detail.toolTitle ?? detail.tool);
+      field('description', detail.description);
+      field('arguments', detail.argumentsDisplay ?? detail.arguments);
+      break;
+    case 'mcpUrl':
+      field('server', detail.server);
+      field('open', detail.url);
+      break;
+    case 'mcpForm':
+      field('server', detail.server);
+      if (str(detail.message) && detail.message !== a.title) field('message', detail.message);
+      break;
+    case 'userInput':
+      break;
+    default:
+      for (const [k, v] of Object.entries(detail)) if (k !== 'reason') field(k, v);
+  }
+  if (reason) field('why', reason);
+  if (obj(detail.escalatedFrom)) {
+    const e = obj(detail.escalatedFrom)!;
+    field('escalated', str(e.reason) ?? str(e.reviewer) ?? e);
+  }
+  return lines;
+}
+
+// Forms (mcpForm) and questions (userInput)
+
+export interface FormFieldLike {
+  name: string;
+  title: string;
+  description?: string;
+  type: string;
+  required: boolean;
+  options?: Array<{ value: unknown; label: string }>;
+  multiple: boolean;
+  default?: unknown;
+}
+
+export function formFieldsOf(detail: unknown): FormFieldLike[] {
+  const fields = obj(detail)?.fields;
+  if (!Array.isArray(fields)) return [];
+  return fields.map(obj).flatMap((f) => {
+    if (!f || !str(f.name)) return [];
+    const options = Array.isArray(f.options)
+      ? f.options.map(obj).flatMap((o) => (o ? [{ value: o.value, label: str(o.label) ?? String(o.value) }] : []))
+      : undefined;
+    return [
+      {
+        name: String(f.name),
+        title: str(f.title) ?? String(f.name),
+        description: str(f.description),
+        type: str(f.type) ?? 'string',
+        required: f.required === true,
+        options: options?.length ? options : undefined,
+        multiple: f.multiple === true,
+        default: f.default,
+      },
+    ];
+  });
+}
+
+export function formFieldPrompt(f: FormFieldLike): string[] {
+  const lines = [`  ${f.title}${f.required ? ' (required)' : ''}${f.description ? ` — ${oneLine(f.description, 120)}` : ''}`];
+  if (f.options) f.options.forEach((o, i) => lines.push(`    ${i + 1}) ${o.label}`));
+  return lines;
+}
+
+export function formFieldAsk(f: FormFieldLike): string {
+  const hints: string[] = [];
+  if (f.type === 'boolean') hints.push('y/n');
+  else if (f.options) hints.push(f.multiple ? 'numbers, comma-separated' : 'number or value');
+  else if (f.type !== 'string') hints.push(f.type);
+  if (f.default !== undefined) hints.push(`default ${JSON.stringify(f.default)}`);
+  return `${f.name}${hints.length ? ` [${hints.join(', ')}]` : ''}: `;
+}
+
+/**
+ * The value of a typed form answer, or undefined to leave the field out. Scalars stay
+ * text: the server validates them against its schema (coercing "42" to 42).
+ */
+export function formFieldValue(f: FormFieldLike, typed: string): { value?: unknown; problem?: string } {
+  const t = typed.trim();
+  if (!t) {
+    if (f.default !== undefined) return { value: f.default };
+    return f.required ? { problem: `${f.title} is required` } : {};
+  }
+  if (f.type === 'boolean') {
+    if (/^(y|yes|true|1)$/i.test(t)) return { value: true };
+    if (/^(n|no|false|0)$/i.test(t)) return { value: false };
+    return { problem: 'answer y or n' };
+  }
+  const pick = (s: string): unknown => {
+    const opts = f.options ?? [];
+    const n = /^\d+$/.test(s) ? Number(s) : NaN;
+    if (n >= 1 && n <= opts.length) return opts[n - 1]!.value;
+    return opts.find((o) => o.label === s || String(o.value) === s)?.value ?? s;
+  };
+  if (f.multiple) return { value: t.split(',').map((s) => pick(s.trim())).filter((v) => v !== '') };
+  return { value: f.options ? pick(t) : t };
+}
+
+export interface QuestionLike {
+  id: string;
+  header?: string;
+  question: string;
+  options?: Array<{ label: string; description?: string }>;
+  isOther: boolean;
+  isSecret: boolean;
+}
+
+export function questionsOf(detail: unknown): QuestionLike[] {
+  const qs = obj(detail)?.questions;
+  if (!Array.isArray(qs)) return [];
+  return qs.map(obj).flatMap((q) => {
+    if (!q || !str(q.id)) return [];
+    const options = Array.isArray(q.options)
+      ? q.options.map(obj).flatMap((o) => (o && str(o.label) ? [{ label: String(o.label), description: str(o.description) }] : []))
+      : undefined;
+    return [
+      {
+        id: String(q.id),
+        header: str(q.header),
+        question: str(q.question) ?? String(q.id),
+        options: options?.length ? options : undefined,
+        isOther: q.isOther === true,
+        isSecret: q.isSecret === true,
+      },
+    ];
+  });
+}
+
+export function questionPrompt(q: QuestionLike): string[] {
+  const lines = [`  ${q.header ? `${q.header}: ` : ''}${q.question}`];
+  q.options?.forEach((o, i) => lines.push(`    ${i + 1}) ${o.label}${o.description ? ` — ${oneLine(o.description, 100)}` : ''}`));
+  if (q.options && q.isOther) lines.push('    (or type your own answer)');
+  return lines;
+}
+
+/** A typed answer to a question: an option number picks that option's label. */
+export function questionAnswer(q: QuestionLike, typed: string): { value?: string; problem?: string } {
+  const t = typed.trim();
+  if (!t) return { problem: 'an answer is required' };
+  if (q.options) {
+    const n = /^\d+$/.test(t) ? Number(t) : NaN;
+    if (n >= 1 && n <= q.options.length) return { value: q.options[n - 1]!.label };
+    const byLabel = q.options.find((o) => o.label.toLowerCase() === t.toLowerCase());
+    if (byLabel) return { value: byLabel.label };
+    if (!q.isOther) return { problem: `choose 1-${q.options.length}` };
+  }
+  return { value: t };
+}
+
+// ---------------------------------------------------------------------------------------
+// History records and other one-line events
+
+export type Tone = 'plain' | 'dim' | 'red' | 'yellow' | 'green' | 'cyan';
+export interface Line {
+  text: string;
+  tone: Tone;
+}
+
+export function paint(style: Style, l: Line): string {
+  switch (l.tone) {
+    case 'red':
+      return style.red(l.text);
+    case 'yellow':
+      return style.yellow(l.text);
+    case 'green':
+      return style.green(l.text);
+    case 'cyan':
+      return style.cyan(l.text);
+    case 'dim':
+      return style.dim(l.text);
+    default:
+      return l.text;
+  }
+}
+
+export function noticeLine(level: unknown, text: unknown): Line {
+  const t = str(text) ?? '';
+  if (level === 'error') return { text: `✗ ${t}`, tone: 'red' };
+  if (level === 'warning') return { text: `! ${t}`, tone: 'yellow' };
+  return { text: `· ${t}`, tone: 'dim' };
+}
+
+export function resolvedLine(r: { approvalId?: unknown; outcome?: unknown; decision?: unknown; by?: unknown; reason?: unknown }): Line {
+  const outcome = str(r.outcome) ?? 'resolved';
+  const decision = str(r.decision);
+  const reason = str(r.reason);
+  const by = str(r.by);
+  const text = `${outcome === 'approved' || outcome === 'answered' ? '✓' : '✗'} approval ${str(r.approvalId) ?? ''} ${outcome}${decision ? ` (${decision})` : ''}${by ? ` by ${by}` : ''}${reason ? ` — ${oneLine(reason, 120)}` : ''}`;
+  return { text, tone: outcome === 'approved' || outcome === 'answered' ? 'green' : outcome === 'withdrawn' ? 'dim' : 'yellow' };
+}
+
+export function turnEndLine(e: { type?: unknown; error?: unknown; reason?: unknown }): Line {
+  if (e.type === 'turn.failed') return { text: `✗ turn failed: ${str(e.error) ?? 'unknown error'}`, tone: 'red' };
+  if (e.type === 'turn.interrupted') return { text: `■ turn interrupted${str(e.reason) ? `: ${e.reason}` : ''}`, tone: 'yellow' };
+  return { text: '✓ turn completed', tone: 'dim' };
+}
+
+/** One history record (from the thread storage) as lines; an empty list hides it. */
+export function historyLines(rec: unknown, you?: string): Line[] {
+  const r = obj(rec);
+  if (!r) return [];
+  switch (r.kind) {
+    case 'message': {
+      const text = str(r.text) ?? '';
+      if (r.role === 'assistant') return [{ text: `assistant: ${text}`, tone: 'plain' }];
+      const author = obj(r.author);
+      const who = str(author?.name) ?? str(author?.id) ?? 'user';
+      return [{ text: `${who}: ${text}`, tone: str(author?.id) === you ? 'cyan' : 'plain' }];
+    }
+    case 'tool': {
+      const line = toolLine({ kind: r.toolKind, title: r.title, status: r.status, data: r.data }, 'completed');
+      return line ? [{ text: line, tone: 'dim' }] : [];
+    }
+    case 'approval':
+      return [resolvedLine(r)];
+    case 'notice':
+      return [noticeLine(r.level, r.text)];
+    case 'model':
+      return [{ text: `· model: ${str(r.model) ?? '?'}`, tone: 'dim' }];
+    case 'harness':
+      return [{ text: `· harness: ${str(r.harness) ?? '?'}${str(r.reason) ? ` (${r.reason})` : ''}`, tone: 'dim' }];
+    case 'turn':
+      if (r.status === 'completed') return [];
+      return [turnEndLine({ type: r.status === 'failed' ? 'turn.failed' : 'turn.interrupted', error: r.error, reason: r.error })];
+    default:
+      return [];
+  }
+}

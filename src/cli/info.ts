@@ -1,0 +1,58 @@
+// `switchboard status` and `switchboard models`: start what the configuration describes,
+// report, stop.
+import { loadConfig, ConfigError } from '../config/load.js';
+import { createLogger } from '../log/logger.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import type { Output } from './output.js';
+
+async function withSupervisor(config: string | undefined, out: Output, fn: (sb: Supervisor) => Promise<void>): Promise<number> {
+  let sb: Supervisor;
+  try {
+    const loaded = loadConfig({ file: config, env: process.env });
+    sb = new Supervisor(loaded, { log: createLogger({ level: process.env.SWITCHBOARD_LOG_LEVEL ?? 'warn' }) });
+  } catch (err) {
+    out.error(err instanceof ConfigError ? err.message : (err as Error).message);
+    return 2;
+  }
+  const spin = out.progress('starting codex app-server');
+  try {
+    await sb.start();
+    spin.done();
+    await fn(sb);
+    return 0;
+  } catch (err) {
+    spin.done();
+    out.error((err as Error).message);
+    return 1;
+  } finally {
+    await sb.stop();
+  }
+}
+
+export function status(o: { config?: string; json?: boolean }, out: Output): Promise<number> {
+  return withSupervisor(o.config, out, async (sb) => {
+    const s = sb.status();
+    if (o.json) return void out.line(JSON.stringify(s, null, 2));
+    const conn = sb.codex.connection.status();
+    const cfg = sb.config;
+    out.line(`${out.bold('Switchboard')} ${String(s.state)}`);
+    out.line(`  codex app-server ${conn.state} ${conn.serverVersion ?? ''} (${conn.transport})`);
+    out.line(`  mode ${cfg.appServer.mode} · runtime ${cfg.agents.defaults.embeddedHarness.runtime} · fallback ${cfg.agents.defaults.embeddedHarness.fallback}`);
+    out.line(`  storage ${cfg.storage.kind}${cfg.storage.kind === 'dataset' ? ` (${cfg.storage.path})` : ''}`);
+    for (const w of sb.warnings) out.line(`  warning: ${w}`);
+  });
+}
+
+export function models(o: { config?: string; json?: boolean }, out: Output): Promise<number> {
+  return withSupervisor(o.config, out, async (sb) => {
+    const all: Array<{ id: string; displayName?: string }> = [];
+    let cursor: string | null | undefined;
+    do {
+      const page = await sb.codex.connection.request('model/list', cursor ? { cursor } : {});
+      all.push(...page.data);
+      cursor = page.nextCursor;
+    } while (cursor);
+    if (o.json) return void out.line(JSON.stringify(all, null, 2));
+    for (const m of all) out.line(`${m.id.padEnd(24)} ${m.displayName ?? ''}`);
+  });
+}
