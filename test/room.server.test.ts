@@ -148,3 +148,13 @@ describe('room server', () => {
     expect(posts).toEqual([]);
   });
 });
+
+describe('room server with the real supervisor contract', () => {
+  it('passes the room along with a decision, and the supervisor accepts that shape', async () => {
+    const { createSupervisor } = await import('../src/supervisor/supervisor.js');
+    const sb = createSupervisor({ storage: { kind: 'none' } });
+    // Not started: an unknown approval is refused for being unknown, not for its shape.
+    expect(sb.decide({ approvalId: 'ap-x', by: 'ann', decision: 'accept', room: 'lab' })).toEqual({ ok: false, reason: expect.stringMatching(/unknown approval|no such approval|not found/i) });
+    await sb.stop();
+  });
+});

@@ -88,7 +88,10 @@ export async function demo(opts: DemoOptions, out: Output): Promise<number> {
         const frame = JSON.parse(String(data)) as { type: string; event?: RoomEvent; ok?: boolean; reason?: string; error?: string };
         if (frame.type === 'joined') return say();
         if (frame.type === 'error') out.error(`room error: ${frame.error}`);
-        if (frame.type === 'decided' && !frame.ok) out.error(`decision refused: ${frame.reason}`);
+        if (frame.type === 'decided' && !frame.ok) {
+          out.error(`decision refused: ${frame.reason}`);
+          return resolve(false);
+        }
         if (frame.type !== 'event' || !frame.event) return;
         const e = frame.event;
         switch (e.type) {

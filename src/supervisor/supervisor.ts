@@ -376,7 +376,9 @@ export class Supervisor {
     }
   }
 
-  decide(d: { approvalId: string; by: string; decision: string; content?: unknown }): { ok: true } | { ok: false; reason: string } {
+  decide(input: { approvalId: string; by: string; decision: string; content?: unknown; room?: string }): { ok: true } | { ok: false; reason: string } {
+    // Transports may add fields of their own (the room server adds `room`): pass only the decision.
+    const d = { approvalId: input.approvalId, by: input.by, decision: input.decision, ...(input.content !== undefined ? { content: input.content } : {}) };
     for (const h of this.harnesses.values()) {
       if (!h.decide) continue;
       const r = h.decide(d);
