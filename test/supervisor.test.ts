@@ -29,7 +29,7 @@ async function world(script: Script, config: Record<string, unknown> = {}, extra
     appServer: { env: box.env, ...((config.appServer as object) ?? {}) },
     agents: { defaults: { cwd: box.workspace, ...((config.agents as { defaults?: object })?.defaults ?? {}) }, list: (config.agents as { list?: [] })?.list ?? [] },
     sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 60 },
-    storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
+    storage: (config.storage as object) ?? { kind: 'dataset', path: path.join(box.root, 'threads.db') },
     approvals: config.approvals ?? {},
   };
   const sb = createSupervisor(base as never, { log, harnesses: extra.harnesses, baseDir: box.root });
@@ -176,6 +176,21 @@ describe('supervisor (embedding API)', () => {
     const notices = events.filter((e) => e.type === 'notice').map((e) => (e as { text: string }).text);
     expect(notices.some((t) => t.startsWith('Harness: codex (forced by config (runtime: codex))'))).toBe(true);
     expect(notices.some((t) => t.includes('/codex status|models|threads'))).toBe(true);
+  });
+
+  it('codex storage: the Codex thread is named after the conversation, listed by /codex threads, archived by /reset', async () => {
+    const { sb, events } = await world([say('stored by codex')], { storage: { kind: 'codex' } } as never);
+    await sb.start();
+    const done = turnEnd(sb);
+    await sb.post({ room: 'lab', from: { id: 'ann' }, text: 'remember this' });
+    await done;
+    const threadId = (events.find((e) => e.type === 'turn.started') as { threadId: string }).threadId;
+    const named = async () => ((await sb.codex.connection.request('thread/list', {})).data as Array<{ id: string; name?: string }>).find((t) => t.id === threadId);
+    await expect.poll(async () => (await named())?.name, { timeout: 5000 }).toBe('lab/chat/main');
+    await sb.post({ room: 'lab', from: { id: 'ann' }, text: '/codex threads' });
+    expect(events.some((e) => e.type === 'notice' && e.text.includes(`${threadId}  lab/chat/main`))).toBe(true);
+    await sb.post({ room: 'lab', from: { id: 'ann' }, text: '/reset' });
+    await expect.poll(async () => (await named()) === undefined, { timeout: 5000 }).toBe(true);
   });
 
   it('graceful stop interrupts a running turn and leaves no process', async () => {

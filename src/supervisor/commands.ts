@@ -37,9 +37,13 @@ export async function runSupervisorCommand(sb: Supervisor, c: CommandContext): P
       sb.notice(c.session, 'info', await statusText(sb, c));
       return true;
     case 'new':
-    case 'reset':
+    case 'reset': {
+      const info = sb.sessionInfo(c.session);
+      const old = info?.selection.harness === 'codex' ? sb.codex.threadOf(c.agent, c.session) : undefined;
       sb.unpin(c.session);
+      if (cmd === 'reset' && old) await sb.archiveCodexThread(old);
       return false;
+    }
     case 'codex':
       await codexCommand(sb, c, args);
       return true;

@@ -311,6 +311,7 @@ export class Supervisor {
         break;
       case 'turn.started':
         this.ackInbox(e.session, e.at);
+        if (this.config.storage.kind === 'codex') this.nameCodexThread(e.session, e.threadId);
         break;
       case 'turn.completed':
       case 'turn.failed':
@@ -331,6 +332,23 @@ export class Supervisor {
     } catch (err) {
       this.log.error({ err }, 'events$ subscriber threw');
     }
+  }
+
+  private readonly namedThreads = new Set<string>();
+
+  /** `codex` storage: Codex keeps the thread; name it after the conversation so it can be found. */
+  private nameCodexThread(session: string, threadId: string): void {
+    if (this.namedThreads.has(threadId)) return;
+    this.namedThreads.add(threadId);
+    this.codex.connection
+      .request('thread/name/set', { threadId, name: session })
+      .catch((err: unknown) => this.log.warn({ err: (err as Error).message, threadId }, 'thread/name/set failed'));
+  }
+
+  /** `codex` storage: `/reset` archives the thread the conversation leaves behind. */
+  async archiveCodexThread(threadId: string): Promise<void> {
+    if (this.config.storage.kind !== 'codex') return;
+    await this.codex.connection.request('thread/archive', { threadId }).catch((err: unknown) => this.log.warn({ err: (err as Error).message, threadId }, 'thread/archive failed'));
   }
 
   private ackInbox(session: string, before: number): void {
