@@ -109,6 +109,26 @@ export function diffStat(diff: string): DiffStat {
   return { files, added: files.reduce((n, f) => n + f.added, 0), removed: files.reduce((n, f) => n + f.removed, 0) };
 }
 
+/**
+ * Lines added and removed by one file change of a `fileChange` item: its `diff` is a unified
+ * diff (hunks, maybe without file headers) or, for an added or deleted file, its content.
+ */
+export function changeCounts(diff: string, kind: string | undefined): { added: number; removed: number } {
+  if (!diff) return { added: 0, removed: 0 };
+  const lines = diff.replace(/\n$/, '').split('\n');
+  const unified = lines.some((l) => l.startsWith('@@'));
+  if (!unified && kind === 'add') return { added: lines.length, removed: 0 };
+  if (!unified && kind === 'delete') return { added: 0, removed: lines.length };
+  let added = 0;
+  let removed = 0;
+  for (const l of lines) {
+    if (l.startsWith('+++ ') || l.startsWith('--- ')) continue;
+    if (l.startsWith('+')) added++;
+    else if (l.startsWith('-')) removed++;
+  }
+  return { added, removed };
+}
+
 export function formatDiffStat(s: DiffStat): string {
   if (!s.files.length) return 'no changes';
   const each = s.files.slice(0, 4).map((f) => `${f.path} (+${f.added} -${f.removed})`);
@@ -178,9 +198,14 @@ function completionNote(kind: string, status: string | undefined, data: Json): s
       return formatDiffStat(diffStat(str(data.diff) ?? ''));
     case 'fileChange': {
       const changes = Array.isArray(data.changes) ? data.changes.map(obj) : [];
-      const diffs = changes.map((c) => str(c?.diff) ?? '').join('\n');
-      const s = diffStat(diffs);
-      const counts = s.files.length ? ` (+${s.added} -${s.removed})` : '';
+      let added = 0;
+      let removed = 0;
+      for (const c of changes) {
+        const n = changeCounts(str(c?.diff) ?? '', str(c?.kind) ?? str(obj(c?.kind)?.type));
+        added += n.added;
+        removed += n.removed;
+      }
+      const counts = changes.length ? ` (+${added} -${removed})` : '';
       return `${failed ? 'failed' : 'done'}${counts}`;
     }
     case 'plan': {

@@ -6,6 +6,7 @@ import { demo } from './demo.js';
 import { join } from './join.js';
 import { serve } from './serve.js';
 import { models, status } from './info.js';
+import { chatCommand } from './chat.js';
 import { terminalOutput } from './output.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -60,6 +61,20 @@ export async function main(argv: string[]): Promise<number> {
     .option('--token <room=token>', 'require a token to join a room (repeatable)', collect)
     .action(async (o) => {
       code = await serve(o, out);
+    });
+
+  program
+    .command('chat')
+    .description('terminal client for a room: streamed answers, one line per tool event, approvals answered with a key')
+    .requiredOption('--room <room>', 'room to join')
+    .option('--url <ws-url>', 'room server URL (or SWITCHBOARD_ROOM_URL)')
+    .option('--token <token>', 'room token (or SWITCHBOARD_ROOM_TOKEN)')
+    .option('--name <name>', 'your display name')
+    .option('--id <id>', 'your participant id (default: $USER)')
+    .option('--channel <channel>', 'channel to post in (default: chat)')
+    .option('--thread <thread>', 'thread to post in (default: main)')
+    .action(async (o) => {
+      code = await chatCommand(o);
     });
 
   program
