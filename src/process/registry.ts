@@ -8,6 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import process from 'node:process';
 
 export const PROCESS_TAG_VAR = 'SWITCHBOARD_PROC_TAG';
+/** The pid of the host that spawned a process: lets a restarted host reap a dead one's orphans. */
+export const OWNER_PID_VAR = 'SWITCHBOARD_OWNER_PID';
 
 interface Entry {
   pid: number;
@@ -37,6 +39,52 @@ export function processesWithTag(tag: string): number[] {
     }
   }
   return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Kill processes a host spawned that outlived it (a host killed with SIGKILL runs no exit
+ * hook). Only processes whose recorded owner is dead are touched.
+ */
+function reapOrphans(): number[] {
+  const killed: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return killed;
+  }
+  const re = new RegExp(`(?:^|\\0)${OWNER_PID_VAR}=(\\d+)\\0`);
+  for (const e of entries) {
+    if (e.charCodeAt(0) < 48 || e.charCodeAt(0) > 57) continue;
+    const pid = Number(e);
+    if (pid === process.pid) continue;
+    let env: string;
+    try {
+      env = readFileSync(`/proc/${e}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
+    const m = re.exec(env);
+    if (!m) continue;
+    const owner = Number(m[1]);
+    if (owner === process.pid || alive(owner)) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
+    } catch {
+      /* gone */
+    }
+  }
+  return killed;
 }
 
 function reapTag(tag: string): number {
@@ -88,6 +136,10 @@ export const processRegistry = {
   add(pid: number, command: string, tag?: string): void {
     hookExit();
     live.set(pid, { pid, command, tag, startedAt: Date.now() });
+  },
+  /** Kill processes left behind by a host that died (see OWNER_PID_VAR). */
+  reapOrphans(): number[] {
+    return reapOrphans();
   },
   /** Kill every process that still carries `tag` (escaped the group, e.g. via setsid). */
   reap(tag: string): number {

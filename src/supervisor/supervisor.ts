@@ -20,6 +20,7 @@ import { CodexHarness } from './codex-harness.js';
 import type { AgentSpec, Harness } from './harness.js';
 import { recordOf } from './history.js';
 import { supervisorRuntimes } from './runtime.js';
+import { processRegistry } from '../process/registry.js';
 import { runSupervisorCommand } from './commands.js';
 import { summarize } from '../protocol/wire.js';
 
@@ -129,6 +130,8 @@ export class Supervisor {
   }
 
   private async startHarnesses(getChild: Parameters<Harness['start']>[0], signal: AbortSignal): Promise<void> {
+    const orphans = processRegistry.reapOrphans();
+    if (orphans.length) this.log.warn({ pids: orphans }, 'killed processes left behind by a Switchboard host that died');
     this.store = this.options.store ?? (await this.openStore());
     const d = this.config.agents.defaults.embeddedHarness;
     const forced = new Set([d.runtime, ...this.config.agents.list.map((a) => a.embeddedHarness?.runtime ?? d.runtime)].filter((r) => r !== 'auto'));
@@ -224,7 +227,7 @@ export class Supervisor {
     return this.config.sessions.perParticipant ? `${base}/@${m.from.id}` : base;
   }
 
-  private async dispatch(session: string, msg: InboxMessage, inboxId: string, agentId?: string): Promise<void> {
+  private async dispatch(session: string, msg: InboxMessage, inboxId: string, agentId?: string, replay = false): Promise<void> {
     const agent = this.agentFor(agentId);
     const from = { id: msg.from.id, name: msg.from.name ?? msg.from.id };
     const text = msg.text.trim();
@@ -235,7 +238,8 @@ export class Supervisor {
         return;
       }
     }
-    this.write(session, { kind: 'message', role: 'user', author: { id: from.id, name: msg.from.name }, text: msg.text });
+    // A replayed inbox message was recorded when it was first posted.
+    if (!replay) this.write(session, { kind: 'message', role: 'user', author: { id: from.id, name: msg.from.name }, text: msg.text });
     let info: SessionInfo;
     try {
       info = await this.resolveSession(session, agent);
@@ -390,7 +394,7 @@ export class Supervisor {
     const pending = await this.store!.pending();
     for (const e of pending) {
       this.log.info({ session: e.session, inbox: e.id }, 'delivering a message accepted before a restart');
-      await this.dispatch(e.session, e.message, e.id);
+      await this.dispatch(e.session, e.message, e.id, undefined, true);
     }
   }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES } from '../protocol/wire.js';
-import { PROCESS_TAG_VAR, processRegistry } from '../process/registry.js';
+import { OWNER_PID_VAR, PROCESS_TAG_VAR, processRegistry } from '../process/registry.js';
 import { redactText } from '../log/redact.js';
 import { LineSplitter } from './lines.js';
 import { TransportError, type Transport, type TransportExit, type TransportFactory, type TransportHandlers } from './types.js';
@@ -55,7 +55,7 @@ function openStdio(opts: StdioOptions, handlers: TransportHandlers): Promise<Tra
       buffer: false,
       reject: false,
       cleanup: true,
-      env: { ...(opts.env ?? process.env), [PROCESS_TAG_VAR]: tag },
+      env: { ...(opts.env ?? process.env), [PROCESS_TAG_VAR]: tag, [OWNER_PID_VAR]: String(process.pid) },
       extendEnv: false,
       cwd: opts.cwd,
       encoding: 'utf8',
