@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { TransportExit, TransportFactory } from '../transport/types.js';
 import type { RpcEngine } from './rpc-engine.js';
+import { liveRegistry } from '../util/live-registry.js';
 
 export interface ClientInfo {
   name: string;
@@ -21,19 +22,4 @@ export interface ConnectionRuntime {
   onClosed?: (exit: TransportExit) => void;
 }
 
-const runtimes = new Map<string, ConnectionRuntime>();
-
-export const connectionRuntimes = {
-  register(id: string, rt: ConnectionRuntime): void {
-    if (runtimes.has(id)) throw new Error(`connection id "${id}" is already registered`);
-    runtimes.set(id, rt);
-  },
-  get(id: string): ConnectionRuntime {
-    const rt = runtimes.get(id);
-    if (!rt) throw new Error(`no runtime registered for connection "${id}"`);
-    return rt;
-  },
-  unregister(id: string): void {
-    runtimes.delete(id);
-  },
-};
+export const connectionRuntimes = liveRegistry<ConnectionRuntime>('connection runtime');

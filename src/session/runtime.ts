@@ -2,6 +2,7 @@
 import type { BindingStore } from './bindings.js';
 import type { ModelCache } from './models.js';
 import { turnRuntimes, type TurnRuntime } from '../turn/runtime.js';
+import { liveRegistry } from '../util/live-registry.js';
 
 export interface SessionRuntime extends TurnRuntime {
   store: BindingStore;
@@ -10,22 +11,17 @@ export interface SessionRuntime extends TurnRuntime {
   tools?: () => Array<{ type: 'function'; name: string; description: string; inputSchema: Record<string, unknown> }>;
 }
 
-const runtimes = new Map<string, SessionRuntime>();
+const sessions = liveRegistry<SessionRuntime>('session runtime');
 
 /** Registers the runtime for sessions and for their turns (same id). */
 export const sessionRuntimes = {
   register(id: string, rt: SessionRuntime): void {
-    if (runtimes.has(id)) throw new Error(`session runtime "${id}" is already registered`);
-    runtimes.set(id, rt);
+    sessions.register(id, rt);
     turnRuntimes.register(id, rt);
   },
-  get(id: string): SessionRuntime {
-    const rt = runtimes.get(id);
-    if (!rt) throw new Error(`no session runtime registered as "${id}"`);
-    return rt;
-  },
+  get: (id: string): SessionRuntime => sessions.get(id),
   unregister(id: string): void {
-    runtimes.delete(id);
+    sessions.unregister(id);
     turnRuntimes.unregister(id);
   },
 };

@@ -1,5 +1,6 @@
 // Live side of a supervisor, looked up by id from its machine's actors (context stays data).
 import type { AnyActorRef } from 'xstate';
+import { liveRegistry } from '../util/live-registry.js';
 
 export interface SupervisorRuntime {
   startHarnesses(getChild: (connectionId: string) => AnyActorRef | undefined, signal: AbortSignal): Promise<void>;
@@ -7,22 +8,4 @@ export interface SupervisorRuntime {
   onChildDone(childId: string): void;
 }
 
-const runtimes = new Map<string, SupervisorRuntime>();
-
-export const supervisorRuntimes = {
-  register(id: string, rt: SupervisorRuntime): void {
-    if (runtimes.has(id)) throw new Error(`supervisor "${id}" is already registered`);
-    runtimes.set(id, rt);
-  },
-  get(id: string): SupervisorRuntime {
-    const rt = runtimes.get(id);
-    if (!rt) throw new Error(`no supervisor runtime "${id}"`);
-    return rt;
-  },
-  tryGet(id: string): SupervisorRuntime | undefined {
-    return runtimes.get(id);
-  },
-  unregister(id: string): void {
-    runtimes.delete(id);
-  },
-};
+export const supervisorRuntimes = liveRegistry<SupervisorRuntime>('supervisor runtime');

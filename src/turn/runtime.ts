@@ -5,6 +5,7 @@ import type { ConnectionLifecycleEvent, RequestOptions } from '../connection/con
 import type { ClientMethod, ParamsOf, ResultOf } from '../protocol/client-requests.js';
 import type { InboundNotification } from '../protocol/notifications.js';
 import type { RoomEventSink } from '../events/room-events.js';
+import { liveRegistry } from '../util/live-registry.js';
 
 /** What sessions and turns need of a connection; `Connection` satisfies it, tests fake it. */
 export interface SessionConnection {
@@ -31,25 +32,7 @@ export interface TurnRuntime {
   log: Logger;
 }
 
-const runtimes = new Map<string, TurnRuntime>();
-
-export const turnRuntimes = {
-  register(id: string, rt: TurnRuntime): void {
-    if (runtimes.has(id)) throw new Error(`turn runtime "${id}" is already registered`);
-    runtimes.set(id, rt);
-  },
-  get(id: string): TurnRuntime {
-    const rt = runtimes.get(id);
-    if (!rt) throw new Error(`no turn runtime registered as "${id}"`);
-    return rt;
-  },
-  has(id: string): boolean {
-    return runtimes.has(id);
-  },
-  unregister(id: string): void {
-    runtimes.delete(id);
-  },
-};
+export const turnRuntimes = liveRegistry<TurnRuntime>('turn runtime');
 
 /** A sink that never throws into the caller (a broken host must not break a turn). */
 export function safeSink(sink: RoomEventSink, log: Logger): RoomEventSink {
