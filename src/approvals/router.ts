@@ -2,7 +2,7 @@
 // request; room prompts and decisions for the user reviewer; an audit stream of every
 // outcome. Whatever goes wrong, the request is answered with its denial.
 import { randomUUID } from 'node:crypto';
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import { Subject, type Observable } from 'rxjs';
 import { z } from 'zod';
 import type { Logger } from 'pino';
@@ -54,6 +54,8 @@ export interface ApprovalRouterOptions {
   onAudit?: (audit: ApprovalAudit) => void;
   /** Replace the machine (tests provide fake actors this way). */
   machine?: ApprovalMachine;
+  /** XState inspection (tracing); off unless given. */
+  inspect?: (ev: InspectionEvent) => void;
   now?: () => number;
 }
 
@@ -208,6 +210,7 @@ export class ApprovalRouter {
     const escalateTo = this.opts.escalateTo === null ? undefined : (this.opts.escalateTo ?? 'user');
     const actor = createActor(this.machine, {
       id: `approval:${approvalId}`,
+      ...(this.opts.inspect ? { inspect: this.opts.inspect } : {}),
       input: {
         runtimeId: this.id,
         approvalId,

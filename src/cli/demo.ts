@@ -13,11 +13,12 @@ import { startScriptedModel, say, shell, applyPatch } from '../scripted-model/se
 import { makeCodexHome } from '../scripted-model/codex-home.js';
 import type { RoomEvent } from '../events/room-events.js';
 import type { Output } from './output.js';
+import type { InspectionEvent } from 'xstate';
 
 export interface DemoOptions {
   keep?: boolean;
   timeoutMs?: number;
-  trace?: string;
+  inspect?: (ev: InspectionEvent) => void;
 }
 
 const CONVERSATION = [
@@ -51,7 +52,7 @@ export async function demo(opts: DemoOptions, out: Output): Promise<number> {
       sessions: { bindingsDir: path.join(root, 'bindings') },
       storage: { kind: 'dataset', path: path.join(root, 'threads.db') },
     },
-    { log, baseDir: root },
+    { log, baseDir: root, inspect: opts.inspect },
   );
   const room = new RoomServer({ backend: sb, log });
   let code = 1;

@@ -6,6 +6,7 @@ import { Supervisor } from '../supervisor/supervisor.js';
 import { RoomServer } from '../room/server.js';
 import { AgentClient } from '../room/agent-client.js';
 import type { Output } from './output.js';
+import type { InspectionEvent } from 'xstate';
 import { untilSignal } from './run-until-signal.js';
 
 export interface JoinOptions {
@@ -24,6 +25,7 @@ export interface JoinOptions {
   /** Resolves to stop (tests); default: SIGINT/SIGTERM. */
   until?: Promise<unknown>;
   onReady?: (info: { url: string }) => void;
+  inspect?: (ev: InspectionEvent) => void;
 }
 
 export async function join(o: JoinOptions, out: Output): Promise<number> {
@@ -45,7 +47,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
         },
       },
     });
-    sb = new Supervisor(loaded, { log: createLogger({ level: loaded.config.log.level }) });
+    sb = new Supervisor(loaded, { log: createLogger({ level: loaded.config.log.level }), inspect: o.inspect });
   } catch (err) {
     out.error(err instanceof ConfigError ? err.message : `invalid options: ${(err as Error).message}`);
     return 2;

@@ -7,6 +7,9 @@ import { join } from './join.js';
 import { serve } from './serve.js';
 import { models, status } from './info.js';
 import { chatCommand } from './chat.js';
+import { visualize } from './visualize.js';
+import { simulateCommand } from '../simulate/cli.js';
+import { createTracer, type Tracer } from '../trace/index.js';
 import { terminalOutput } from './output.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -15,6 +18,12 @@ const int = (v: string) => {
   if (!Number.isInteger(n) || n < 0) throw new Error(`not a port number: ${v}`);
   return n;
 };
+
+function closeTracer(t: Tracer | undefined): void {
+  if (!t) return;
+  t.close();
+  process.stderr.write(`trace: ${t.count} records in ${t.file}\n`);
+}
 
 export async function main(argv: string[]): Promise<number> {
   const out = terminalOutput();
@@ -29,8 +38,14 @@ export async function main(argv: string[]): Promise<number> {
     .description('run the offline demo: embedded room, real codex app-server, scripted model, one approval, one patch')
     .option('--keep', 'keep the temporary workspace and print its path')
     .option('--timeout <ms>', 'give up after this long', (v) => Number(v), 120_000)
-    .action(async (o: { keep?: boolean; timeout: number }) => {
-      code = await demo({ keep: o.keep, timeoutMs: o.timeout }, out);
+    .option('--trace <file>', 'write a JSON Lines trace of every actor (see `switchboard visualize --trace`)')
+    .action(async (o: { keep?: boolean; timeout: number; trace?: string }) => {
+      const tracer = o.trace ? createTracer(o.trace) : undefined;
+      try {
+        code = await demo({ keep: o.keep, timeoutMs: o.timeout, inspect: tracer }, out);
+      } finally {
+        closeTracer(tracer);
+      }
     });
 
   program
@@ -48,8 +63,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--port <port>', 'port of the embedded room server (default: any free port)', int)
     .option('--host <host>', 'address of the embedded room server', '127.0.0.1')
     .option('--config <file>', 'switchboard.config.json to use')
+    .option('--trace <file>', 'write a JSON Lines trace of every actor')
     .action(async (o) => {
-      code = await join(o, out);
+      const tracer = o.trace ? createTracer(o.trace) : undefined;
+      try {
+        code = await join({ ...o, inspect: tracer }, out);
+      } finally {
+        closeTracer(tracer);
+      }
     });
 
   const room = program.command('room').description('room server commands');
@@ -93,6 +114,27 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print JSON')
     .action(async (o) => {
       code = await models(o, out);
+    });
+
+  program
+    .command('visualize')
+    .description('print the machines as Mermaid diagrams (or write .mmd and .svg files); --trace highlights what a run visited')
+    .option('--machine <name>', 'only this machine (connection, session, turn, approval, supervisor)')
+    .option('--trace <file>', 'a JSON Lines trace written by --trace of join, demo or simulate')
+    .option('--out <dir>', 'write <machine>.mmd and <machine>.svg into this directory')
+    .action(async (o) => {
+      code = await visualize(o, out);
+    });
+
+  program
+    .command('simulate')
+    .description('replay a scenario file (both sides scripted, virtual time) and check its expectations')
+    .argument('<scenario>', 'scenario JSON file (see docs/scenarios.md)')
+    .option('--trace <file>', 'write a JSON Lines trace of the run')
+    .option('--record', 'play the room side against the real app-server and write <name>.recorded.json')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, o) => {
+      code = await simulateCommand(file, o, out);
     });
 
   program

@@ -1,7 +1,9 @@
 // Connection: the public face of one app-server. It runs the connection machine and owns
 // the RPC engine; callers get typed requests, thread subscriptions and status.
 import { randomUUID } from 'node:crypto';
-import { createActor, type ActorRefFrom } from 'xstate';
+import { createActor, type ActorRefFrom, type InspectionEvent } from 'xstate';
+
+type InspectionHandler = (ev: InspectionEvent) => void;
 import type { Logger } from 'pino';
 import { connectionMachine, type ConnectionConfig } from '../../machines/connection.machine.js';
 import { clientRequests, type ClientMethod, type ParamsOf, type ResultOf } from '../protocol/client-requests.js';
@@ -49,6 +51,8 @@ export interface ConnectionOptions {
    * `connectionInput()` and hands the child to `adopt()`.
    */
   spawnedByParent?: boolean;
+  /** XState inspection (tracing); off unless given. */
+  inspect?: InspectionHandler;
 }
 
 type ConnectionActorRef = ActorRefFrom<typeof connectionMachine>;
@@ -120,7 +124,7 @@ export class Connection {
       },
     });
     if (!options.spawnedByParent) {
-      this.bind(createActor(options.machineOverride ?? connectionMachine, { id: this.id, input: this.connectionInput() }));
+      this.bind(createActor(options.machineOverride ?? connectionMachine, { id: this.id, input: this.connectionInput(), ...(options.inspect ? { inspect: options.inspect } : {}) }));
     }
   }
 

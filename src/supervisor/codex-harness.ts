@@ -1,7 +1,7 @@
 // The built-in `codex` harness: one app-server connection (spawned by the supervisor
 // machine), one approval router on it, one session manager per agent.
 import path from 'node:path';
-import type { AnyActorRef } from 'xstate';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 import type { ActorRefFrom } from 'xstate';
 import { Connection } from '../connection/connection.js';
@@ -24,6 +24,7 @@ export interface CodexHarnessOptions {
   baseDir: string;
   onAudit?: (a: ApprovalAudit) => void;
   clientVersion: string;
+  inspect?: (ev: InspectionEvent) => void;
 }
 
 export class CodexHarness implements Harness {
@@ -58,6 +59,7 @@ export class CodexHarness implements Harness {
       guardian: o.config.approvals.guardian,
       timeouts: o.config.approvals.timeouts ?? undefined,
       onAudit: o.onAudit,
+      inspect: o.inspect,
       resolveContext: (threadId) => this.resolveContext(threadId),
     });
   }

@@ -1,7 +1,7 @@
 // The embedding API: one object a host creates, starts, feeds and watches.
 import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
@@ -52,6 +52,8 @@ export interface SupervisorOptions {
   baseDir?: string;
   /** Use this store instead of the configured one. */
   store?: ThreadStore;
+  /** XState inspection for every actor (e.g. `createTracer(file)`); off unless given. */
+  inspect?: (ev: InspectionEvent) => void;
 }
 
 interface SessionInfo {
@@ -93,6 +95,7 @@ export class Supervisor {
       baseDir: this.baseDir,
       onAudit: (a) => this.auditSubject.next(a),
       clientVersion: VERSION,
+      inspect: options.inspect,
     });
     this.harnesses.set('codex', this.codex);
     for (const h of options.harnesses ?? []) {
@@ -105,7 +108,7 @@ export class Supervisor {
       onChildDone: (child) => this.log.warn({ child }, 'connection actor ended'),
     });
     const connections = [...this.harnesses.values()].flatMap((h) => h.connections?.() ?? []);
-    this.actor = createActor(supervisorMachine, { id: this.id, input: { supervisorId: this.id, connections } });
+    this.actor = createActor(supervisorMachine, { id: this.id, input: { supervisorId: this.id, connections }, ...(options.inspect ? { inspect: options.inspect } : {}) });
     this.actor.subscribe({ error: (err) => this.log.error({ err }, 'supervisor actor error') });
   }
 
