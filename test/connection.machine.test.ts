@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, type ConnectionLifecycleEvent } from '../src/connection/connection.js';
 import { RpcError } from '../src/connection/errors.js';
 import { FakePeer, type PeerScript } from './support/fake-peer.js';
+import type { TransportFactory } from '../src/transport/types.js';
 import { memoryLogger } from './support/log.js';
 import { waitFor } from './support/procs.js';
 
@@ -186,5 +187,42 @@ describe('connection machine', () => {
     await waitFor(() => conn.status().state === 'backoff');
     await conn.stop();
     expect(states.slice(-2)).toEqual(['backoff', 'stopped']);
+  });
+});
+
+describe('restart races', () => {
+  it('a late exit of the old transport never disconnects its replacement', async () => {
+    const { log } = memoryLogger();
+    const lateCloses: Array<() => void> = [];
+    let opens = 0;
+    const open: TransportFactory = async (handlers) => {
+      const me = ++opens;
+      return {
+        pid: 1000 + me,
+        description: `t${me}`,
+        send: (text) => {
+          const msg = JSON.parse(text) as { id?: number; method?: string };
+          if (msg.id === undefined) return;
+          const result = msg.method === 'initialize' ? { userAgent: 'fake/0.169.0' } : { data: [], nextCursor: null };
+          queueMicrotask(() => handlers.onLine(JSON.stringify({ id: msg.id, result })));
+        },
+        // The old process takes its time to die: its exit arrives after the new one is up.
+        close: async () => void lateCloses.push(() => handlers.onClose({ kind: 'exit', code: null, signal: 'SIGKILL', retryable: false, intentional: true, reason: 'closed by Switchboard' })),
+      };
+    };
+    const conn = new Connection({ transport: { kind: 'custom', open }, log, machine: { backoffBaseMs: 1, jitter: 0 } });
+    const events: ConnectionLifecycleEvent[] = [];
+    conn.onLifecycle((e) => events.push(e));
+    await conn.start();
+    const pending = conn.request('model/list', {}, { timeoutMs: 0 }).catch((e: Error) => e);
+    conn.restart('test: escalation');
+    // Pending calls fail at once, not when the old server finally exits.
+    expect(await pending).toBeInstanceOf(Error);
+    expect(events.some((e) => e.type === 'lost')).toBe(true);
+    await waitFor(() => conn.ready && opens === 2, 2000);
+    for (const c of lateCloses.splice(0)) c();
+    expect(conn.status().state).toBe('running.ready');
+    await expect(conn.request('model/list', {}, { timeoutMs: 1000 })).resolves.toEqual({ data: [], nextCursor: null });
+    await conn.stop();
   });
 });

@@ -22,19 +22,27 @@ export const transportActor = fromCallback<TransportCommand, ConnectionActorInpu
     let transport: Transport | undefined;
     let stopped = false;
     rt.open({
-      onLine: (text) => rt.engine.handleLine(text),
+      onLine: (text) => {
+        // A transport the machine has left behind may still be draining: ignore it.
+        if (!stopped) rt.engine.handleLine(text);
+      },
       onClose: (exit) => {
-        // Pending calls fail here, synchronously, before the machine even hears of it.
-        rt.engine.detach(exit);
+        // Only this actor's own transport may be detached: after a restart the engine
+        // already serves the replacement, and a late exit of the old one must not touch it.
+        if (transport && rt.engine.isAttachedTo(transport)) {
+          // Pending calls fail here, synchronously, before the machine even hears of it.
+          rt.engine.detach(exit);
+          rt.onClosed?.(exit);
+        }
+        if (stopped) return;
         rt.onPid?.(undefined);
-        rt.onClosed?.(exit);
-        if (!stopped) sendBack({ type: 'TRANSPORT.CLOSED', exit });
+        sendBack({ type: 'TRANSPORT.CLOSED', exit });
       },
     }).then(
       (t) => {
         transport = t;
         if (stopped) {
-          void t.close();
+          void t.close({ force: true });
           return;
         }
         rt.engine.attach(t);
@@ -52,10 +60,16 @@ export const transportActor = fromCallback<TransportCommand, ConnectionActorInpu
       if (cmd.type === 'CLOSE') void transport?.close();
     });
     return () => {
-      // Leaving the running state: close in the background; the process registry
-      // escalates to SIGKILL if the server does not go.
+      // Leaving the running state without a graceful close (restart, handshake failure,
+      // version refusal, stop timeout): the server is killed at once so it never overlaps
+      // its replacement, and pending calls fail now rather than when it finally exits.
       stopped = true;
-      void transport?.close();
+      if (transport && rt.engine.isAttachedTo(transport)) {
+        const exit: TransportExit = { kind: 'closed', retryable: true, reason: 'app-server connection restarting' };
+        rt.engine.detach(exit);
+        rt.onClosed?.(exit);
+      }
+      void transport?.close({ force: true });
     };
   },
 );

@@ -96,6 +96,10 @@ export class RpcEngine {
     this.transport = transport;
   }
 
+  isAttachedTo(transport: Transport): boolean {
+    return this.transport === transport;
+  }
+
   /** The transport is gone: every pending call fails now, every server request is withdrawn. */
   detach(exit: TransportExit): void {
     this.transport = undefined;

@@ -19,9 +19,11 @@ const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : S
 /** The connection, not Codex, is the problem: retry later rather than give up a thread. */
 export function isTransient(err: unknown): boolean {
   if (err instanceof ConnectionLostError || err instanceof RpcTimeoutError) return true;
-  if (err instanceof RpcError) return err.code === ErrorCodes.overloaded;
+  if (err instanceof RpcError) return err.code === ErrorCodes.overloaded || /active writer/i.test(err.message);
   const msg = errorMessage(err);
-  return /not ready|aborted|connection (is )?(stopped|failed|lost)/i.test(msg);
+  // "already has an active writer": the previous app-server still holds the thread; it is
+  // going away, so resume again shortly instead of forking the conversation.
+  return /not ready|aborted|connection (is )?(stopped|failed|lost)|active writer/i.test(msg);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -113,9 +113,13 @@ function openStdio(opts: StdioOptions, handlers: TransportHandlers): Promise<Tra
         if (blocked) queue.push(frame);
         else write(frame);
       },
-      close() {
+      close(closeOpts) {
         if (finished) return Promise.resolve();
-        if (!closing) {
+        if (closeOpts?.force) {
+          closing = true;
+          stdin.destroy();
+          if (pid !== undefined) processRegistry.signal(pid, 'SIGKILL');
+        } else if (!closing) {
           closing = true;
           gracefulStop();
         }

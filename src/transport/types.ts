@@ -26,8 +26,11 @@ export interface Transport {
   readonly description: string;
   /** Queue one frame. Never throws; frames sent after close are dropped. */
   send(text: string): void;
-  /** Graceful close; resolves when the peer is gone. */
-  close(): Promise<void>;
+  /**
+   * Close; resolves when the peer is gone. Graceful by default; `force` kills at once (a
+   * restart must not leave the old server running next to its replacement).
+   */
+  close(opts?: { force?: boolean }): Promise<void>;
 }
 
 export type TransportFactory = (handlers: TransportHandlers) => Promise<Transport>;

@@ -111,9 +111,13 @@ function openWebSocket(opts: WebSocketOptions, handlers: TransportHandlers): Pro
         if (finished || closing || ws.readyState !== WebSocket.OPEN) return;
         ws.send(text, (err) => err && opts.log?.debug({ err: err.message }, 'websocket send failed'));
       },
-      close() {
+      close(closeOpts) {
         if (finished) return Promise.resolve();
         closing = true;
+        if (closeOpts?.force) {
+          ws.terminate();
+          return closed;
+        }
         ws.close(1000, 'client closing');
         const t = setTimeout(() => ws.terminate(), 2000);
         t.unref();
