@@ -8,5 +8,7 @@ export default defineConfig({
     // Integration tests spawn real app-servers; two cores, so keep parallelism modest.
     pool: 'forks',
     maxWorkers: 2,
+    // Prints the fault & security figures once, after every file has finished.
+    globalSetup: ['test/support/fault-global-setup.ts'],
   },
 });
