@@ -8,7 +8,7 @@
 // lifecycle facts. Timeouts are `after` transitions with named delays.
 import { assign, enqueueActions, sendTo, setup } from 'xstate';
 import type { UserInput } from '../src/protocol/common.js';
-import { RpcError } from '../src/connection/errors.js';
+import { ConnectionLostError, RpcError } from '../src/connection/errors.js';
 import { interruptTurnActor, startTurnActor, streamActor, type StreamEvent } from '../src/turn/actors.js';
 import { turnRuntimes } from '../src/turn/runtime.js';
 
@@ -118,6 +118,7 @@ export const turnMachine = setup({
       error: ({ context, event }) =>
         context.error ?? (event.type === 'TURN.COMPLETED' ? event.error ?? 'the turn failed' : undefined),
     }),
+    markRetry: assign({ retry: true }),
     recordLost: assign({
       error: ({ context, event }) => context.error ?? (event.type === 'CONNECTION.LOST' ? event.reason : 'connection lost'),
     }),
@@ -236,7 +237,10 @@ export const turnMachine = setup({
           target: 'failed',
           actions: assign({
             error: ({ context, event }) => context.error ?? `turn/start failed: ${errorMessage(event.error)}`,
-            retry: ({ event }) => event.error instanceof RpcError && THREAD_NOT_LOADED.test(event.error.message),
+            // Retry the message once (after a resume) when Codex never took it: the thread was
+            // not loaded, or the connection died before turn/start was answered.
+            retry: ({ event }) =>
+              event.error instanceof ConnectionLostError || (event.error instanceof RpcError && THREAD_NOT_LOADED.test(event.error.message)),
           }),
         },
       },
@@ -244,7 +248,7 @@ export const turnMachine = setup({
       after: { watchdog: { target: 'failed', actions: ['recordStartTimeout', 'noticeStartTimeout'] } },
       on: {
         STOP: { actions: 'requestStop' },
-        'CONNECTION.LOST': { target: 'failed', actions: 'recordLost' },
+        'CONNECTION.LOST': { target: 'failed', actions: ['recordLost', 'markRetry'] },
       },
     },
     running: {

@@ -28,9 +28,9 @@ const GRAPH_ONLY: Record<string, Record<string, string>> = {
     'interrupting -> failed : xstate.error.actor.stream': 'the stream actor has no failure path',
     'running.waiting -> failed : xstate.error.actor.stream': 'the stream actor has no failure path',
     'escalating -> failed : xstate.error.actor.stream': 'the stream actor has no failure path',
-    'escalating -> interrupted : CONNECTION.LOST':
-      'escalating makes the stream answer STREAM.CLOSED at once; the restart it requests closes the transport on purpose (no "lost")',
-    'escalating -> failed : CONNECTION.LOST': 'as above',
+    'escalating -> interrupted : STREAM.CLOSED':
+      'the restart that escalating requests reports "lost" synchronously, so CONNECTION.LOST ends the turn before the stream can answer STREAM.CLOSED',
+    'escalating -> failed : STREAM.CLOSED': 'as above',
   },
   approval: {
     'pending.runningTool -> done : xstate.error.actor.tool': 'ToolRegistry.call never throws: every tool failure is a success:false result',

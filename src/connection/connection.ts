@@ -264,13 +264,18 @@ export class Connection {
     this.actor.send({ type: 'RESTART', reason });
   }
 
+  /**
+   * Ready to carry requests: the machine is in running.ready and the engine still has its
+   * transport (the engine lets go synchronously when the server dies, a moment before the
+   * machine processes the close).
+   */
   get ready(): boolean {
-    return this.stateName() === 'running.ready';
+    return this.stateName() === 'running.ready' && this.engine.attached;
   }
 
   waitForReady(signal?: AbortSignal, timeoutMs?: number): Promise<void> {
     const state = this.stateName();
-    if (state === 'running.ready') return Promise.resolve();
+    if (this.ready) return Promise.resolve();
     if (state === 'failed' || state === 'stopped') {
       return Promise.reject(new Error(this.actor.getSnapshot().context.error ?? `connection is ${state}`));
     }
