@@ -3,6 +3,10 @@
 import { writeFileSync } from 'node:fs';
 import { benchConnection } from './connection.js';
 import { benchColdStart } from './cold-start.js';
+import { benchP1 } from './p1-deltas.js';
+import { benchP2 } from './p2-approval-turn.js';
+import { benchP3 } from './p3-sessions.js';
+import { benchP4 } from './p4-guardian-latency.js';
 import type { Figure } from './common.js';
 
 type Bench = { name: string; run: () => Promise<Figure | Figure[]> };
@@ -10,17 +14,11 @@ type Bench = { name: string; run: () => Promise<Figure | Figure[]> };
 const benches: Bench[] = [
   { name: 'connection', run: benchConnection },
   { name: 'cold-start', run: benchColdStart },
+  { name: 'p1', run: benchP1 },
+  { name: 'p2', run: benchP2 },
+  { name: 'p3', run: benchP3 },
+  { name: 'p4', run: benchP4 },
 ];
-
-// Benches contributed by other modules register here when present.
-for (const mod of ['./deltas.js']) {
-  try {
-    const m = (await import(mod)) as { benches?: Bench[] };
-    if (m.benches) benches.push(...m.benches);
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-  }
-}
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const results: Figure[] = [];

@@ -6,6 +6,10 @@
 //   catalog:      idle ⇄ loading                          (/model, /models; discovery timeout)
 //   persist:      idle ⇄ writing                          (binding file, one write at a time)
 //
+// A session may start from a hibernated record (`input.restore`): an idle session's plain
+// data, kept by the manager while its actor is stopped. It enters `ready` on its known thread
+// at once; a thread that is not loaded any more (connection restarted) is resumed first.
+//
 // One turn at a time. A message during a turn is steered (default) or queued; a steer that
 // fails (the turn just ended) queues the message. Queued messages are never dropped.
 import { and, assign, enqueueActions, not, sendTo, setup, stateIn } from 'xstate';
@@ -31,6 +35,21 @@ export interface SessionMachineInput {
   /** Conversation key; the `session` of every room event. */
   key: string;
   settings: SessionSettings;
+  /** Start from a hibernated session instead of a new conversation. */
+  restore?: SessionRestore;
+}
+
+/** What an idle session needs to go on where it left off (see `src/session/hibernate.ts`). */
+export interface SessionRestore {
+  threadId: string | undefined;
+  /** False when the connection restarted since the thread was bound: resume it first. */
+  threadLoaded: boolean;
+  createdAt: string | undefined;
+  model: string | undefined;
+  fresh: boolean;
+  turns: number;
+  lastTurn: SessionContext['lastTurn'];
+  catalog: Catalog | undefined;
 }
 
 type CatalogRequest = { kind: 'model'; name: string } | { kind: 'models' };
@@ -97,6 +116,8 @@ export const sessionMachine = setup({
   },
   guards: {
     hasQueue: ({ context }) => context.queue.length > 0,
+    /** The session has a thread of its own (not `/new`, not reset). */
+    hasThread: ({ context }) => context.threadId !== undefined && !context.fresh,
     needsBind: ({ context }) => context.queue.length > 0 && (!context.threadLoaded || context.threadId === undefined),
     canStartTurn: ({ context }) => context.queue.length > 0 && context.steering === undefined,
     inTurn: stateIn({ conversation: 'turn' }),
@@ -312,24 +333,24 @@ export const sessionMachine = setup({
     runtimeId: input.runtimeId,
     key: input.key,
     settings: input.settings,
-    threadId: undefined,
-    threadLoaded: false,
-    createdAt: undefined,
-    model: input.settings.model,
-    fresh: false,
+    threadId: input.restore?.threadId,
+    threadLoaded: input.restore?.threadLoaded ?? false,
+    createdAt: input.restore?.createdAt,
+    model: input.restore ? input.restore.model : input.settings.model,
+    fresh: input.restore?.fresh ?? false,
     queue: [],
     current: undefined,
     activeTurnId: undefined,
     stopping: false,
     steerQueue: [],
     steering: undefined,
-    catalog: undefined,
+    catalog: input.restore?.catalog,
     catalogRequests: [],
     persist: undefined,
     writing: undefined,
-    turns: 0,
+    turns: input.restore?.turns ?? 0,
     startRetries: 0,
-    lastTurn: undefined,
+    lastTurn: input.restore?.lastTurn,
   }),
   invoke: {
     id: 'connectionWatch',
@@ -365,7 +386,11 @@ export const sessionMachine = setup({
       },
       states: {
         unbound: {
-          always: { guard: 'hasQueue', target: 'binding' },
+          always: [
+            // A thread of its own (restored, or back from bindWait): `ready` resumes it if needed.
+            { guard: 'hasThread', target: 'ready' },
+            { guard: 'hasQueue', target: 'binding' },
+          ],
         },
         binding: {
           invoke: {

@@ -1,5 +1,8 @@
-// SessionManager: the facade a host calls. One session actor per conversation key; room
-// messages in via `post`, room events out via the sink.
+// SessionManager: the facade a host calls. One session per conversation key; room messages in
+// via `post`, room events out via the sink. A session with nothing to do is hibernated: its
+// actor is stopped and the manager keeps a plain record (`hibernate.ts`), so an idle
+// conversation costs a few hundred bytes instead of a live actor tree; its next message
+// starts a new actor from the record.
 import { randomUUID } from 'node:crypto';
 import { createActor, type Actor, type SnapshotFrom } from 'xstate';
 import type { Logger } from 'pino';
@@ -12,6 +15,7 @@ import { FileBindingStore, type BindingStore } from './bindings.js';
 import type { ModelCache } from './models.js';
 import { sessionRuntimes, type SessionRuntime } from './runtime.js';
 import { bindingOf } from './actors.js';
+import { hibernate, isHibernated, isIdle, restoreOf, stateOf, type HibernatedSession } from './hibernate.js';
 import { defaultSessionSettings, parseCommand, type SessionSettings } from './types.js';
 
 export interface SessionManagerOptions {
@@ -33,6 +37,13 @@ export interface SessionManagerOptions {
   id?: string;
   /** Replace the machine (tests provide fake actors this way). */
   machine?: SessionMachine;
+  /**
+   * Hibernate idle sessions: stop the actor, keep a plain record, start a new actor from it on
+   * the next message (default true).
+   */
+  hibernate?: boolean;
+  /** How long a session stays idle before it is hibernated (default 0: as soon as it is idle). */
+  hibernateAfterMs?: number;
 }
 
 export interface SessionStatus {
@@ -47,6 +58,8 @@ export interface SessionStatus {
   busyMode: 'steer' | 'queue';
   turns: number;
   lastTurn: { status: string; turnId: string | undefined; error: string | undefined } | undefined;
+  /** Idle and kept as a record: no live actor until its next message. */
+  hibernated: boolean;
 }
 
 export interface SessionManagerStatus {
@@ -60,19 +73,33 @@ type SessionSnapshot = SnapshotFrom<SessionMachine>;
 
 export class SessionManager {
   readonly id: string;
-  private readonly sessions = new Map<string, SessionActor>();
+  /** Every session, in order of first message: a live actor or a hibernated record. */
+  private readonly sessions = new Map<string, SessionActor | HibernatedSession>();
+  /** The sessions that have a live actor (busy, or idle and not yet hibernated). */
+  private readonly live = new Map<string, SessionActor>();
   /** Who has posted in each conversation, first poster first. */
   private readonly participants = new Map<string, Array<{ id: string; name: string }>>();
   private readonly settings: SessionSettings;
   private readonly log: Logger;
   private readonly machine: SessionMachine;
   private stopped = false;
+  private readonly hibernation: { enabled: boolean; afterMs: number };
+  /** Live sessions seen idle, waiting to be hibernated: key → since when. */
+  private readonly idleSince = new Map<string, number>();
+  private sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Bumped whenever the connection is lost or becomes ready (a new app-server process): a
+   * record from an older epoch resumes its thread before its next turn.
+   */
+  private epoch = 0;
+  private readonly offLifecycle: () => void;
 
   constructor(private readonly options: SessionManagerOptions) {
     this.id = options.id ?? `sessions-${randomUUID().slice(0, 8)}`;
     this.log = (options.log ?? defaultLogger()).child({ sessions: this.id });
     this.settings = { ...defaultSessionSettings, ...stripUndefined(options.settings), cwd: options.settings.cwd };
     this.machine = options.machine ?? sessionMachine;
+    this.hibernation = { enabled: options.hibernate ?? true, afterMs: Math.max(0, options.hibernateAfterMs ?? 0) };
     const store = options.store ?? (options.bindingDir ? new FileBindingStore(options.bindingDir) : undefined);
     if (!store) throw new Error('SessionManager needs a bindingDir or a store');
     const modelCache: ModelCache = { value: undefined };
@@ -84,6 +111,9 @@ export class SessionManager {
       store,
       modelCache,
       tools: options.tools,
+    });
+    this.offLifecycle = options.connection.onLifecycle((e) => {
+      if (e.type === 'lost' || e.type === 'ready') this.epoch++;
     });
   }
 
@@ -124,18 +154,22 @@ export class SessionManager {
    * and the session actor retired, so the next message resumes that thread.
    */
   async attachThread(key: string, threadId: string): Promise<void> {
-    const actor = this.sessions.get(key);
-    if (actor) {
-      const snap = actor.getSnapshot();
+    const slot = this.sessions.get(key);
+    if (slot && !isHibernated(slot)) {
+      const snap = slot.getSnapshot();
       if (snap.context.current !== undefined) throw new Error('a turn is running; /stop it first');
-      await waitForSnapshot(actor, isIdle, 5_000, `session ${key} is busy`);
+      await waitForSnapshot(slot, isIdle, 5_000, `session ${key} is busy`);
     }
     const rt = sessionRuntimes.get(this.id);
     const old = await rt.store.load(key).catch(() => undefined);
     await rt.store.save(bindingOf(key, threadId, old?.model ?? this.settings.model, this.settings.cwd, undefined));
-    if (actor) {
-      actor.stop();
+    // It may have been hibernated meanwhile: retire whichever form it has now.
+    const now = this.sessions.get(key);
+    if (slot && now) {
+      if (!isHibernated(now)) now.stop();
       this.sessions.delete(key);
+      this.live.delete(key);
+      this.idleSince.delete(key);
     }
   }
 
@@ -144,9 +178,25 @@ export class SessionManager {
   }
 
   sessionStatus(key: string): SessionStatus | undefined {
-    const actor = this.sessions.get(key);
-    if (!actor) return undefined;
-    const snap = actor.getSnapshot();
+    const slot = this.sessions.get(key);
+    if (!slot) return undefined;
+    if (isHibernated(slot)) {
+      return {
+        session: key,
+        state: stateOf(slot),
+        threadId: slot.threadId,
+        turnRunning: false,
+        activeTurnId: undefined,
+        queued: 0,
+        steering: 0,
+        model: slot.model,
+        busyMode: slot.settings.busyMode,
+        turns: slot.turns,
+        lastTurn: slot.lastTurn,
+        hibernated: true,
+      };
+    }
+    const snap = slot.getSnapshot();
     const c = snap.context;
     return {
       session: key,
@@ -160,6 +210,7 @@ export class SessionManager {
       busyMode: c.settings.busyMode,
       turns: c.turns,
       lastTurn: c.lastTurn,
+      hibernated: false,
     };
   }
 
@@ -168,8 +219,12 @@ export class SessionManager {
    * first): what an approval router needs to route a request of that thread.
    */
   threadContext(threadId: string): { session: string; participants: Array<{ id: string; name: string }> } | undefined {
-    for (const [key, actor] of this.sessions) {
+    // Live sessions first: a thread with a running turn (and so an approval) has a live actor.
+    for (const [key, actor] of this.live) {
       if (actor.getSnapshot().context.threadId === threadId) return { session: key, participants: this.participants.get(key) ?? [] };
+    }
+    for (const [key, slot] of this.sessions) {
+      if (isHibernated(slot) && slot.threadId === threadId) return { session: key, participants: this.participants.get(key) ?? [] };
     }
     return undefined;
   }
@@ -179,9 +234,9 @@ export class SessionManager {
    * steered, no bind, model lookup or binding write in progress.
    */
   whenIdle(key: string, timeoutMs = 30_000): Promise<void> {
-    const actor = this.sessions.get(key);
-    if (!actor) return Promise.resolve();
-    return waitForSnapshot(actor, isIdle, timeoutMs, `session ${key} did not become idle within ${timeoutMs} ms`);
+    const slot = this.sessions.get(key);
+    if (!slot || isHibernated(slot)) return Promise.resolve();
+    return waitForSnapshot(slot, isIdle, timeoutMs, `session ${key} did not become idle within ${timeoutMs} ms`);
   }
 
   /**
@@ -191,10 +246,16 @@ export class SessionManager {
   async stop(opts: { interrupt?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.idleSince.clear();
+    this.offLifecycle();
     const rt = sessionRuntimes.get(this.id);
     const bound = this.settings.interruptWaitMs + 2_000;
     await Promise.all(
       [...this.sessions.entries()].map(async ([key, actor]) => {
+        // A hibernated session is idle: nothing runs, nothing is queued.
+        if (isHibernated(actor)) return;
         const snap = actor.getSnapshot();
         if (opts.interrupt !== false && snap.context.current !== undefined) {
           actor.send({ type: 'COMMAND', command: { name: 'stop' } });
@@ -218,37 +279,74 @@ export class SessionManager {
       }),
     );
     this.sessions.clear();
+    this.live.clear();
     sessionRuntimes.unregister(this.id);
   }
 
   private sessionFor(key: string): SessionActor {
-    let actor = this.sessions.get(key);
-    if (actor) return actor;
-    actor = createActor(this.machine, {
+    const slot = this.sessions.get(key);
+    if (slot && !isHibernated(slot)) return slot;
+    // A new conversation, or a hibernated one woken by its next message.
+    const actor = createActor(this.machine, {
       id: `session:${key}`,
-      input: { runtimeId: this.id, key, settings: this.settings },
+      input: { runtimeId: this.id, key, settings: slot?.settings ?? this.settings, ...(slot ? { restore: restoreOf(slot, this.epoch) } : {}) },
     });
-    actor.subscribe({ error: (err) => this.log.error({ err, key }, 'session actor failed') });
+    const hibernating = this.hibernation.enabled;
+    actor.subscribe({
+      ...(hibernating ? { next: (s: SessionSnapshot) => (isIdle(s) ? this.idle(key) : this.idleSince.delete(key)) } : {}),
+      error: (err) => this.log.error({ err, key }, 'session actor failed'),
+    });
     this.sessions.set(key, actor);
+    this.live.set(key, actor);
     actor.start();
+    // Woken by something that leaves it idle (an empty message): it goes back to sleep.
+    if (hibernating) this.idle(key);
     return actor;
+  }
+
+  /** A live session is idle: hibernate it once it has stayed idle for `hibernateAfterMs`. */
+  private idle(key: string): void {
+    if (this.stopped || this.idleSince.has(key)) return;
+    this.idleSince.set(key, Date.now());
+    this.scheduleSweep(this.hibernation.afterMs);
+  }
+
+  private scheduleSweep(delayMs: number): void {
+    if (this.sweepTimer || this.stopped) return;
+    // The global timer, looked up now: a host's virtual clock drives hibernation too.
+    this.sweepTimer = setTimeout(() => this.sweep(), delayMs);
+    this.sweepTimer.unref?.();
+  }
+
+  /**
+   * Hibernate the live sessions that are still idle and have been for long enough, a batch at a
+   * time (a burst of turns ending together never blocks the event loop for long).
+   */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    if (this.stopped) return;
+    const now = Date.now();
+    let done = 0;
+    // In the order they became idle, so the first one not yet due ends the sweep.
+    for (const [key, since] of this.idleSince) {
+      const due = since + this.hibernation.afterMs;
+      if (due > now) return this.scheduleSweep(due - now);
+      if (done++ === SWEEP_BATCH) return this.scheduleSweep(0);
+      this.idleSince.delete(key);
+      const slot = this.live.get(key);
+      if (!slot) continue;
+      const snap = slot.getSnapshot();
+      if (snap.status !== 'active' || !isIdle(snap)) continue;
+      // Same key, same place in the map: status() keeps its order.
+      this.sessions.set(key, hibernate(snap, this.epoch));
+      this.live.delete(key);
+      slot.stop();
+    }
   }
 }
 
-function isIdle(s: SessionSnapshot): boolean {
-  const c = s.context;
-  return (
-    c.current === undefined &&
-    c.queue.length === 0 &&
-    c.steerQueue.length === 0 &&
-    c.steering === undefined &&
-    c.catalogRequests.length === 0 &&
-    c.persist === undefined &&
-    (s.matches({ conversation: 'ready' }) || s.matches({ conversation: 'unbound' })) &&
-    s.matches({ persist: 'idle' }) &&
-    s.matches({ catalog: 'idle' })
-  );
-}
+/** Sessions hibernated per sweep before the rest is left to the next one. */
+const SWEEP_BATCH = 256;
 
 function waitForSnapshot(actor: SessionActor, pred: (s: SessionSnapshot) => boolean, timeoutMs: number, message: string): Promise<void> {
   if (pred(actor.getSnapshot())) return Promise.resolve();
