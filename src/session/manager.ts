@@ -4,7 +4,7 @@
 // conversation costs a few hundred bytes instead of a live actor tree; its next message
 // starts a new actor from the record.
 import { randomUUID } from 'node:crypto';
-import { createActor, type Actor, type SnapshotFrom } from 'xstate';
+import { createActor, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import type { Logger } from 'pino';
 import { sessionMachine, type SessionMachine } from '../../machines/session.machine.js';
 import { conversationKeyString, type RoomEventSink } from '../events/room-events.js';
@@ -37,6 +37,8 @@ export interface SessionManagerOptions {
   id?: string;
   /** Replace the machine (tests provide fake actors this way). */
   machine?: SessionMachine;
+  /** XState inspection (tracing) of session and turn actors; off unless given. */
+  inspect?: (ev: InspectionEvent) => void;
   /**
    * Hibernate idle sessions: stop the actor, keep a plain record, start a new actor from it on
    * the next message (default true).
@@ -289,6 +291,7 @@ export class SessionManager {
     // A new conversation, or a hibernated one woken by its next message.
     const actor = createActor(this.machine, {
       id: `session:${key}`,
+      ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
       input: { runtimeId: this.id, key, settings: slot?.settings ?? this.settings, ...(slot ? { restore: restoreOf(slot, this.epoch) } : {}) },
     });
     const hibernating = this.hibernation.enabled;

@@ -126,6 +126,7 @@ export class CodexHarness implements Harness {
       bindingDir: path.resolve(this.o.baseDir, cfg.sessions.bindingsDir, agent.id),
       approvals: this.router,
       tools: () => this.router.tools.specs(),
+      inspect: this.o.inspect,
       log: this.o.log,
       perParticipant: cfg.sessions.perParticipant,
       settings: {

@@ -1,5 +1,4 @@
 // The embedding API: one object a host creates, starts, feeds and watches.
-import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
 import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import { z } from 'zod';
@@ -25,6 +24,7 @@ import { runSupervisorCommand } from './commands.js';
 import { summarize } from '../protocol/wire.js';
 
 const VERSION = '0.1.0';
+let supervisorCount = 0;
 
 const name = z.string().min(1).max(200).regex(/^[^/\s]+$/, 'no slashes or spaces');
 export const PostSchema = z.strictObject({
@@ -62,7 +62,8 @@ interface SessionInfo {
 }
 
 export class Supervisor {
-  readonly id = `supervisor-${randomUUID().slice(0, 8)}`;
+  /** Stable across runs (traces compare), unique within the process. */
+  readonly id = `supervisor-${++supervisorCount}`;
   readonly config: SwitchboardConfig;
   readonly warnings: string[];
   readonly hooks: Hooks;
