@@ -62,11 +62,21 @@ function host(b: Sandbox): Host {
     },
   };
 }
+function lastUserText(input: Array<Record<string, unknown>>): string {
+  const users = input.filter((i) => i.role === 'user');
+  return JSON.stringify(users[users.length - 1] ?? {});
+}
 const ev = (type: string) => (l: Record<string, unknown>) => (l.event as { type?: string } | undefined)?.type === type;
 
 describe('host crash (kill -9) mid-conversation', () => {
   it('restarts with bindings and history intact and delivers the queued message on the same thread', async () => {
-    box = await makeSandbox([say('first answer'), { ...say('never sent'), stallMs: 120_000 }, say('third answered')]);
+    // Answer by the latest user message, not by request index: robust to extra model calls.
+    box = await makeSandbox((req) => {
+      const text = lastUserText(req.input);
+      if (text.includes('third')) return say('third answered');
+      if (text.includes('second')) return { ...say('never sent'), stallMs: 120_000 };
+      return say('first answer');
+    });
     const h1 = host(box);
     await h1.until((l) => 'ready' in l);
     h1.post('first');
