@@ -18,6 +18,8 @@ export interface FunctionCall {
 export interface TextItem {
   text: string;
   chunks?: number;
+  /** Pause before each delta (a slowly streaming model, e.g. to kill Codex mid-stream). */
+  everyMs?: number;
 }
 export interface CallItem {
   call: FunctionCall;
@@ -48,6 +50,8 @@ export interface MockModel {
   port: number;
   /** Every POST /v1/responses body, in arrival order. */
   requests: ResponsesRequest[];
+  /** Text deltas written so far (a test waits for "mid-stream" with this). */
+  deltasSent: number;
   close(): Promise<void>;
 }
 
@@ -89,6 +93,7 @@ export function functionCallOutputs(req: ResponsesRequest | undefined): Array<Re
 
 export async function startMockModel(script: Script): Promise<MockModel> {
   const requests: ResponsesRequest[] = [];
+  const model: MockModel = { url: '', port: 0, requests, deltasSent: 0, close: async () => {} };
   const sockets = new Set<Socket>();
   const closing = new AbortController();
   let ids = 0;
@@ -127,8 +132,11 @@ export async function startMockModel(script: Script): Promise<MockModel> {
     }
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const send = (data: Record<string, unknown> & { type: string }) => {
-      if (!res.destroyed) res.write(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`);
+    // False once the client has gone (Codex was killed mid-stream): the stream just stops.
+    const send = (data: Record<string, unknown> & { type: string }): boolean => {
+      if (res.destroyed || res.writableEnded) return false;
+      res.write(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`);
+      return true;
     };
     const responseId = nextId('resp');
     send({ type: 'response.created', response: { id: responseId } });
@@ -139,7 +147,11 @@ export async function startMockModel(script: Script): Promise<MockModel> {
       if ('text' in item) {
         const id = nextId('msg');
         send({ type: 'response.output_item.added', item: { type: 'message', role: 'assistant', id, content: [] } });
-        for (const delta of split(item.text, item.chunks ?? 3)) send({ type: 'response.output_text.delta', delta, item_id: id });
+        for (const delta of split(item.text, item.chunks ?? 3)) {
+          if (item.everyMs) await sleep(item.everyMs, undefined, { signal });
+          if (!send({ type: 'response.output_text.delta', delta, item_id: id })) return;
+          model.deltasSent++;
+        }
         const content = [{ type: 'output_text', text: item.text, annotations: [] }];
         send({ type: 'response.output_item.done', item: { type: 'message', role: 'assistant', id, content } });
       } else {
@@ -170,17 +182,16 @@ export async function startMockModel(script: Script): Promise<MockModel> {
   });
   const { port } = server.address() as AddressInfo;
 
-  return {
+  return Object.assign(model, {
     url: `http://127.0.0.1:${port}`,
     port,
-    requests,
     close: async () => {
       closing.abort(); // wake any delayMs/stallMs sleepers so nothing keeps the loop alive
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy(); // keep-alive/SSE sockets would block close()
       await closed;
     },
-  };
+  });
 }
 
 /** Split text into at most `n` non-empty pieces that join back to it. */
