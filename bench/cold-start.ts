@@ -11,7 +11,7 @@ import type { Figure } from './common.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function benchColdStart(runs = 7): Promise<Figure> {
+export async function benchColdStart(runs = 11): Promise<Figure> {
   const home = mkdtempSync(path.join(tmpdir(), 'sb-bench-home-'));
   const command = resolveCodexCommand();
   const env = { ...process.env, CODEX_HOME: home };
@@ -19,20 +19,35 @@ export async function benchColdStart(runs = 7): Promise<Figure> {
   const raw: number[] = [];
   const ours: number[] = [];
   try {
-    for (let i = 0; i < runs + 1; i++) {
-      let t0 = performance.now();
+    const rawOnce = async (): Promise<number> => {
+      const t0 = performance.now();
       const d = new RawDriver(command, env);
       await d.handshake();
-      const rawMs = performance.now() - t0;
+      const ms = performance.now() - t0;
       await d.close();
-
-      t0 = performance.now();
+      return ms;
+    };
+    const oursOnce = async (): Promise<number> => {
+      const t0 = performance.now();
       const c = new Connection({ transport: { kind: 'stdio', command, env }, log });
       await c.start();
-      const ourMs = performance.now() - t0;
+      const ms = performance.now() - t0;
       await c.stop();
+      return ms;
+    };
+    // The first pair warms the page cache for the binary; after it, the order alternates so
+    // neither side always runs right after the other's teardown.
+    for (let i = 0; i < runs + 1; i++) {
+      let rawMs: number;
+      let ourMs: number;
+      if (i % 2 === 0) {
+        rawMs = await rawOnce();
+        ourMs = await oursOnce();
+      } else {
+        ourMs = await oursOnce();
+        rawMs = await rawOnce();
+      }
       if (i > 0) {
-        // first pair warms the page cache for the binary
         raw.push(rawMs);
         ours.push(ourMs);
       }
