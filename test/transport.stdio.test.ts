@@ -1,4 +1,5 @@
 // The stdio transport against a real child process (a scriptable fake app-server).
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Connection } from '../src/connection/connection.js';
@@ -6,6 +7,13 @@ import { processRegistry } from '../src/process/registry.js';
 import { memoryLogger } from './support/log.js';
 import { isAlive, processesWithEnv, waitFor } from './support/procs.js';
 
+const cmdline = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+};
 const fakeServer = fileURLToPath(new URL('./support/fake-app-server.mjs', import.meta.url));
 const marker = `SWITCHBOARD_TEST_MARK=stdio-${process.pid}`;
 const open: Connection[] = [];
@@ -99,8 +107,10 @@ describe('stdio transport', () => {
     for (const how of ['stop', 'crash'] as const) {
       const { conn, lines } = fake({ FAKE_SETSID_CHILD: '1' });
       await conn.start();
-      expect(await waitFor(() => processesWithEnv(marker).length >= 2, 3000)).toBe(true);
-      const members = processesWithEnv(marker);
+      // `setsid` forks when it is a group leader: wait for the `sleep` itself to exist.
+      const sleeper = () => processesWithEnv(marker).find((p) => cmdline(p).startsWith('sleep'));
+      expect(await waitFor(() => sleeper() !== undefined, 3000)).toBe(true);
+      const members = [conn.status().pid!, sleeper()!];
       if (how === 'stop') await conn.stop();
       else {
         void conn.requestRaw('fake/exit', { code: 9 }).catch(() => {});
