@@ -1,4 +1,5 @@
 // Shared benchmark plumbing: every figure is a ratio against a baseline measured in the same run.
+import readline from 'node:readline';
 import { Readable } from 'node:stream';
 
 export interface Figure {
@@ -46,4 +47,18 @@ export function deltaLines(n: number, threadId = 'thr_bench'): string[] {
     );
   }
   return out;
+}
+
+/** The baseline every throughput figure is compared with: readline + JSON.parse, lines/s. */
+export async function rawPipe(lines: string[]): Promise<number> {
+  const rl = readline.createInterface({ input: lineStream(lines), crlfDelay: Infinity });
+  let n = 0;
+  const t0 = performance.now();
+  for await (const line of rl) {
+    const msg = JSON.parse(line) as { params?: { delta?: string } };
+    if (msg.params?.delta !== undefined) n++;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  if (n !== lines.length) throw new Error(`raw saw ${n} of ${lines.length}`);
+  return n / secs;
 }

@@ -1,22 +1,11 @@
 // B1: notifications/s through the connection (split, parse, validate, route to the thread's
 // subscriber) vs a raw readline + JSON.parse pipe over the same bytes, same run.
-import readline from 'node:readline';
 import { RpcEngine } from '../src/connection/rpc-engine.js';
 import { LineSplitter } from '../src/transport/lines.js';
 import { MAX_FRAME_BYTES } from '../src/protocol/wire.js';
 import { createLogger } from '../src/log/logger.js';
-import { bestOf, deltaLines, lineStream, type Figure } from './common.js';
+import { bestOf, deltaLines, lineStream, rawPipe, type Figure } from './common.js';
 
-async function raw(lines: string[]): Promise<number> {
-  const rl = readline.createInterface({ input: lineStream(lines), crlfDelay: Infinity });
-  let n = 0;
-  const t0 = performance.now();
-  for await (const line of rl) {
-    const msg = JSON.parse(line) as { params?: { delta?: string } };
-    if (msg.params?.delta !== undefined) n++;
-  }
-  return n / ((performance.now() - t0) / 1000);
-}
 
 async function throughConnection(lines: string[]): Promise<number> {
   let n = 0;
@@ -40,9 +29,9 @@ async function throughConnection(lines: string[]): Promise<number> {
 
 export async function benchConnection(count = 200_000): Promise<Figure> {
   const lines = deltaLines(count);
-  await raw(lines.slice(0, 20_000)); // warm-up both paths
+  await rawPipe(lines.slice(0, 20_000)); // warm-up both paths
   await throughConnection(lines.slice(0, 20_000));
-  const baseline = await bestOf(3, () => raw(lines));
+  const baseline = await bestOf(3, () => rawPipe(lines));
   const value = await bestOf(3, () => throughConnection(lines));
   const ratio = value / baseline;
   return {

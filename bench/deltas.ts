@@ -2,7 +2,6 @@
 // path (line splitting → RpcEngine.handleLine: decode + validate → Connection routing by
 // thread → the turn's translator → sink), vs a raw `readline` + `JSON.parse` pipe over the
 // same input, in the same run. Run alone with `npx tsx bench/deltas.ts`.
-import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { Connection } from '../src/connection/connection.js';
@@ -13,23 +12,11 @@ import type { TransportFactory, TransportHandlers } from '../src/transport/types
 import type { RoomEvent } from '../src/events/room-events.js';
 import { turnRuntimes } from '../src/turn/runtime.js';
 import { turnMachine } from '../machines/turn.machine.js';
-import { bestOf, deltaLines, lineStream, type Figure } from './common.js';
+import { bestOf, deltaLines, lineStream, rawPipe, type Figure } from './common.js';
 
 const THREAD = 'thr_bench';
 const TURN = 'turn_bench';
 
-async function raw(lines: string[]): Promise<number> {
-  const rl = readline.createInterface({ input: lineStream(lines), crlfDelay: Infinity });
-  let n = 0;
-  const t0 = performance.now();
-  for await (const line of rl) {
-    const msg = JSON.parse(line) as { params?: { delta?: string } };
-    if (msg.params?.delta !== undefined) n++;
-  }
-  const secs = (performance.now() - t0) / 1000;
-  if (n !== lines.length) throw new Error(`raw saw ${n} of ${lines.length}`);
-  return n / secs;
-}
 
 /** A transport that answers the handshake and lets the bench push stdout lines. */
 function benchTransport(): { open: TransportFactory; feed: () => TransportHandlers } {
@@ -107,9 +94,9 @@ export interface DeltaBench {
 export async function benchDeltas(count = 200_000): Promise<DeltaBench> {
   const lines = deltaLines(count, THREAD).map((l) => l.replace('"turn_bench"', JSON.stringify(TURN)));
   const warm = lines.slice(0, 20_000);
-  await raw(warm);
+  await rawPipe(warm);
   await throughSwitchboard(warm);
-  const rawRate = await bestOf(3, () => raw(lines));
+  const rawRate = await bestOf(3, () => rawPipe(lines));
   const sbRate = await bestOf(3, () => throughSwitchboard(lines));
   return { raw: Math.round(rawRate), switchboard: Math.round(sbRate), ratio: Number((sbRate / rawRate).toFixed(3)) };
 }
