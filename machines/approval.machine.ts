@@ -86,6 +86,16 @@ const fromVerdict = (v: AnswerVerdict, decision: string | undefined, by: string)
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : typeof err === 'string' ? err : 'unknown error');
 
+/** What a reviewer actor gets; `escalatedFrom` is set only once a reviewer escalated. */
+const reviewInput = (context: ApprovalContext) => ({
+  runtimeId: context.runtimeId,
+  reviewer: context.reviewer,
+  request: context.request!,
+  session: context.session,
+  expiresAt: context.expiresAt,
+  escalatedFrom: context.escalatedFrom,
+});
+
 export const approvalMachine = setup({
   types: {
     context: {} as ApprovalContext,
@@ -205,14 +215,7 @@ export const approvalMachine = setup({
           invoke: {
             id: 'reviewer',
             src: 'review',
-            input: ({ context }) => ({
-              runtimeId: context.runtimeId,
-              reviewer: context.reviewer,
-              request: context.request!,
-              session: context.session,
-              expiresAt: context.expiresAt,
-              escalatedFrom: undefined,
-            }),
+            input: ({ context }) => reviewInput(context),
             onDone: [
               {
                 guard: { type: 'canEscalate', params: ({ event }) => ({ output: event.output }) },
@@ -231,14 +234,7 @@ export const approvalMachine = setup({
           invoke: {
             id: 'escalatedReviewer',
             src: 'review',
-            input: ({ context }) => ({
-              runtimeId: context.runtimeId,
-              reviewer: context.reviewer,
-              request: context.request!,
-              session: context.session,
-              expiresAt: context.expiresAt,
-              escalatedFrom: context.escalatedFrom,
-            }),
+            input: ({ context }) => reviewInput(context),
             // A second escalation has nowhere to go: applyDecision turns it into a denial.
             onDone: { target: '#approval.done', actions: { type: 'applyDecision', params: ({ event }) => ({ output: event.output }) } },
             onError: {
