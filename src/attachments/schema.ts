@@ -206,3 +206,6 @@ export const RoomAttachmentSchema = roomAttachmentSchema();
 export const HostAttachmentSchema = hostAttachmentSchema();
 /** At most this many attachments per message. */
 export const MAX_ATTACHMENTS = 16;
+
+// Resolution of the host's local paths lives in ./local.ts; re-exported so callers need one import.
+export { validateHostAttachments, validateRoomAttachments, type HostAttachmentOptions, type ResolvedAttachment } from './local.js';

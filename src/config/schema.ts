@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ApprovalsReviewerSchema, AskForApprovalSchema, SandboxModeSchema } from '../protocol/common.js';
 import { GuardianPolicySchema } from '../approvals/guardian.js';
 import { ApprovalTimeoutsSchema } from '../approvals/types.js';
+import { DEFAULT_LOCAL_MAX_BYTES, DEFAULT_UPLOAD_MAX_BYTES, MAX_ATTACHMENTS } from '../attachments/schema.js';
+import { DEFAULT_START_TIMEOUT_MS, MAX_TIMER_MS } from '../turn/limits.js';
 
 const HarnessSelectionSchema = z.strictObject({
   /** `codex`, `auto`, or another registered harness id. */
@@ -11,6 +13,9 @@ const HarnessSelectionSchema = z.strictObject({
   /** `none` or a harness id to use when `runtime` cannot serve. */
   fallback: z.string().min(1).default('none'),
 });
+
+/** Commands that change a session: owner/approver-only unless configured otherwise. */
+export const DEFAULT_RESTRICTED_COMMANDS = ['model', 'new', 'reset', 'codex resume', 'codex compact', 'codex review'] as const;
 
 export const AppServerConfigSchema = z.strictObject({
   transport: z.enum(['stdio', 'websocket']).default('stdio'),
@@ -78,8 +83,16 @@ export const ConfigSchema = z
         idleWatchdogSeconds: z.number().positive().default(300),
         perParticipant: z.boolean().default(false),
         bindingsDir: z.string().default('.switchboard/bindings'),
+        /** Commands only the session owner, approvers and room owners/approvers may run (`codex resume` = the subcommand). */
+        restrictedCommands: z.array(z.string().min(1).max(64)).max(64).default([...DEFAULT_RESTRICTED_COMMANDS]),
       })
-      .default({ onMessageDuringTurn: 'steer', idleWatchdogSeconds: 300, perParticipant: false, bindingsDir: '.switchboard/bindings' }),
+      .default({
+        onMessageDuringTurn: 'steer',
+        idleWatchdogSeconds: 300,
+        perParticipant: false,
+        bindingsDir: '.switchboard/bindings',
+        restrictedCommands: [...DEFAULT_RESTRICTED_COMMANDS],
+      }),
     approvals: z
       .strictObject({
         /** Who answers requests that reach Switchboard; default: from appServer.mode. */
@@ -89,6 +102,25 @@ export const ConfigSchema = z
         timeouts: ApprovalTimeoutsSchema.optional(),
       })
       .default({}),
+    /** What a message may carry (issue 11 #4). */
+    attachments: z
+      .strictObject({
+        /** Directories (besides the agent's cwd) host-API local files may come from. */
+        roots: z.array(z.string().min(1)).default([]),
+        /** Size cap of a local image named through the host API (bytes). */
+        maxBytes: z.number().int().positive().max(64 * 1024 * 1024).default(DEFAULT_LOCAL_MAX_BYTES),
+        /** Size cap of image bytes uploaded through the room (decoded bytes). */
+        uploadMaxBytes: z.number().int().positive().max(32 * 1024 * 1024).default(DEFAULT_UPLOAD_MAX_BYTES),
+        maxCount: z.number().int().positive().max(64).default(MAX_ATTACHMENTS),
+      })
+      .default({ roots: [], maxBytes: DEFAULT_LOCAL_MAX_BYTES, uploadMaxBytes: DEFAULT_UPLOAD_MAX_BYTES, maxCount: MAX_ATTACHMENTS }),
+    /** Turn limits (issue 11 #6). */
+    turns: z
+      .strictObject({
+        /** How long `turn/start` may go unanswered before the turn fails (ms; timers cap at 2^31-1). */
+        startTimeoutMs: z.number().int().positive().max(MAX_TIMER_MS).default(DEFAULT_START_TIMEOUT_MS),
+      })
+      .default({ startTimeoutMs: DEFAULT_START_TIMEOUT_MS }),
     storage: z
       .strictObject({
         kind: z.enum(['dataset', 'codex', 'none']).default('dataset'),
