@@ -1,20 +1,7 @@
 // Rendering helpers of `switchboard chat`: keys for choices, tool lines, diffs, prompts.
 import { describe, expect, it } from 'vitest';
-import {
-  approvalLines,
-  changeCounts,
-  choiceKeys,
-  choiceMenu,
-  colorWanted,
-  diffStat,
-  formFieldValue,
-  historyLines,
-  makeStyle,
-  matchChoice,
-  questionAnswer,
-  stripAnsi,
-  toolLine,
-} from '../src/cli/chat-render.js';
+import { changeCounts, colorWanted, diffStat, historyLines, makeStyle, stripAnsi, toolLine } from '../src/cli/chat-render.js';
+import { approvalLines, choiceKeys, choiceMenu, formFieldValue, matchChoice, questionAnswer } from '../src/cli/chat-prompts.js';
 
 describe('chat rendering', () => {
   it('derives one key per offered choice, in offer order', () => {
