@@ -18,19 +18,18 @@ function setup(throttleMs = 1_000_000) {
 }
 
 describe('toTurnInput', () => {
-  it('text, image URLs, local images (path, file: URL, relative) and mentions', () => {
+  it('text, http(s) image URLs, uploaded bytes (as data: URLs) and resolved mentions', () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]).toString('base64');
     const { input, problems } = toTurnInput(
       {
         from,
         text: 'look at these',
         attachments: [
           { type: 'image', url: 'https://example.com/a.png' },
-          { type: 'image', url: 'data:image/png;base64,AAAA' },
-          { type: 'image', path: '/tmp/b.png' },
-          { type: 'image', url: 'file:///tmp/c%20d.png' },
-          { type: 'image', path: 'shots/e.png' },
+          { type: 'image', url: `data:image/png;base64,${png}` },
+          { type: 'image', data: png, mimeType: 'image/png', name: 'shot.png' },
           { type: 'mention', name: 'Docs', path: 'app://docs' },
-          { type: 'skill', name: 'deploy', path: '/skills/deploy/SKILL.md' },
+          { type: 'mention', name: 'a.ts', path: '/work/ws/a.ts' },
         ],
       },
       { cwd: '/work/ws' },
@@ -39,13 +38,40 @@ describe('toTurnInput', () => {
     expect(input).toEqual([
       { type: 'text', text: 'look at these', text_elements: [] },
       { type: 'image', url: 'https://example.com/a.png' },
-      { type: 'image', url: 'data:image/png;base64,AAAA' },
-      { type: 'localImage', path: '/tmp/b.png' },
-      { type: 'localImage', path: '/tmp/c d.png' },
-      { type: 'localImage', path: '/work/ws/shots/e.png' },
+      { type: 'image', url: `data:image/png;base64,${png}` },
+      { type: 'image', url: `data:image/png;base64,${png}` },
       { type: 'mention', name: 'Docs', path: 'app://docs' },
-      { type: 'skill', name: 'deploy', path: '/skills/deploy/SKILL.md' },
+      { type: 'mention', name: 'a.ts', path: '/work/ws/a.ts' },
     ]);
+  });
+
+  it('never sends a form that names a host file: paths, file: URLs, relative mentions, localImage, skill', () => {
+    const { input, problems } = toTurnInput(
+      {
+        from,
+        text: 'x',
+        attachments: [
+          { type: 'image', path: '/tmp/b.png' },
+          { type: 'image', url: 'file:///tmp/c%20d.png' },
+          { type: 'image', url: '/home/u/secret.png' },
+          { type: 'image', url: '../../etc/passwd' },
+          { type: 'image', url: 'data:image/png;base64,AAAA' },
+          { type: 'mention', name: 'x', path: '../x' },
+          { type: 'localImage', path: '/tmp/b.png' },
+          { type: 'skill', name: 'deploy', path: '/skills/deploy/SKILL.md' },
+        ] as never,
+      },
+      { cwd: '/work/ws' },
+    );
+    expect(input).toEqual([{ type: 'text', text: 'x', text_elements: [] }]);
+    expect(problems).toHaveLength(8);
+    expect(problems.join('\n')).toMatch(/file: URLs are refused/);
+    expect(problems.join('\n')).toMatch(/wrong magic number/);
+  });
+
+  it('repairs lone surrogates and strips control characters in the text and the speaker name', () => {
+    const { input } = toTurnInput({ from: { id: 'u', name: 'A\u001b]0;x\u0007nn\ud800' }, text: 'hi \ud83d there\u0000\n\tok\u001b[8m' }, { speakerPrefix: true });
+    expect(input).toEqual([{ type: 'text', text: 'A]0;xnn\ufffd: hi \ufffd there\n\tok[8m', text_elements: [] }]);
   });
 
   it('image-only messages have no text item; unusable attachments are reported, not sent', () => {

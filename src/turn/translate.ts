@@ -1,101 +1,15 @@
 // Translation between the room and Codex, in plain code.
 //
-// - `toTurnInput`: a room message → the `input` array of `turn/start` / `turn/steer`.
+// - `toTurnInput` (./input.ts): a room message → the `input` array of `turn/start` / `turn/steer`.
 // - `TurnTranslator`: the notifications of one thread → room events. This is the hot path:
 //   `item/agentMessage/delta` goes straight to the sink (no machine transition); only
 //   lifecycle facts (turn started/completed, item started/completed, waiting on a person,
 //   and a throttled "still alive" tick for the watchdog) are signalled to the turn machine.
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
-import type { UserInput } from '../protocol/common.js';
 import type { InboundNotification } from '../protocol/notifications.js';
 import type { RoomEvent, RoomEventSink, ToolKind } from '../events/room-events.js';
 
-// ---------------------------------------------------------------------------------------
-// Room message → turn input
-
-/** Something attached to a room message. */
-export type Attachment =
-  /** An image by URL (`https:`, `data:`); a `file:` URL or a bare path is a local image. */
-  | { type: 'image'; url: string }
-  /** A local image file (absolute, or relative to the session's cwd). */
-  | { type: 'image'; path: string }
-  /** A mention of an app/connector/file Codex understands (`{type:'mention', name, path}`). */
-  | { type: 'mention'; name: string; path: string }
-  /** An explicitly selected skill. */
-  | { type: 'skill'; name: string; path: string };
-
-export interface RoomMessage {
-  room: string;
-  channel: string;
-  thread: string;
-  from: { id: string; name: string };
-  text: string;
-  attachments?: Attachment[];
-}
-
-export interface TurnInputOptions {
-  /** Resolve relative image paths against this directory. */
-  cwd?: string;
-  /** Prefix the text with `name: ` (useful when several people share one session). */
-  speakerPrefix?: boolean;
-}
-
-export interface TranslatedInput {
-  input: UserInput[];
-  /** Attachments that could not be used, in words for the room. */
-  problems: string[];
-}
-
-const URL_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
-
-export function toTurnInput(
-  msg: Pick<RoomMessage, 'text' | 'attachments' | 'from'>,
-  opts: TurnInputOptions = {},
-): TranslatedInput {
-  const input: UserInput[] = [];
-  const problems: string[] = [];
-  const text = opts.speakerPrefix && msg.from?.name ? `${msg.from.name}: ${msg.text}` : msg.text;
-  if (text.trim() !== '') input.push({ type: 'text', text, text_elements: [] });
-  for (const a of msg.attachments ?? []) {
-    const item = attachmentInput(a, opts.cwd);
-    if (typeof item === 'string') problems.push(item);
-    else input.push(item);
-  }
-  return { input, problems };
-}
-
-function attachmentInput(a: Attachment, cwd: string | undefined): UserInput | string {
-  const any = a as Record<string, unknown>;
-  switch (a.type) {
-    case 'image': {
-      if (typeof any.path === 'string' && any.path !== '') return { type: 'localImage', path: localPath(any.path, cwd) };
-      const url = any.url;
-      if (typeof url !== 'string' || url === '') return 'an image attachment without a url or path was ignored';
-      if (/^file:/i.test(url)) {
-        try {
-          return { type: 'localImage', path: fileURLToPath(url) };
-        } catch {
-          return `the image ${url} is not a valid file URL and was ignored`;
-        }
-      }
-      if (URL_SCHEME.test(url) && !/^[a-z]:[\\/]/i.test(url)) return { type: 'image', url };
-      return { type: 'localImage', path: localPath(url, cwd) };
-    }
-    case 'mention':
-    case 'skill':
-      if (typeof any.name !== 'string' || typeof any.path !== 'string' || !any.path) {
-        return `a ${a.type} without a name and path was ignored`;
-      }
-      return { type: a.type, name: any.name, path: any.path };
-    default:
-      return `an attachment of type "${String(any.type)}" is not supported and was ignored`;
-  }
-}
-
-function localPath(p: string, cwd: string | undefined): string {
-  return cwd && !path.isAbsolute(p) ? path.resolve(cwd, p) : p;
-}
+// Room message → turn input lives in ./input.ts (the boundary checks); re-exported for callers.
+export { toTurnInput, type Attachment, type RoomMessage, type TranslatedInput, type TurnInputOptions } from './input.js';
 
 // ---------------------------------------------------------------------------------------
 // Notifications → room events
