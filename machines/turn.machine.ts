@@ -11,6 +11,7 @@ import type { UserInput } from '../src/protocol/common.js';
 import { ConnectionLostError, RpcError } from '../src/connection/errors.js';
 import { interruptTurnActor, startTurnActor, streamActor, type StreamEvent } from '../src/turn/actors.js';
 import { turnRuntimes } from '../src/turn/runtime.js';
+import { DEFAULT_START_TIMEOUT_MS } from '../src/turn/limits.js';
 
 export const DEFAULT_WATCHDOG_MS = 300_000;
 export const DEFAULT_INTERRUPT_WAIT_MS = 10_000;
@@ -28,6 +29,8 @@ export interface TurnMachineInput {
   watchdogMs?: number;
   /** How long to wait for `turn/completed` after `turn/interrupt` before escalating. */
   interruptWaitMs?: number;
+  /** How long `turn/start` may go unanswered before the turn fails (at most the watchdog). */
+  startTimeoutMs?: number;
 }
 
 export type TurnStatus = 'completed' | 'failed' | 'interrupted';
@@ -54,6 +57,7 @@ export interface TurnContext {
   model: string | undefined;
   watchdogMs: number;
   interruptWaitMs: number;
+  startTimeoutMs: number;
   turnId: string | undefined;
   stop: StopRequest | undefined;
   status: TurnStatus | undefined;
@@ -85,6 +89,7 @@ export const turnMachine = setup({
   delays: {
     watchdog: ({ context }) => context.watchdogMs,
     interruptWait: ({ context }) => context.interruptWaitMs,
+    startWait: ({ context }) => context.startTimeoutMs,
   },
   guards: {
     stopRequested: ({ context }) => context.stop !== undefined,
@@ -110,10 +115,16 @@ export const turnMachine = setup({
         text: `No progress from Codex for ${seconds(context.watchdogMs)}: interrupting the turn.`,
       }),
     recordStartTimeout: assign({
-      error: ({ context }) => `turn/start got no answer within ${seconds(context.watchdogMs)}`,
+      error: ({ context }) => `Codex did not accept the turn within ${seconds(context.startTimeoutMs)} (turn/start got no answer)`,
     }),
-    noticeStartTimeout: ({ context }) =>
-      emit(context, { type: 'notice', level: 'warning', text: `Codex did not start the turn within ${seconds(context.watchdogMs)}.` }),
+    noticeStartTimeout: ({ context }) => {
+      turnRuntimes.get(context.runtimeId).log.warn({ threadId: context.threadId, startTimeoutMs: context.startTimeoutMs }, 'turn/start unanswered; turn failed');
+      emit(context, {
+        type: 'notice',
+        level: 'warning',
+        text: `Codex did not accept the turn within ${seconds(context.startTimeoutMs)}; the turn failed and the conversation is free for the next message.`,
+      });
+    },
     recordTurnError: assign({
       error: ({ context, event }) =>
         context.error ?? (event.type === 'TURN.COMPLETED' ? event.error ?? 'the turn failed' : undefined),
@@ -185,6 +196,8 @@ export const turnMachine = setup({
     model: input.model,
     watchdogMs: input.watchdogMs ?? DEFAULT_WATCHDOG_MS,
     interruptWaitMs: input.interruptWaitMs ?? DEFAULT_INTERRUPT_WAIT_MS,
+    // The watchdog used to bound turn/start; the start wait never outlasts it.
+    startTimeoutMs: Math.min(input.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, input.watchdogMs ?? DEFAULT_WATCHDOG_MS),
     turnId: undefined,
     stop: undefined,
     status: undefined,
@@ -244,8 +257,10 @@ export const turnMachine = setup({
           }),
         },
       },
-      // turn/start has no control timeout (Codex may queue it); the watchdog bounds it.
-      after: { watchdog: { target: 'failed', actions: ['recordStartTimeout', 'noticeStartTimeout'] } },
+      // turn/start has no control timeout of the connection; Codex answers it once the turn is
+      // accepted (before the model runs), so a silence is a dropped request (e.g. ill-formed
+      // text in 0.169.0): fail the turn and free the session instead of waiting for the watchdog.
+      after: { startWait: { target: 'failed', actions: ['recordStartTimeout', 'noticeStartTimeout'] } },
       on: {
         STOP: { actions: 'requestStop' },
         'CONNECTION.LOST': { target: 'failed', actions: ['recordLost', 'markRetry'] },

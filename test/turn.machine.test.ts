@@ -85,14 +85,28 @@ describe('turn machine', () => {
     expect(h.events).toEqual([expect.objectContaining({ type: 'turn.failed', turnId: undefined })]);
   });
 
-  it('a turn/start that is never answered is bounded by the watchdog', async () => {
+  it('a turn/start that is never answered fails after the start wait, never later than the watchdog', async () => {
     vi.useFakeTimers();
     const h = harness({ watchdogMs: 3_000 });
     h.conn.on('turn/start', () => new Promise(() => {}));
     h.actor.start();
     await vi.advanceTimersByTimeAsync(3_001);
-    expect(await h.done).toMatchObject({ status: 'failed', error: 'turn/start got no answer within 3 s' });
+    expect(await h.done).toMatchObject({ status: 'failed', retry: false, error: 'Codex did not accept the turn within 3 s (turn/start got no answer)' });
     expect(h.types()).toEqual(['notice', 'turn.failed']);
+  });
+
+  it('the start wait is its own setting (default 30 s), shorter than the watchdog', async () => {
+    vi.useFakeTimers();
+    const h = harness({ watchdogMs: 300_000, startTimeoutMs: 5_000 });
+    h.conn.on('turn/start', () => new Promise(() => {}));
+    h.actor.start();
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(h.actor.getSnapshot().value).toBe('starting');
+    await vi.advanceTimersByTimeAsync(2);
+    expect(await h.done).toMatchObject({ status: 'failed', error: 'Codex did not accept the turn within 5 s (turn/start got no answer)' });
+    expect(h.events[0]).toMatchObject({ type: 'notice', level: 'warning', text: expect.stringContaining('did not accept the turn within 5 s') });
+    const d = harness({});
+    expect(d.actor.getSnapshot().context.startTimeoutMs).toBe(30_000);
   });
 
   it('/stop: turn/interrupt as a request, then ends interrupted on turn/completed', async () => {
