@@ -3,6 +3,7 @@ import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RoomServer, type RoomBackend } from '../src/room/server.js';
+import { createRoomAuth, type Role } from '../src/auth/index.js';
 import type { RoomEvent } from '../src/events/room-events.js';
 import type { StoredRecord } from '../src/storage/types.js';
 
@@ -31,9 +32,13 @@ function backend() {
   return { b, events$, posts, decisions };
 }
 
+const auth = createRoomAuth({ secret: 'room-server-test-secret-0123456789abcdef' });
+const cred = (id: string, role: Role = 'member', room = 'lab', name?: string) => auth.mint({ room, id, role, name });
+
 async function serve(tokens?: Record<string, string>) {
   const be = backend();
-  const server = new RoomServer({ backend: be.b, tokens });
+  // Signed credentials by default; a token map selects the shared-token demo mode.
+  const server = new RoomServer({ backend: be.b, ...(tokens ? { tokens } : { auth }) });
   const url = await server.start();
   stops.push(() => server.stop());
   return { ...be, url, server };
@@ -90,7 +95,7 @@ describe('room server', () => {
   it('a late joiner gets the history, then live events of its room only', async () => {
     const { url, events$ } = await serve();
     const c = client(url);
-    await c.send({ type: 'join', room: 'lab', participant: { id: 'u1', name: 'Ann' } });
+    await c.send({ type: 'join', token: await cred('u1', 'member', 'lab', 'Ann') });
     const joined = await c.next((f) => f.type === 'joined');
     expect((joined.history as StoredRecord[]).map((h) => (h.kind === 'message' ? h.text : ''))).toEqual(['earlier question', 'earlier answer']);
     events$.next(ev('other/chat/main', 'not for you'));
@@ -107,26 +112,26 @@ describe('room server', () => {
     expect((await c.next((f) => f.type === 'error')).error).toMatch(/^frame is not valid JSON/);
     await c.send({ type: 'message', text: 'before join' });
     expect(await c.next((f) => f.type === 'error' && String(f.error).startsWith('join a room first'))).toBeTruthy();
-    await c.send({ type: 'join', room: 'lab/x', participant: { id: 'u1' } });
-    expect(await c.next((f) => f.type === 'error' && String(f.error).includes('room: use letters'))).toBeTruthy();
+    await c.send({ type: 'join', room: 'lab/x', token: await cred('u1') });
+    expect(await c.next((f) => f.type === 'error' && String(f.error).includes('room: use '))).toBeTruthy();
     await c.send({ type: 'teleport' });
     expect(await c.next((f) => f.type === 'error' && String(f.error).startsWith('bad frame: type'))).toBeTruthy();
-    await c.send({ type: 'join', room: 'lab', participant: { id: 'u1' } });
+    await c.send({ type: 'join', room: 'lab', token: await cred('u1') });
     await c.next((f) => f.type === 'joined');
     await c.send({ type: 'message', text: 'hello', channel: 'chat', thread: 'main' });
     await new Promise((r) => setTimeout(r, 50));
-    expect(posts).toEqual([{ room: 'lab', channel: 'chat', thread: 'main', from: { id: 'u1', name: undefined }, text: 'hello', attachments: undefined }]);
+    expect(posts).toEqual([{ room: 'lab', channel: 'chat', thread: 'main', from: { id: 'u1', name: undefined, role: 'member' }, text: 'hello', attachments: undefined }]);
   });
 
   it('decisions carry the participant id; the backend decides who may', async () => {
     const { url, decisions } = await serve();
     const owner = client(url);
-    await owner.send({ type: 'join', room: 'lab', participant: { id: 'owner-1', role: 'owner' } });
+    await owner.send({ type: 'join', token: await cred('owner-1', 'owner') });
     await owner.next((f) => f.type === 'joined');
     await owner.send({ type: 'approval.decide', approvalId: 'ap1', decision: 'accept' });
     expect(await owner.next((f) => f.type === 'decided')).toEqual({ type: 'decided', approvalId: 'ap1', ok: true });
     const other = client(url);
-    await other.send({ type: 'join', room: 'lab', participant: { id: 'mallory' } });
+    await other.send({ type: 'join', token: await cred('mallory') });
     await other.next((f) => f.type === 'joined');
     await other.send({ type: 'approval.decide', approvalId: 'ap1', decision: 'accept' });
     expect(await other.next((f) => f.type === 'decided')).toEqual({
@@ -141,7 +146,7 @@ describe('room server', () => {
   it('observers cannot post', async () => {
     const { url, posts } = await serve();
     const c = client(url);
-    await c.send({ type: 'join', room: 'lab', participant: { id: 'o1', role: 'observer' } });
+    await c.send({ type: 'join', token: await cred('o1', 'observer') });
     await c.next((f) => f.type === 'joined');
     await c.send({ type: 'message', text: 'hi' });
     expect((await c.next((f) => f.type === 'error')).error).toBe('observers cannot post messages');

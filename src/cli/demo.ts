@@ -2,6 +2,7 @@
 // server, the real codex app-server and a built-in scripted model, then plays a short
 // conversation as a room participant over the room protocol: a question, a command that
 // needs approval (approved by the demo's user), a patch with its diff, a final answer.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import WebSocket from 'ws';
 import { createSupervisor } from '../supervisor/supervisor.js';
 import { RoomServer } from '../room/server.js';
 import { createLogger } from '../log/logger.js';
+import { createRoomAuth } from '../auth/token.js';
 import { startScriptedModel, say, shell, applyPatch } from '../scripted-model/server.js';
 import { makeCodexHome } from '../scripted-model/codex-home.js';
 import type { RoomEvent } from '../events/room-events.js';
@@ -54,7 +56,9 @@ export async function demo(opts: DemoOptions, out: Output): Promise<number> {
     },
     { log, baseDir: root, inspect: opts.inspect },
   );
-  const room = new RoomServer({ backend: sb, log });
+  // A throwaway secret: the demo's room lives as long as this process.
+  const auth = createRoomAuth({ secret: randomBytes(32) });
+  const room = new RoomServer({ backend: sb, auth, log });
   let code = 1;
   let ws: WebSocket | undefined;
   const deadline = setTimeout(() => ws?.terminate(), opts.timeoutMs ?? 120_000);
@@ -70,6 +74,7 @@ export async function demo(opts: DemoOptions, out: Output): Promise<number> {
     out.line(out.bold(`Switchboard demo · codex app-server ${version} · offline scripted model`));
     out.line(`room ${url} · workspace ${workspace}`);
     out.line('');
+    const token = await auth.mint({ room: 'demo', id: 'demo-user', name: 'You', role: 'owner', ttlSeconds: 3600 });
     ws = new WebSocket(url);
     const client = ws;
     const stats = { turns: 0, approvals: 0, tools: 0 };
@@ -83,7 +88,7 @@ export async function demo(opts: DemoOptions, out: Output): Promise<number> {
         out.line(`${out.bold('you ›')} ${text}`);
         send({ type: 'message', channel: 'chat', thread: 'main', text });
       };
-      client.on('open', () => send({ type: 'join', room: 'demo', participant: { id: 'demo-user', name: 'You', role: 'owner' } }));
+      client.on('open', () => send({ type: 'join', token }));
       client.on('close', () => resolve(false));
       client.on('message', (data) => {
         const frame = JSON.parse(String(data)) as { type: string; event?: RoomEvent; ok?: boolean; reason?: string; error?: string };

@@ -1,10 +1,18 @@
 // `switchboard join`: an agent in a room, as a long-running service. Without --url it
-// starts the embedded room server; with --url it joins a running one as its agent.
+// starts the embedded room server (signed credentials; it mints the owner's); with --url it
+// joins a running one as the room's agent, with an agent credential, and reconnects.
+import path from 'node:path';
+import { userInfo } from 'node:os';
 import { loadConfig, ConfigError } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { RoomServer } from '../room/server.js';
 import { AgentClient } from '../room/agent-client.js';
+import { createRoomAuth } from '../auth/token.js';
+import { loadRoomSecret, SecretError, writePrivateFile } from '../auth/secret.js';
+import { isParticipantId } from '../auth/names.js';
+import { readToken, TokenSourceError } from '../auth/token-source.js';
+import { resolveStateDir } from '../config/state-dir.js';
 import type { Output } from './output.js';
 import type { InspectionEvent } from 'xstate';
 import { untilSignal } from './run-until-signal.js';
@@ -18,7 +26,16 @@ export interface JoinOptions {
   mode?: 'yolo' | 'guardian';
   cwd?: string;
   url?: string;
+  /** --url: the agent credential (prefer tokenFile or SWITCHBOARD_ROOM_TOKEN(_FILE)). */
   token?: string;
+  tokenFile?: string;
+  /** Embedded room in shared-token mode (loopback demos only). */
+  sharedToken?: string;
+  /** Participant id of the owner credential the embedded room mints (default: $USER). */
+  ownerId?: string;
+  stateDir?: string;
+  /** --url: stop reconnecting after this long offline (ms). */
+  giveUpAfterMs?: number;
   port?: number;
   host?: string;
   config?: string;
@@ -28,17 +45,67 @@ export interface JoinOptions {
   inspect?: (ev: InspectionEvent) => void;
 }
 
+function defaultOwnerId(): string {
+  let user = process.env.USER ?? '';
+  try {
+    user ||= userInfo().username;
+  } catch {
+    // no passwd entry (containers): fall through
+  }
+  const id = user.replace(/[^A-Za-z0-9._@+-]/g, '').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  return id || 'owner';
+}
+
 export async function join(o: JoinOptions, out: Output): Promise<number> {
   if (o.backend !== 'codex') {
     out.error(`backend "${o.backend}" is not available: this Switchboard runs the "codex" backend`);
     return 2;
   }
+  const env = process.env;
+  let agentToken: string | undefined;
+  try {
+    const given = readToken({ token: o.token, tokenFile: o.tokenFile, env: o.url ? env : {} });
+    if (o.url) {
+      if (!given) {
+        out.error('--url needs an agent credential: --token-file FILE or SWITCHBOARD_ROOM_TOKEN_FILE / SWITCHBOARD_ROOM_TOKEN (mint one with `switchboard token --room R --id bot --role agent`)');
+        return 2;
+      }
+      agentToken = given.token;
+    } else if (given) {
+      out.error(`${given.from} is for --url (the agent's credential); the embedded room mints its own owner credential. For the shared-token demo mode use --shared-token (loopback only)`);
+      return 2;
+    }
+  } catch (err) {
+    if (err instanceof TokenSourceError) {
+      out.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  const ownerId = o.ownerId ?? defaultOwnerId();
+  if (!isParticipantId(ownerId)) {
+    out.error(`--owner-id "${String(ownerId).slice(0, 80)}": use letters, digits, ".", "_", "@", "+" or "-"`);
+    return 2;
+  }
+  const stateDir = resolveStateDir({ flag: o.stateDir, env });
+  let auth: ReturnType<typeof createRoomAuth> | undefined;
+  if (!o.url && o.sharedToken === undefined) {
+    try {
+      auth = createRoomAuth({ secret: loadRoomSecret({ stateDir, env }).secret });
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+      out.error(err.message);
+      return 2;
+    }
+  }
+
   const models = o.model ?? [];
   let sb: Supervisor;
+  let loaded: ReturnType<typeof loadConfig>;
   try {
-    const loaded = loadConfig({
+    loaded = loadConfig({
       file: o.config,
-      env: process.env,
+      env,
       flags: {
         ...(o.mode ? { appServer: { mode: o.mode } } : {}),
         agents: {
@@ -65,24 +132,54 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
   let room: RoomServer | undefined;
   let agent: AgentClient | undefined;
   try {
+    let gaveUp: Promise<Error> = new Promise(() => undefined);
     if (o.url) {
-      agent = new AgentClient(sb, { url: o.url, room: o.room, agentName: o.agentName, token: o.token, log: sb.log });
+      agent = new AgentClient(sb, { url: o.url, room: o.room, token: agentToken!, log: sb.log, ...(o.giveUpAfterMs ? { giveUpAfterMs: o.giveUpAfterMs } : {}) });
       await agent.connect();
+      gaveUp = agent.done;
       out.line(`agent ${o.agentName} joined room ${o.room} at ${o.url} (channel ${o.channel})`);
       o.onReady?.({ url: o.url });
     } else {
-      room = new RoomServer({ backend: sb, host: o.host, port: o.port, tokens: o.token ? { [o.room]: o.token } : undefined, log: sb.log });
-      const url = await room.start();
+      const cfg = loaded.config.room;
+      room = new RoomServer({
+        backend: sb,
+        host: o.host,
+        port: o.port,
+        ...(auth ? { mode: 'signed' as const, auth } : { mode: 'shared' as const, tokens: { [o.room]: o.sharedToken! } }),
+        ...(cfg.allowedOrigins ? { allowedOrigins: cfg.allowedOrigins } : {}),
+        limits: cfg.limits,
+        log: sb.log,
+      });
+      let url: string;
+      try {
+        url = await room.start();
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        out.error(e.code ? `cannot listen on --host ${o.host ?? '127.0.0.1'} --port ${o.port ?? 0}: ${e.code}` : e.message);
+        return 2;
+      }
       out.line(`agent ${o.agentName} is serving room ${o.room} at ${url} (channel ${o.channel}); stop with Ctrl-C`);
+      if (auth) {
+        const file = path.join(stateDir, 'rooms', `${o.room}.owner.token`);
+        writePrivateFile(file, `${await auth.mint({ room: o.room, id: ownerId, name: ownerId, role: 'owner' })}\n`);
+        out.line(`owner credential for ${ownerId} (valid 7 days): ${file}`);
+        out.line(`connect: switchboard chat --url ${url} --token-file ${file}`);
+      } else {
+        out.line('shared-token mode: anyone with the token can claim any name and role (loopback demos only)');
+      }
       o.onReady?.({ url });
     }
-    const sig = await (o.until ?? untilSignal());
-    if (typeof sig === 'string') out.line(`${sig}: stopping`);
+    const stop = await Promise.race([(o.until ?? untilSignal()).then((sig) => ({ sig })), gaveUp.then((err) => ({ err }))]);
+    if ('err' in stop) {
+      out.error(stop.err.message);
+      return 1;
+    }
+    if (typeof stop.sig === 'string') out.line(`${stop.sig}: stopping`);
     return 0;
   } catch (err) {
     const e = err as Error & { code?: number };
     out.error(e.message);
-    return e.code === 4401 ? 3 : 1;
+    return e.code === 4401 || e.code === 4403 ? 3 : 1;
   } finally {
     agent?.close();
     await room?.stop();

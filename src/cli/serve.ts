@@ -1,33 +1,68 @@
-// `switchboard room serve`: a standalone room server; agents join it with `switchboard join --url`.
+// `switchboard room serve`: a standalone room server; agents join it with `switchboard join --url`
+// and an agent credential. Signed credentials by default (secret from the environment or the
+// state directory); `--shared-token ROOM=TOKEN` keeps the old loopback-demo mode.
 import { createLogger } from '../log/logger.js';
 import { RoomServer } from '../room/server.js';
 import { RelayBackend } from '../room/relay.js';
+import { createRoomAuth } from '../auth/token.js';
+import { loadRoomSecret, SecretError } from '../auth/secret.js';
+import { isRoomName, ROOM_NAME_RULE } from '../auth/names.js';
+import { resolveStateDir } from '../config/state-dir.js';
 import type { Output } from './output.js';
 import { untilSignal } from './run-until-signal.js';
 
 export interface ServeOptions {
   port?: number;
   host?: string;
-  token?: string[];
+  /** ROOM=TOKEN pairs: shared-token mode (loopback demos only). */
+  sharedToken?: string[];
+  stateDir?: string;
+  allowOrigin?: string[];
   until?: Promise<unknown>;
   onReady?: (info: { url: string }) => void;
 }
 
 export async function serve(o: ServeOptions, out: Output): Promise<number> {
   const tokens: Record<string, string> = {};
-  for (const t of o.token ?? []) {
+  for (const t of o.sharedToken ?? []) {
     const eq = t.indexOf('=');
-    if (eq <= 0) {
-      out.error(`--token takes ROOM=TOKEN, got "${t.replace(/=.*/, '=…')}"`);
+    const room = t.slice(0, Math.max(0, eq));
+    if (eq <= 0 || eq === t.length - 1 || !isRoomName(room)) {
+      out.error(`--shared-token takes ROOM=TOKEN (room: ${ROOM_NAME_RULE}), got "${t.replace(/=.*/, '=…').slice(0, 80)}"`);
       return 2;
     }
-    tokens[t.slice(0, eq)] = t.slice(eq + 1);
+    tokens[room] = t.slice(eq + 1);
+  }
+  const shared = Object.keys(tokens).length > 0;
+  let auth;
+  if (!shared) {
+    try {
+      auth = createRoomAuth({ secret: loadRoomSecret({ stateDir: resolveStateDir({ flag: o.stateDir }) }).secret });
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+      out.error(err.message);
+      return 2;
+    }
   }
   const log = createLogger({ level: process.env.SWITCHBOARD_LOG_LEVEL ?? 'info' });
-  const server = new RoomServer({ backend: new RelayBackend(), host: o.host, port: o.port, tokens, log });
+  const server = new RoomServer({
+    backend: new RelayBackend(),
+    host: o.host,
+    port: o.port,
+    ...(shared ? { mode: 'shared' as const, tokens } : { mode: 'signed' as const, auth }),
+    ...(o.allowOrigin?.length ? { allowedOrigins: o.allowOrigin } : {}),
+    log,
+  });
   try {
-    const url = await server.start();
-    out.line(`room server listening at ${url}; stop with Ctrl-C`);
+    let url: string;
+    try {
+      url = await server.start();
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      out.error(e.code ? `cannot listen on --host ${o.host ?? '127.0.0.1'} --port ${o.port ?? 0}: ${e.code}` : e.message);
+      return 2;
+    }
+    out.line(`room server listening at ${url} (${shared ? 'shared-token mode, loopback demos only' : 'signed credentials: switchboard token'}); stop with Ctrl-C`);
     o.onReady?.({ url });
     await (o.until ?? untilSignal());
     return 0;

@@ -128,6 +128,20 @@ export const ConfigSchema = z
       })
       .default({ kind: 'dataset', path: '.switchboard/threads.db' }),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+    /** The embedded room server (join): browser origins and resource limits (see src/room/limits.ts for defaults). */
+    room: z
+      .strictObject({
+        allowedOrigins: z.array(z.url({ protocol: /^https?$/, error: 'write an origin such as "https://chat.example.com"' })).optional(),
+        limits: z
+          .strictObject(
+            Object.fromEntries(
+              ['maxFrameBytes', 'maxBufferedBytes', 'slowConsumerGraceMs', 'joinTimeoutMs', 'historyPage', 'historyPageMax', 'replayEvents', 'pendingApprovals', 'messageBurst', 'joinBurst', 'historyBurst', 'maxConnectionsPerAddress', 'maxConnectionsPerRoom'].map((k) => [k, z.number().int().positive().max(2 ** 31 - 1).optional()]),
+            ),
+          )
+          .extend({ messagesPerSecond: z.number().positive().optional(), joinsPerSecond: z.number().positive().optional(), historyPerSecond: z.number().positive().optional() })
+          .default({}),
+      })
+      .default({ limits: {} }),
   })
   .superRefine((cfg, ctx) => {
     const a = cfg.appServer;

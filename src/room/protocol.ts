@@ -1,57 +1,106 @@
 // The room server's JSON protocol (one JSON object per WebSocket frame).
 //
-// client → server: join, message, approval.decide
-// server → client: joined (with history), event (every RoomEvent), decided, error
+// client → server: join, message, approval.decide, history (+ agent.event/agent.decided from a relay agent)
+// server → client: joined, event, decided, history, error (+ agent.message/agent.decide to a relay agent)
+// Every field is untrusted: strict objects, bounded strings, no unknown keys.
 import { z } from 'zod';
+import { RoomAttachmentSchema, MAX_ATTACHMENTS } from '../attachments/schema.js';
+import { cleanMessageText } from '../attachments/text.js';
+import { MAX_TOKEN_LENGTH } from '../auth/token.js';
+import { cleanDisplayName, PARTICIPANT_ID_RE, PARTICIPANT_ID_RULE, ROLES, ROOM_NAME_RE, ROOM_NAME_RULE, type Role } from '../auth/names.js';
+import type { StoredRecord } from '../storage/types.js';
 
-// Names become parts of a `room/channel/thread` key: no slashes.
+// Channel/thread names become parts of a `room/channel/thread` key: no slashes.
 const name = z.string().min(1).max(200).regex(/^[^/\s]+$/, 'use letters, digits, dashes; no slashes or spaces');
+const roomName = z.string().regex(ROOM_NAME_RE, ROOM_NAME_RULE);
 
 export const ParticipantSchema = z.strictObject({
-  id: name,
-  name: z.string().max(200).optional(),
-  role: z.enum(['owner', 'member', 'approver', 'observer', 'agent']).default('member'),
+  id: z.string().regex(PARTICIPANT_ID_RE, PARTICIPANT_ID_RULE),
+  name: z.string().max(1000).optional().transform(cleanDisplayName),
+  role: z.enum(ROLES).default('member'),
 });
-export type Participant = z.infer<typeof ParticipantSchema>;
+export type Participant = { id: string; name?: string; role: Role };
 
 export const ClientFrameSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('join'),
-    room: name,
-    participant: ParticipantSchema,
-    token: z.string().optional(),
+    /** A signed credential (signed mode) or the room's shared token (shared mode). */
+    token: z.string().min(1).max(MAX_TOKEN_LENGTH).optional(),
+    room: roomName.optional(),
+    /** Only in shared/open modes: identity claimed by the frame. */
+    participant: ParticipantSchema.optional(),
     /** Replay history of this channel/thread after joining (default: all of the room). */
     channel: name.optional(),
     thread: name.optional(),
+    /** Rejoin after a drop: the server epoch and last event seq the client saw. */
+    resume: z.strictObject({ epoch: z.string().min(1).max(100), seq: z.number().int().nonnegative() }).optional(),
+    historyLimit: z.number().int().nonnegative().max(100_000).optional(),
   }),
   z.strictObject({
     type: z.literal('message'),
     channel: name.default('chat'),
     thread: name.default('main'),
-    text: z.string().min(1).max(100_000),
-    attachments: z
-      .array(z.union([z.strictObject({ type: z.literal('image'), url: z.string() }), z.strictObject({ type: z.literal('localImage'), path: z.string() }), z.strictObject({ type: z.literal('mention'), name: z.string(), path: z.string() })]))
-      .optional(),
+    text: z.string().min(1).max(100_000).transform(cleanMessageText).refine((s) => s.trim().length > 0, 'text is empty once control characters are removed'),
+    attachments: z.array(RoomAttachmentSchema).max(MAX_ATTACHMENTS).optional(),
   }),
   z.strictObject({
     type: z.literal('approval.decide'),
     approvalId: name,
-    decision: z.string().min(1),
+    decision: z.string().min(1).max(200),
     content: z.unknown().optional(),
   }),
+  z.strictObject({
+    type: z.literal('history'),
+    before: z.number().int().positive().optional(),
+    limit: z.number().int().positive().max(100_000).optional(),
+  }),
   // Relay mode (`switchboard room serve`): an agent participant runs the turns.
-  z.strictObject({ type: z.literal('agent.event'), event: z.looseObject({ type: z.string(), session: z.string() }) }),
-  z.strictObject({ type: z.literal('agent.decided'), requestId: z.string(), ok: z.boolean(), reason: z.string().optional() }),
+  z.strictObject({ type: z.literal('agent.event'), event: z.looseObject({ type: z.string().max(100), session: z.string().max(700) }) }),
+  z.strictObject({ type: z.literal('agent.decided'), requestId: z.string().max(100), ok: z.boolean(), reason: z.string().max(2000).optional() }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 
+export type AgentMessage = {
+  room: string;
+  channel: string;
+  thread: string;
+  from: { id: string; name?: string; role?: Role };
+  text: string;
+  attachments?: unknown[];
+};
+
 export type ServerFrame =
-  | { type: 'joined'; room: string; participant: { id: string; name?: string; role: string }; history: unknown[] }
-  | { type: 'event'; event: unknown }
+  | {
+      type: 'joined';
+      room: string;
+      participant: Participant;
+      epoch: string;
+      seq: number;
+      resumed: boolean;
+      history: StoredRecord[];
+      historyBefore?: number;
+      pending: unknown[];
+    }
+  | { type: 'event'; seq: number; event: unknown }
+  | { type: 'history'; records: StoredRecord[]; before?: number }
   | { type: 'decided'; approvalId: string; ok: boolean; reason?: string }
-  | { type: 'agent.message'; message: { room: string; channel: string; thread: string; from: { id: string; name?: string }; text: string; attachments?: unknown[] } }
-  | { type: 'agent.decide'; requestId: string; approvalId: string; by: string; decision: string; content?: unknown }
-  | { type: 'error'; error: string };
+  | { type: 'agent.message'; message: AgentMessage }
+  | { type: 'agent.decide'; requestId: string; approvalId: string; by: string; role?: Role; decision: string; content?: unknown }
+  | { type: 'error'; error: string; code?: string; retryAfterMs?: number };
 
 /** WebSocket close codes used by the room server. */
-export const CloseCodes = { unauthorized: 4401, badJoin: 4400, shuttingDown: 1001 } as const;
+export const CloseCodes = {
+  /** Bad, missing or expired credential. */
+  unauthorized: 4401,
+  /** Origin not allowed, or a credential for another room. */
+  forbidden: 4403,
+  /** Malformed join, no join in time, or a join this server does not accept. */
+  badJoin: 4400,
+  /** The socket's send buffer went over the limit (a client that does not read). */
+  slowConsumer: 4408,
+  /** The room already has an agent. */
+  conflict: 4409,
+  /** Too many connections (per address or per room). */
+  tooMany: 4429,
+  shuttingDown: 1001,
+} as const;

@@ -1,186 +1,249 @@
 // Embedded room server (ws): rooms, participants, channels and threads over one JSON
-// protocol. It is a transport for the supervisor's embedding API, nothing more: messages go
-// to `post`, decisions to `decide`, and every room event comes back out.
-import { createServer, type Server } from 'node:http';
+// protocol. It is a transport for the supervisor's embedding API: messages go to `post`,
+// decisions to `decide`, every room event comes back out. This file owns the sockets
+// (upgrade, Origin, connection caps, send buffer, broadcast); frames.ts handles what they say.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Observable, Subscription } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { RoomEvent } from '../events/room-events.js';
 import type { StoredRecord } from '../storage/types.js';
-import { summarize } from '../protocol/wire.js';
-import { ClientFrameSchema, CloseCodes, type Participant, type ServerFrame } from './protocol.js';
-import type { RelayBackend } from './relay.js';
+import type { Role } from '../auth/names.js';
+import type { RoomAuth } from '../auth/token.js';
+import { CloseCodes, type Participant, type ServerFrame } from './protocol.js';
+import { isLoopbackHost, originAllowed, ownOrigins, type AuthMode } from './access.js';
+import { Counter, DEFAULT_ROOM_LIMITS, RateLimiter, TokenBucket, type RoomLimits } from './limits.js';
+import { ReplayLog } from './replay.js';
+import { handleFrame, type FrameContext } from './frames.js';
 
 export interface RoomBackend {
   post(msg: {
     room: string;
     channel: string;
     thread: string;
-    from: { id: string; name?: string };
+    /** `role` is the verified role from the participant's credential. */
+    from: { id: string; name?: string; role?: Role };
     text: string;
     attachments?: Array<Record<string, unknown>>;
   }): Promise<unknown> | unknown;
-  decide(d: { approvalId: string; by: string; decision: string; content?: unknown; room?: string }): { ok: true } | { ok: false; reason: string } | Promise<{ ok: true } | { ok: false; reason: string }>;
+  decide(d: { approvalId: string; by: string; role?: Role; decision: string; content?: unknown; room?: string }): { ok: true } | { ok: false; reason: string } | Promise<{ ok: true } | { ok: false; reason: string }>;
   readonly events$: Observable<RoomEvent>;
-  /** History of every conversation in a room, oldest first. */
-  history(room: string, filter?: { channel?: string; thread?: string }): Promise<StoredRecord[]>;
+  /**
+   * History of a room, oldest first. With `limit` and no cursor (or `before`), the NEWEST
+   * `limit` records (older than `before`); with `after`, the oldest `limit` newer than it.
+   */
+  history(room: string, filter?: { channel?: string; thread?: string; before?: number; after?: number; limit?: number }): Promise<StoredRecord[]>;
+}
+
+/** A backend that relays to an agent participant (`room serve`). */
+export interface AgentRelay {
+  hasAgent(room: string): boolean;
+  /** Attaches the room's agent; undefined when the room already has one. */
+  attachAgent(room: string, send: (frame: ServerFrame) => boolean): (() => void) | undefined;
+  fromAgent(e: RoomEvent): void;
+  decided(requestId: string, ok: boolean, reason?: string, room?: string): void;
 }
 
 export interface RoomServerOptions {
   backend: RoomBackend;
+  /** Default 127.0.0.1. */
   host?: string;
   port?: number;
-  /** Rooms that require a token: room → token. */
+  /**
+   * `signed` (default): every join needs a credential from `auth` for that room; identity comes
+   * from it. `shared`: room → token map, identity claimed by the frame (loopback demos only).
+   * `none`: open (loopback only).
+   */
+  mode?: AuthMode;
+  auth?: RoomAuth;
+  /** Shared mode: room → token. Rooms not listed are refused. */
   tokens?: Record<string, string>;
-  log?: Logger;
+  /** Browser origins allowed to connect (default: this server's own http(s) origins). */
+  allowedOrigins?: string[];
+  limits?: Partial<RoomLimits>;
+  /** @deprecated use limits.maxFrameBytes */
   maxFrameBytes?: number;
+  log?: Logger;
 }
 
-interface Client {
+export interface Client {
   ws: WebSocket;
+  addr: string;
   room?: string;
   participant?: Participant;
+  filter: { channel?: string; thread?: string };
+  joining: boolean;
+  joined: boolean;
+  closing: boolean;
+  history: TokenBucket;
+  joinTimer?: NodeJS.Timeout;
   detach?: () => void;
 }
 
-const isRelay = (b: RoomBackend): b is RoomBackend & RelayBackend => typeof (b as Partial<RelayBackend>).attachAgent === 'function';
+export const isRelay = (b: RoomBackend): b is RoomBackend & AgentRelay => typeof (b as Partial<AgentRelay>).attachAgent === 'function';
 
 export class RoomServer {
   private http: Server | undefined;
   private wss: WebSocketServer | undefined;
   private sub: Subscription | undefined;
   private readonly clients = new Set<Client>();
+  private readonly byRoom = new Map<string, Set<Client>>();
+  private readonly perAddress: Counter;
+  private readonly perRoom: Counter;
+  private readonly limits: RoomLimits;
+  private readonly mode: AuthMode;
+  private readonly log: ReplayLog;
+  private origins: string[] = [];
 
-  constructor(private readonly opts: RoomServerOptions) {}
+  constructor(private readonly opts: RoomServerOptions) {
+    this.limits = { ...DEFAULT_ROOM_LIMITS, ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}), ...opts.limits };
+    this.mode = opts.mode ?? (opts.auth ? 'signed' : opts.tokens ? 'shared' : 'signed');
+    this.perAddress = new Counter(this.limits.maxConnectionsPerAddress);
+    this.perRoom = new Counter(this.limits.maxConnectionsPerRoom);
+    this.log = new ReplayLog(this.limits.replayEvents, this.limits.pendingApprovals);
+  }
+
+  /** The epoch of this server's event log (changes when the process restarts). */
+  get epoch(): string {
+    return this.log.epoch;
+  }
 
   /** Listens (127.0.0.1 by default) and returns the ws:// URL. */
   async start(): Promise<string> {
     const host = this.opts.host ?? '127.0.0.1';
+    if (this.mode === 'signed' && !this.opts.auth) {
+      throw new Error('signed mode needs a RoomAuth (createRoomAuth({ secret })); shared-token and open modes must be chosen explicitly');
+    }
+    if (this.mode === 'shared' && Object.keys(this.opts.tokens ?? {}).length === 0) throw new Error('shared-token mode needs at least one ROOM=TOKEN');
+    if (this.mode !== 'signed' && !isLoopbackHost(host)) {
+      throw new Error(`refusing to bind ${host} in ${this.mode === 'shared' ? 'shared-token' : 'open'} mode: it is for loopback demos only; use signed credentials (the default) to serve other hosts`);
+    }
     this.http = createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('switchboard room server: connect with WebSocket\n');
     });
-    this.wss = new WebSocketServer({ server: this.http, maxPayload: this.opts.maxFrameBytes ?? 1024 * 1024 });
-    this.wss.on('connection', (ws) => this.accept(ws));
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxFrameBytes });
+    this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
     this.sub = this.opts.backend.events$.subscribe((e) => this.broadcast(e));
     await new Promise<void>((resolve, reject) => {
       this.http!.once('error', reject);
       this.http!.listen(this.opts.port ?? 0, host, () => resolve());
     });
     const { port } = this.http.address() as AddressInfo;
-    return `ws://${host}:${port}`;
+    this.origins = this.opts.allowedOrigins ?? ownOrigins(host, port);
+    this.opts.log?.info({ host, port, mode: this.mode }, 'room server listening');
+    return this.url!;
   }
 
   get url(): string | undefined {
     const a = this.http?.address() as AddressInfo | null | undefined;
-    return a ? `ws://${this.opts.host ?? '127.0.0.1'}:${a.port}` : undefined;
+    if (!a) return undefined;
+    const h = this.opts.host ?? '127.0.0.1';
+    return `ws://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${a.port}`;
+  }
+
+  /** Open sockets, joined sockets per room (for tests and status). */
+  stats(): { connections: number; rooms: Record<string, number> } {
+    return { connections: this.clients.size, rooms: Object.fromEntries([...this.byRoom].map(([r, s]) => [r, s.size])) };
   }
 
   async stop(): Promise<void> {
     this.sub?.unsubscribe();
     for (const c of this.clients) c.ws.close(CloseCodes.shuttingDown, 'room server shutting down');
     await new Promise<void>((r) => (this.wss ? this.wss.close(() => r()) : r()));
+    this.http?.closeAllConnections?.();
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
     for (const c of this.clients) c.ws.terminate();
     this.clients.clear();
   }
 
-  private send(c: Client, frame: ServerFrame): void {
-    if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify(frame));
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const origin = req.headers.origin;
+    if (!originAllowed(origin, this.origins)) {
+      this.opts.log?.warn({ origin: String(origin).slice(0, 200) }, 'connection refused: origin not allowed');
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\norigin not allowed\n');
+      return;
+    }
+    this.wss!.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req.socket.remoteAddress ?? 'unknown'));
   }
 
-  private accept(ws: WebSocket): void {
-    const client: Client = { ws };
-    this.clients.add(client);
+  private accept(ws: WebSocket, addr: string): void {
+    if (!this.perAddress.tryAdd(addr)) {
+      this.opts.log?.warn({ addr }, 'connection refused: too many connections from this address');
+      ws.close(CloseCodes.tooMany, 'too many connections from your address');
+      return;
+    }
+    const c: Client = { ws, addr, filter: {}, joining: false, joined: false, closing: false, history: new TokenBucket(this.limits.historyBurst, this.limits.historyPerSecond) };
+    this.clients.add(c);
+    c.joinTimer = setTimeout(() => {
+      if (!c.joined) ws.close(CloseCodes.badJoin, `no join within ${this.limits.joinTimeoutMs} ms`);
+    }, this.limits.joinTimeoutMs);
+    c.joinTimer.unref();
     ws.on('close', () => {
-      client.detach?.();
-      this.clients.delete(client);
+      clearTimeout(c.joinTimer);
+      c.detach?.();
+      this.clients.delete(c);
+      this.perAddress.remove(addr);
+      if (c.joined && c.room) {
+        this.perRoom.remove(c.room);
+        const set = this.byRoom.get(c.room);
+        set?.delete(c);
+        if (set?.size === 0) this.byRoom.delete(c.room);
+      }
     });
     ws.on('error', (err) => this.opts.log?.debug({ err: err.message }, 'room client error'));
+    const ctx = this.context();
     ws.on('message', (data) => {
-      void this.onFrame(client, String(data)).catch((err: unknown) => {
+      if (c.closing) return;
+      void handleFrame(ctx, c, String(data)).catch((err: unknown) => {
         this.opts.log?.error({ err }, 'room frame handling failed');
-        this.send(client, { type: 'error', error: `internal error: ${(err as Error).message}` });
+        this.send(c, { type: 'error', error: 'internal error; the frame was not processed', code: 'internal' });
       });
     });
   }
 
-  private async onFrame(c: Client, text: string): Promise<void> {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (err) {
-      this.send(c, { type: 'error', error: `frame is not valid JSON: ${(err as Error).message}` });
-      return;
+  private ctxCache: FrameContext | undefined;
+  private context(): FrameContext {
+    this.ctxCache ??= {
+      backend: this.opts.backend,
+      mode: this.mode,
+      auth: this.opts.auth,
+      tokens: this.opts.tokens ?? {},
+      limits: this.limits,
+      log: this.opts.log,
+      replay: this.log,
+      perRoom: this.perRoom,
+      joins: new RateLimiter(this.limits.joinBurst, this.limits.joinsPerSecond),
+      messages: new RateLimiter(this.limits.messageBurst, this.limits.messagesPerSecond),
+      send: (c, f) => this.send(c, f),
+      enter: (c) => {
+        let set = this.byRoom.get(c.room!);
+        if (!set) this.byRoom.set(c.room!, (set = new Set()));
+        set.add(c);
+        clearTimeout(c.joinTimer);
+      },
+    };
+    return this.ctxCache;
+  }
+
+  /** Sends a frame; a socket whose unsent data goes over the cap is closed (4408), not buffered further. */
+  send(c: Client, frame: ServerFrame | string): boolean {
+    if (c.closing || c.ws.readyState !== c.ws.OPEN) return false;
+    c.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    if (c.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      c.closing = true;
+      this.opts.log?.warn({ addr: c.addr, room: c.room, participant: c.participant?.id, buffered: c.ws.bufferedAmount }, 'closing a slow consumer');
+      c.ws.close(CloseCodes.slowConsumer, 'send buffer over limit (slow consumer)');
+      // A peer that does not read will not finish the close handshake either.
+      setTimeout(() => c.ws.terminate(), this.limits.slowConsumerGraceMs).unref();
     }
-    const parsed = ClientFrameSchema.safeParse(raw);
-    if (!parsed.success) {
-      this.send(c, { type: 'error', error: `bad frame: ${summarize(parsed.error)}` });
-      return;
-    }
-    const frame = parsed.data;
-    if (frame.type === 'join') {
-      const required = this.opts.tokens?.[frame.room];
-      if (required !== undefined && frame.token !== required) {
-        this.opts.log?.warn({ room: frame.room, participant: frame.participant.id }, 'join refused: bad or missing token');
-        c.ws.close(CloseCodes.unauthorized, `room "${frame.room}" requires a valid token`);
-        return;
-      }
-      c.room = frame.room;
-      c.participant = frame.participant;
-      if (frame.participant.role === 'agent') {
-        const backend = this.opts.backend;
-        if (!isRelay(backend)) {
-          this.send(c, { type: 'error', error: 'this room server runs its own agent; agent participants are not accepted' });
-          c.ws.close(CloseCodes.badJoin, 'agents are not accepted here');
-          return;
-        }
-        c.detach = backend.attachAgent(frame.room, (f) => this.send(c, f));
-      }
-      const history = await this.opts.backend.history(frame.room, { channel: frame.channel, thread: frame.thread });
-      this.send(c, { type: 'joined', room: frame.room, participant: frame.participant, history });
-      return;
-    }
-    if (!c.room || !c.participant) {
-      this.send(c, { type: 'error', error: 'join a room first: {"type":"join","room":"...","participant":{"id":"..."}}' });
-      return;
-    }
-    if (frame.type === 'agent.event' || frame.type === 'agent.decided') {
-      const backend = this.opts.backend;
-      if (c.participant.role !== 'agent' || !isRelay(backend)) {
-        this.send(c, { type: 'error', error: `${frame.type} is only accepted from the room's agent` });
-        return;
-      }
-      if (frame.type === 'agent.decided') backend.decided(frame.requestId, frame.ok, frame.reason);
-      else if (frame.event.session.split('/', 1)[0] === c.room) backend.fromAgent(frame.event as unknown as RoomEvent);
-      else this.send(c, { type: 'error', error: 'an agent may only post events of its own room' });
-      return;
-    }
-    if (frame.type === 'message') {
-      if (c.participant.role === 'observer') {
-        this.send(c, { type: 'error', error: 'observers cannot post messages' });
-        return;
-      }
-      await this.opts.backend.post({
-        room: c.room,
-        channel: frame.channel,
-        thread: frame.thread,
-        from: { id: c.participant.id, name: c.participant.name },
-        text: frame.text,
-        attachments: frame.attachments,
-      });
-      return;
-    }
-    // approval.decide: the backend checks that this participant may decide.
-    const r = await this.opts.backend.decide({ approvalId: frame.approvalId, by: c.participant.id, decision: frame.decision, content: frame.content, room: c.room });
-    this.send(c, { type: 'decided', approvalId: frame.approvalId, ok: r.ok, ...(r.ok ? {} : { reason: r.reason }) });
+    return true;
   }
 
   private broadcast(e: RoomEvent): void {
-    const room = e.session.split('/', 1)[0];
-    const frame = JSON.stringify({ type: 'event', event: e } satisfies ServerFrame);
-    for (const c of this.clients) {
-      if (c.room === room && c.ws.readyState === c.ws.OPEN) c.ws.send(frame);
-    }
+    const room = e.session.split('/', 1)[0]!;
+    const { frame } = this.log.append(room, e);
+    for (const c of this.byRoom.get(room) ?? []) this.send(c, frame);
   }
 }
