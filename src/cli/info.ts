@@ -2,6 +2,7 @@
 // report, stop.
 import { loadConfig, ConfigError } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
+import { redactText, redactValue } from '../log/redact.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import type { Output } from './output.js';
 
@@ -11,7 +12,7 @@ async function withSupervisor(config: string | undefined, out: Output, fn: (sb: 
     const loaded = loadConfig({ file: config, env: process.env });
     sb = new Supervisor(loaded, { log: createLogger({ level: process.env.SWITCHBOARD_LOG_LEVEL ?? 'warn' }) });
   } catch (err) {
-    out.error(err instanceof ConfigError ? err.message : (err as Error).message);
+    out.error(redactText(err instanceof ConfigError ? err.message : (err as Error).message));
     return 2;
   }
   const spin = out.progress('starting codex app-server');
@@ -22,7 +23,7 @@ async function withSupervisor(config: string | undefined, out: Output, fn: (sb: 
     return 0;
   } catch (err) {
     spin.done();
-    out.error((err as Error).message);
+    out.error(redactText((err as Error).message));
     return 1;
   } finally {
     await sb.stop();
@@ -31,15 +32,17 @@ async function withSupervisor(config: string | undefined, out: Output, fn: (sb: 
 
 export function status(o: { config?: string; json?: boolean }, out: Output): Promise<number> {
   return withSupervisor(o.config, out, async (sb) => {
-    const s = sb.status();
+    // Everything status shows is redacted: env values, args, tokens, headers, URL userinfo,
+    // and any string quoting a configured secret (the connection's command line).
+    const s = redactValue(sb.status()) as Record<string, unknown>;
     if (o.json) return void out.line(JSON.stringify(s, null, 2));
     const conn = sb.codex.connection.status();
     const cfg = sb.config;
     out.line(`${out.bold('Switchboard')} ${String(s.state)}`);
-    out.line(`  codex app-server ${conn.state} ${conn.serverVersion ?? ''} (${conn.transport})`);
+    out.line(`  codex app-server ${conn.state} ${conn.serverVersion ?? ''} (${redactText(conn.transport)})`);
     out.line(`  mode ${cfg.appServer.mode} · runtime ${cfg.agents.defaults.embeddedHarness.runtime} · fallback ${cfg.agents.defaults.embeddedHarness.fallback}`);
     out.line(`  storage ${cfg.storage.kind}${cfg.storage.kind === 'dataset' ? ` (${cfg.storage.path})` : ''}`);
-    for (const w of sb.warnings) out.line(`  warning: ${w}`);
+    for (const w of sb.warnings) out.line(`  warning: ${redactText(w)}`);
   });
 }
 

@@ -1,22 +1,40 @@
 // The `switchboard` command line. Exit codes: 0 ok, 1 runtime failure, 2 usage or
 // configuration error, 3 refused by the room (authentication).
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { probe } from './probe.js';
 import { demo } from './demo.js';
 import { join } from './join.js';
 import { serve } from './serve.js';
+import { tokenCommand } from './token.js';
 import { models, status } from './info.js';
 import { chatCommand } from './chat.js';
 import { visualize } from './visualize.js';
 import { simulateCommand } from '../simulate/cli.js';
 import { createTracer, type Tracer } from '../trace/index.js';
 import { terminalOutput } from './output.js';
+import { checkBindable, checkDirectory, checkLogLevel, checkName, parseDuration, parsePort, UsageProblem } from './options.js';
+import { ConfigError } from '../config/load.js';
+import { redactText } from '../log/redact.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`not a port number: ${v}`);
-  return n;
+/** A validator as a commander argument parser: commander then names the flag in its error. */
+const arg =
+  <T>(check: (v: string) => T) =>
+  (v: string): T => {
+    try {
+      return check(v);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+const int = arg((v) => parsePort(v));
+const roomName = arg((v) => checkName(v, '--room'));
+const directory = arg((v) => checkDirectory(v, '--cwd'));
+const duration = (flag: string) => arg((v) => parseDuration(v, flag));
+/** Before a server starts: an address it cannot bind is a usage error naming --host/--port. */
+const bindable = async (cmd: Command) => {
+  const o = cmd.opts<{ host?: string; port?: number; url?: string }>();
+  if (!o.url) await checkBindable(o.host ?? '127.0.0.1', o.port);
 };
 
 function closeTracer(t: Tracer | undefined): void {
@@ -37,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('demo')
     .description('run the offline demo: embedded room, real codex app-server, scripted model, one approval, one patch')
     .option('--keep', 'keep the temporary workspace and print its path')
-    .option('--timeout <ms>', 'give up after this long', (v) => Number(v), 120_000)
+    .option('--timeout <duration>', 'give up after this long (e.g. 90s, 2m, or milliseconds)', duration('--timeout'), 120_000)
     .option('--trace <file>', 'write a JSON Lines trace of every actor (see `switchboard visualize --trace`)')
     .action(async (o: { keep?: boolean; timeout: number; trace?: string }) => {
       const tracer = o.trace ? createTracer(o.trace) : undefined;
@@ -51,26 +69,46 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('join')
     .description('run an agent in a room until stopped (SIGINT/SIGTERM stop it gracefully)')
-    .requiredOption('--room <room>', 'room to join')
+    .requiredOption('--room <room>', 'room to join', roomName)
     .requiredOption('--agent-name <name>', 'the agent participant’s name')
     .option('--channel <channel>', 'channel of the room', 'chat')
     .option('--backend <backend>', 'turn backend', 'codex')
     .option('--model <model>', 'a model the agent may use (repeatable; the first is the default)', collect)
     .addOption(new Option('--mode <mode>', 'approval preset').choices(['yolo', 'guardian']))
-    .option('--cwd <dir>', 'workspace of the Codex threads')
+    .option('--cwd <dir>', 'workspace of the Codex threads (an existing directory)', directory)
     .option('--url <ws-url>', 'join a running room server instead of starting the embedded one')
-    .option('--token <token>', 'room token (required by the room, or required from clients of the embedded one)')
+    .option('--token-file <file>', 'with --url: file holding the agent credential (or SWITCHBOARD_ROOM_TOKEN_FILE / SWITCHBOARD_ROOM_TOKEN)')
+    .option('--token <token>', 'with --url: the agent credential (visible in the process list: prefer --token-file or the environment)')
+    .option('--shared-token <token>', 'embedded room in shared-token mode: clients claim their identity (loopback demos only)')
+    .option('--owner-id <id>', 'participant id of the owner credential the embedded room mints (default: $USER)')
+    .option('--state-dir <dir>', 'room secret and minted credentials (default: $XDG_STATE_HOME/switchboard, else ~/.local/state/switchboard)')
+    .option('--give-up-after <duration>', 'with --url: stop reconnecting after this long offline, then exit 1 (default 5m)', duration('--give-up-after'))
     .option('--port <port>', 'port of the embedded room server (default: any free port)', int)
     .option('--host <host>', 'address of the embedded room server', '127.0.0.1')
     .option('--config <file>', 'switchboard.config.json to use')
     .option('--trace <file>', 'write a JSON Lines trace of every actor')
+    .hook('preAction', bindable)
     .action(async (o) => {
       const tracer = o.trace ? createTracer(o.trace) : undefined;
       try {
-        code = await join({ ...o, inspect: tracer }, out);
+        const { giveUpAfter, ...rest } = o as { giveUpAfter?: number } & Parameters<typeof join>[0];
+        code = await join({ ...rest, ...(giveUpAfter ? { giveUpAfterMs: giveUpAfter } : {}), inspect: tracer }, out);
       } finally {
         closeTracer(tracer);
       }
+    });
+
+  program
+    .command('token')
+    .description('mint a room credential with this machine’s room secret; printed on stdout only')
+    .requiredOption('--room <room>', 'the room it is for')
+    .requiredOption('--id <id>', 'the participant id')
+    .requiredOption('--role <role>', 'owner, approver, member, observer or agent')
+    .option('--name <name>', 'display name')
+    .option('--ttl <duration>', 'lifetime: 90s, 30m, 12h, 7d (default 7d)')
+    .option('--state-dir <dir>', 'where the room secret lives (or SWITCHBOARD_ROOM_SECRET / SWITCHBOARD_ROOM_SECRET_FILE)')
+    .action(async (o) => {
+      code = await tokenCommand(o, out);
     });
 
   const room = program.command('room').description('room server commands');
@@ -79,7 +117,10 @@ export async function main(argv: string[]): Promise<number> {
     .description('run a standalone room server; agents join it with `switchboard join --url`')
     .option('--port <port>', 'port (default: any free port)', int)
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--token <room=token>', 'require a token to join a room (repeatable)', collect)
+    .option('--state-dir <dir>', 'where the room secret lives (default: $XDG_STATE_HOME/switchboard, else ~/.local/state/switchboard)')
+    .option('--shared-token <room=token>', 'shared-token mode instead of signed credentials: clients claim their identity (repeatable; loopback demos only)', collect)
+    .option('--allow-origin <origin>', 'a browser origin allowed to connect (repeatable; default: the server’s own)', collect)
+    .hook('preAction', bindable)
     .action(async (o) => {
       code = await serve(o, out);
     });
@@ -87,15 +128,18 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('chat')
     .description('terminal client for a room: streamed answers, one line per tool event, approvals answered with a key')
-    .requiredOption('--room <room>', 'room to join')
     .option('--url <ws-url>', 'room server URL (or SWITCHBOARD_ROOM_URL)')
-    .option('--token <token>', 'room token (or SWITCHBOARD_ROOM_TOKEN)')
-    .option('--name <name>', 'your display name')
-    .option('--id <id>', 'your participant id (default: $USER)')
+    .option('--token-file <file>', 'file holding your room credential (or SWITCHBOARD_ROOM_TOKEN_FILE / SWITCHBOARD_ROOM_TOKEN)')
+    .option('--token <token>', 'room credential (visible in the process list: prefer --token-file or the environment)')
+    .option('--room <room>', 'room to join (shared-token/open demo servers; a signed credential names its room)', roomName)
+    .option('--name <name>', 'your display name (shared-token/open demo servers)')
+    .option('--id <id>', 'your participant id (shared-token/open demo servers; default: $USER)')
     .option('--channel <channel>', 'channel to post in (default: chat)')
     .option('--thread <thread>', 'thread to post in (default: main)')
+    .option('--give-up-after <duration>', 'stop reconnecting after this long offline, then exit 1 (default 5m)', duration('--give-up-after'))
     .action(async (o) => {
-      code = await chatCommand(o);
+      const { giveUpAfter, ...rest } = o as { giveUpAfter?: number } & Parameters<typeof chatCommand>[0];
+      code = await chatCommand({ ...rest, ...(giveUpAfter ? { giveUpAfterMs: giveUpAfter } : {}) });
     });
 
   program
@@ -148,11 +192,23 @@ export async function main(argv: string[]): Promise<number> {
       code = await probe({ ...o, token: o.token ?? process.env.SWITCHBOARD_APP_SERVER_TOKEN }, out);
     });
 
+  // Checked before any command makes a logger (pino would throw with a stack trace).
+  program.hook('preAction', () => checkLogLevel(process.env));
+
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    throw err;
+    // Usage and configuration errors: the message names the flag or field; never a stack.
+    if (err instanceof UsageProblem || err instanceof ConfigError) {
+      process.stderr.write(`${redactText(err.message)}\n`);
+      return 2;
+    }
+    process.stderr.write(`switchboard: ${redactText((err as Error)?.message ?? String(err))}\n`);
+    if (process.env.SWITCHBOARD_LOG_LEVEL === 'debug' || process.env.SWITCHBOARD_LOG_LEVEL === 'trace') {
+      process.stderr.write(`${redactText((err as Error)?.stack ?? '')}\n`);
+    }
+    return 1;
   }
   return code;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '../connection/connection.js';
 import { createLogger } from '../log/logger.js';
+import { redactText } from '../log/redact.js';
 import type { Output } from './output.js';
 
 export interface ProbeOptions {
@@ -41,7 +42,7 @@ export async function probe(opts: ProbeOptions, out: Output): Promise<number> {
     for (const m of models.data) out.line(`  ${m.id.padEnd(24)} ${m.displayName ?? ''}`);
     return 0;
   } catch (err) {
-    out.error(`probe failed: ${(err as Error).message}`);
+    out.error(`probe failed: ${redactText((err as Error).message)}`);
     return 1;
   } finally {
     await conn.stop();

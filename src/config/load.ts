@@ -1,8 +1,8 @@
 // Loads the configuration from a file, the environment and CLI flags (flags win), and
 // reports every bad field with where it came from and what to write instead.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
-import { redactValue } from '../log/redact.js';
+import { configSecrets, redactText, redactValue, registerSecrets } from '../log/redact.js';
 import { ConfigSchema, type SwitchboardConfig, type SwitchboardConfigInput } from './schema.js';
 
 export type ConfigSource = 'default' | 'file' | 'env' | 'flags';
@@ -36,6 +36,7 @@ export const ENV_VARS: Record<string, { path: string[]; parse?: (v: string) => u
   SWITCHBOARD_APPROVALS_REVIEWER: { path: ['appServer', 'approvalsReviewer'] },
   SWITCHBOARD_APP_SERVER_URL: { path: ['appServer', 'url'] },
   SWITCHBOARD_APP_SERVER_TOKEN: { path: ['appServer', 'authToken'] },
+  SWITCHBOARD_APP_SERVER_TOKEN_FILE: { path: ['appServer', 'authTokenFile'] },
   SWITCHBOARD_RUNTIME: { path: ['agents', 'defaults', 'embeddedHarness', 'runtime'] },
   SWITCHBOARD_FALLBACK: { path: ['agents', 'defaults', 'embeddedHarness', 'fallback'] },
   SWITCHBOARD_STORAGE: { path: ['storage', 'kind'] },
@@ -103,6 +104,9 @@ function describeIssue(issue: z.core.$ZodIssue, sources: Record<string, ConfigSo
     case 'too_small':
       what = `write a number ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}`;
       break;
+    case 'too_big':
+      what = `write a number ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}${/Ms$/.test(where) || where.includes('timeouts') ? ' (milliseconds; timers cap at 2^31-1, about 24.8 days)' : ''}`;
+      break;
     case 'invalid_union':
       what = 'write "untrusted", "on-request", "never", or a { "granular": {...} } object';
       break;
@@ -151,7 +155,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     try {
       setPath(fromEnv, spec.path, spec.parse ? spec.parse(raw) : raw);
     } catch (err) {
-      problems.push(`${spec.path.join('.')} (env ${name}): cannot parse "${raw}": ${(err as Error).message}`);
+      // The raw value is not quoted: it may hold a secret (SWITCHBOARD_CODEX_ARGS with a token).
+      problems.push(`${spec.path.join('.')} (env ${name}): cannot parse the value: ${redactText((err as Error).message)}; write words or a JSON array of strings`);
     }
   }
   merge(merged, fromEnv, 'env', sources);
@@ -169,7 +174,29 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) problems.push(...result.error.issues.map((i) => describeIssue(i, sources, file)));
   if (problems.length > 0) throw new ConfigError(problems);
-  return { config: result.data!, warnings, sources };
+  const config = result.data!;
+  if (config.appServer.authTokenFile) {
+    config.appServer.authToken = readSecretFile(config.appServer.authTokenFile, `appServer.authTokenFile (${sourceOf(['appServer', 'authTokenFile'], sources, file)})`);
+  }
+  // From here on, any text quoting one of these values (an error, a status string) is scrubbed.
+  registerSecrets(configSecrets(config.appServer));
+  return { config, warnings, sources };
+}
+
+/** A secret kept in a file (one value; surrounding whitespace dropped). */
+export function readSecretFile(path: string, field: string): string {
+  let text: string;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new ConfigError([`${field}: "${path}" is not a regular file: give the file that holds the token`]);
+    if (st.size > 64 * 1024) throw new ConfigError([`${field}: "${path}" is ${st.size} bytes; a token file holds one token`]);
+    text = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError([`${field}: cannot read "${path}" (${(err as NodeJS.ErrnoException).code ?? 'error'}): give the file that holds the token`]);
+  }
+  if (!text) throw new ConfigError([`${field}: "${path}" is empty`]);
+  return text;
 }
 
 /** The configuration as it may be shown (status, logs): secrets redacted. */

@@ -23,12 +23,14 @@ export const AppServerConfigSchema = z.strictObject({
   args: z.array(z.string()).optional(),
   url: z.url({ protocol: /^wss?$/, error: 'write a WebSocket URL such as "ws://127.0.0.1:39175"' }).optional(),
   authToken: z.string().min(1).optional(),
+  /** A file holding the capability token (read at load; keeps the token out of the config file). */
+  authTokenFile: z.string().min(1).optional(),
   headers: z.record(z.string(), z.string()).default({}),
   /** Extra environment for a spawned app-server (e.g. CODEX_HOME). */
   env: z.record(z.string(), z.string()).default({}),
   /** Opt into Codex's experimental API (needed for host dynamic tools). */
   experimentalApi: z.boolean().default(true),
-  requestTimeoutMs: z.number().int().positive().default(60_000),
+  requestTimeoutMs: z.number().int().positive().max(MAX_TIMER_MS).default(60_000),
   mode: z.enum(['yolo', 'guardian']).default('yolo'),
   approvalPolicy: AskForApprovalSchema.optional(),
   sandbox: SandboxModeSchema.optional(),
@@ -39,7 +41,7 @@ export const AppServerConfigSchema = z.strictObject({
   discovery: z
     .strictObject({
       enabled: z.boolean().default(true),
-      timeoutMs: z.number().int().positive().default(2_500),
+      timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).default(2_500),
     })
     .default({ enabled: true, timeoutMs: 2_500 }),
 });
@@ -80,7 +82,7 @@ export const ConfigSchema = z
       .strictObject({
         /** A message arriving during a turn is steered into it, or queued for the next turn. */
         onMessageDuringTurn: z.enum(['steer', 'queue']).default('steer'),
-        idleWatchdogSeconds: z.number().positive().default(300),
+        idleWatchdogSeconds: z.number().positive().max(Math.floor(MAX_TIMER_MS / 1000)).default(300),
         perParticipant: z.boolean().default(false),
         bindingsDir: z.string().default('.switchboard/bindings'),
         /** Commands only the session owner, approvers and room owners/approvers may run (`codex resume` = the subcommand). */
@@ -145,6 +147,15 @@ export const ConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     const a = cfg.appServer;
+    // Timers above 2^31-1 ms fire at once in Node.js: an approval would expire immediately.
+    for (const [kind, ms] of Object.entries(cfg.approvals.timeouts ?? {})) {
+      if (typeof ms === 'number' && ms > MAX_TIMER_MS) {
+        ctx.addIssue({ code: 'custom', path: ['approvals', 'timeouts', kind], message: `write a number <= ${MAX_TIMER_MS} (milliseconds; about 24.8 days)` });
+      }
+    }
+    if (a.authToken && a.authTokenFile) {
+      ctx.addIssue({ code: 'custom', path: ['appServer', 'authTokenFile'], message: 'authToken and authTokenFile are both set: keep one (prefer the file)' });
+    }
     if (a.transport === 'websocket' && !a.url) {
       ctx.addIssue({ code: 'custom', path: ['appServer', 'url'], message: 'transport "websocket" needs a url, e.g. "ws://127.0.0.1:39175"' });
     }

@@ -1,6 +1,7 @@
 // Safe serialization of arbitrary runtime values for traces: whatever an event or a
 // snapshot carries (cycles, functions, errors, BigInt, actor refs, huge strings) becomes
 // plain JSON. Secrets are removed afterwards by `redactValue` (see tracer.ts).
+import { redactText } from '../log/redact.js';
 
 export interface SafeJsonOptions {
   /** Strings longer than this are cut (with a note of how much was cut). */
@@ -38,7 +39,8 @@ export function toSafeJson(value: unknown, options: SafeJsonOptions = {}): unkno
   const walk = (v: unknown, depth: number): unknown => {
     switch (typeof v) {
       case 'string':
-        return truncateString(v, o.maxString);
+        // Redacted before it is cut: a secret split by the cut would no longer match.
+        return truncateString(redactText(v), o.maxString);
       case 'number':
         return Number.isFinite(v) ? v : String(v);
       case 'boolean':
