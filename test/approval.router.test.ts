@@ -67,7 +67,10 @@ describe('user reviewer through the router', () => {
     const { approvalId } = await room.nextRequested();
 
     const r = router.decide({ approvalId, by: 'mallory', decision: 'accept' });
-    expect(r).toEqual({ ok: false, reason: `mallory may not decide approval ${approvalId}: only the session owner and approvers can` });
+    expect(r).toEqual({
+      ok: false,
+      reason: `mallory may not decide approval ${approvalId}: only the session owner (alice), approvers (bob) and room owners/approvers can (mallory is neither the session owner nor an approver)`,
+    });
     expect(router.pending()[0]?.awaitingUser).toBe(true);
     expect(room.notices().at(-1)).toMatchObject({ level: 'warning', text: 'mallory may not decide this approval.' });
     expect(records().some((x) => x.msg === 'decision rejected' && x.by === 'mallory')).toBe(true);
@@ -89,14 +92,17 @@ describe('user reviewer through the router', () => {
     expect(router.decide({ approvalId, by: '', decision: 'accept' })).toMatchObject({ ok: false, reason: expect.stringMatching(/invalid decision: by/) });
   });
 
-  it('an undeclared decision from the room is never sent: the request is denied', async () => {
+  it('an undeclared decision from the room is never sent: it is refused naming the offered choices, and the prompt stays open', async () => {
+    // Issue 11 #12: the person is told it did not work (it used to return ok:true and then deny).
     const { router, room, audits } = track(makeRouter());
     const { answer } = call(router, 'item/commandExecution/requestApproval', commandParams());
-    const { approvalId } = await room.nextRequested();
-    expect(router.decide({ approvalId, by: OWNER, decision: 'acceptForSession' }).ok).toBe(true);
+    const { approvalId, choices } = await room.nextRequested();
+    const r = router.decide({ approvalId, by: OWNER, decision: 'acceptForSession' });
+    expect(r).toEqual({ ok: false, reason: `decision "acceptForSession" was not offered (offered: ${choices.join(', ')}); approval ${approvalId} is still open` });
+    expect(router.pending()[0]?.awaitingUser).toBe(true);
+    expect(router.decide({ approvalId, by: OWNER, decision: 'decline' })).toEqual({ ok: true });
     await expect(answer).resolves.toEqual({ result: { decision: 'decline' } });
-    expect(auditOf(audits, approvalId)).toMatchObject({ failClosed: true, outcome: 'denied', decision: 'acceptForSession' });
-    expect((await room.resolvedFor(approvalId)).reason).toMatch(/was not offered/);
+    expect(auditOf(audits, approvalId)).toMatchObject({ failClosed: false, outcome: 'denied', decision: 'decline' });
   });
 
   it('withdrawn by Codex (signal): no answer, prompt retracted, a later decision rejected', async () => {
@@ -167,7 +173,12 @@ describe('user reviewer through the router', () => {
     await expect(good.answer).resolves.toEqual({ result: { action: 'accept', content: { name: 'Ann', age: 33 }, _meta: null } });
     const bad = call(router, 'mcpServer/elicitation/request', formParams());
     const p2 = await room.nextRequested(1);
-    router.decide({ approvalId: p2.approvalId, by: OWNER, decision: 'accept', content: { name: 'Ann', age: 'old' } });
+    // Invalid content is refused with the reason, and the form stays open for a valid answer.
+    expect(router.decide({ approvalId: p2.approvalId, by: OWNER, decision: 'accept', content: { name: 'Ann', age: 'old' } })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^form answer is invalid: age must be integer; approval apr_\w+ is still open$/),
+    });
+    expect(router.decide({ approvalId: p2.approvalId, by: OWNER, decision: 'decline' })).toEqual({ ok: true });
     await expect(bad.answer).resolves.toEqual({ result: { action: 'decline', content: null, _meta: null } });
   });
 });

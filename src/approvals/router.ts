@@ -2,97 +2,34 @@
 // request; room prompts and decisions for the user reviewer; an audit stream of every
 // outcome. Whatever goes wrong, the request is answered with its denial.
 import { randomUUID } from 'node:crypto';
-import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import { createActor, type Actor } from 'xstate';
 import { Subject, type Observable } from 'rxjs';
-import { z } from 'zod';
 import type { Logger } from 'pino';
 import { approvalMachine, type ApprovalMachine } from '../../machines/approval.machine.js';
-import type { RoomEvent, RoomEventSink } from '../events/room-events.js';
+import type { RoomEvent } from '../events/room-events.js';
 import { defaultLogger } from '../log/logger.js';
 import type { InboundNotification } from '../protocol/notifications.js';
 import type { ServerRequestAnswer } from '../protocol/server-requests.js';
 import { summarize } from '../protocol/wire.js';
 import type { ServerRequest, ServerRequestHandler } from '../connection/rpc-engine.js';
-import { GuardianReviewer, type GuardianPolicyInput } from './guardian.js';
+import { GuardianReviewer } from './guardian.js';
 import { approvalRuntimes } from './runtime.js';
 import { ToolRegistry, type DynamicTool } from './tools.js';
-import {
-  ApprovalTimeoutsSchema,
-  type ApprovalAudit,
-  type ApprovalKind,
-  type ApprovalOutput,
-  type ApprovalTimeouts,
-  type RequestHints,
-  type Reviewer,
-} from './types.js';
+import { ApprovalTimeoutsSchema, type ApprovalAudit, type ApprovalOutput, type ApprovalTimeouts, type RequestHints, type Reviewer } from './types.js';
 import { UserReviewer } from './user-reviewer.js';
+import { authorize, whoMay } from './authorize.js';
+import { answerFor } from './classify.js';
+import {
+  DecideInputSchema,
+  type ApprovalConnection,
+  type ApprovalRouterOptions,
+  type ApprovalSessionContext,
+  type DecideInput,
+  type DecideResult,
+  type PendingApproval,
+} from './router-types.js';
 
-/** What the session layer knows about a thread: its room and who may decide there. */
-export interface ApprovalSessionContext {
-  /** `room/channel/thread` of the conversation. */
-  session: string;
-  owner: string;
-  approvers: string[];
-  /** This session's first reviewer (its approval mode); default: the router's. */
-  reviewer?: string;
-}
-
-export interface ApprovalRouterOptions {
-  id?: string;
-  sink: RoomEventSink;
-  resolveContext: (threadId: string) => ApprovalSessionContext | undefined;
-  /** First reviewer when the session does not say (default `user`). */
-  reviewer?: string;
-  /** Who is asked when a reviewer escalates (default `user`; null = escalation denies). */
-  escalateTo?: string | null;
-  /** Guardian policy (or a ready reviewer). Without one, the guardian escalates everything. */
-  guardian?: GuardianPolicyInput | GuardianReviewer;
-  /** Extra reviewers (e.g. an LLM reviewer), selected by name. */
-  reviewers?: Reviewer[];
-  timeouts?: Partial<ApprovalTimeouts>;
-  log?: Logger;
-  onAudit?: (audit: ApprovalAudit) => void;
-  /** Replace the machine (tests provide fake actors this way). */
-  machine?: ApprovalMachine;
-  /** XState inspection (tracing); off unless given. */
-  inspect?: (ev: InspectionEvent) => void;
-  now?: () => number;
-}
-
-export interface DecideInput {
-  approvalId: string;
-  /** Participant id of whoever decided. */
-  by: string;
-  /** One of the choices the prompt offered. */
-  decision: string;
-  /** Form values, question answers or a permission subset. */
-  content?: unknown;
-  reason?: string;
-}
-
-export type DecideResult = { ok: true } | { ok: false; reason: string };
-
-export interface PendingApproval {
-  approvalId: string;
-  requestId: string | number;
-  method: string;
-  kind: ApprovalKind | undefined;
-  threadId: string | undefined;
-  turnId: string | undefined;
-  title: string;
-  choices: string[];
-  reviewer: string;
-  state: string;
-  awaitingUser: boolean;
-  startedAt: number;
-  expiresAt: number | undefined;
-}
-
-/** Anything with the two Connection methods the router needs. */
-export interface ApprovalConnection {
-  setServerRequestHandler(handler: ServerRequestHandler | undefined): void;
-  subscribe(threadId: string, listener: (n: InboundNotification) => void): () => void;
-}
+export type { ApprovalConnection, ApprovalRouterOptions, ApprovalSessionContext, DecideInput, DecideResult, PendingApproval } from './router-types.js';
 
 interface Entry {
   approvalId: string;
@@ -105,14 +42,6 @@ interface Entry {
   announced: boolean;
   decidedBy: string | undefined;
 }
-
-const DecideInputSchema = z.strictObject({
-  approvalId: z.string().min(1, 'approvalId is required'),
-  by: z.string().min(1, 'by (who decides) is required'),
-  decision: z.string().min(1, 'decision is required'),
-  content: z.unknown().optional(),
-  reason: z.string().max(2000, 'reason is too long').optional(),
-});
 
 const FINISHED_MEMORY = 1000;
 const HINT_MEMORY = 500;
@@ -350,8 +279,8 @@ export class ApprovalRouter {
     };
     const parsed = DecideInputSchema.safeParse(input);
     if (!parsed.success) return reject(`invalid decision: ${summarize(parsed.error)}`);
-    const { approvalId, by, decision, content, reason } = parsed.data;
-    const fields = { approvalId, by, decision };
+    const { approvalId, by, role, room, decision, content, reason } = parsed.data;
+    const fields = { approvalId, by, role, decision };
     const entry = this.live.get(approvalId);
     if (!entry) {
       const past = this.finished.get(approvalId);
@@ -360,14 +289,21 @@ export class ApprovalRouter {
       return reject(`unknown approval ${approvalId}`, fields);
     }
     const ctx = entry.threadId ? this.safeContext(entry.threadId) : undefined;
-    if (!ctx || (by !== ctx.owner && !ctx.approvers.includes(by))) {
-      if (entry.session) {
-        this.emit({ type: 'notice', session: entry.session, at: this.now(), level: 'warning', text: `${by} may not decide this approval.` });
-      }
-      return reject(`${by} may not decide approval ${approvalId}: only the session owner and approvers can`, fields);
+    if (!ctx) return reject(`approval ${approvalId} belongs to no known conversation: nobody may decide it`, fields);
+    if (room !== undefined && ctx.session.split('/')[0] !== room) return reject(`approval ${approvalId} is not in room ${room}`, fields);
+    const allowed = authorize({ by, role }, ctx);
+    if (!allowed.ok) {
+      this.emit({ type: 'notice', session: ctx.session, at: this.now(), level: 'warning', text: `${by} may not decide this approval.` });
+      return reject(`${by} may not decide approval ${approvalId}: only ${whoMay(ctx)} can (${allowed.reason})`, fields);
     }
     if (entry.decidedBy !== undefined) return reject(`approval ${approvalId} was already decided by ${entry.decidedBy}`, fields);
     if (!this.user.isWaiting(approvalId)) return reject(`approval ${approvalId} is not waiting for a person`, fields);
+    // A decision Codex did not offer, or content that does not fit, is refused here and the
+    // prompt stays open: the person is told why and can still decide (or it times out).
+    const request = entry.actor.getSnapshot().context.request;
+    if (!request) return reject(`approval ${approvalId} is not waiting for a person`, fields);
+    const check = answerFor(request, { choice: decision, ...(content !== undefined ? { content } : {}) });
+    if (check.failClosed) return reject(`${check.reason}; approval ${approvalId} is still open`, fields);
     entry.decidedBy = by;
     this.user.submit(approvalId, { choice: decision, ...(content !== undefined ? { content } : {}), ...(reason ? { reason } : {}), by });
     this.log.info(fields, 'decision accepted');

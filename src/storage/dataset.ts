@@ -6,13 +6,18 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createClient, type Client } from '@libsql/client';
 import type { Logger } from 'pino';
+import { planPage } from './page.js';
 import {
   HistoryRecordSchema,
   InboxMessageSchema,
+  roomOfSession,
+  type HistoryPage,
   type HistoryRecord,
   type InboxEntry,
   type InboxMessage,
+  type SessionOwner,
   type StoredRecord,
+  type ThreadRoom,
   type ThreadStore,
 } from './types.js';
 
@@ -30,8 +35,40 @@ const SCHEMA = [
      session TEXT NOT NULL,
      at INTEGER NOT NULL,
      body TEXT NOT NULL)`,
+  // The owner of a conversation: its first poster, never replaced (see claimOwner).
+  `CREATE TABLE IF NOT EXISTS sessions (
+     session TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     owner_name TEXT,
+     at INTEGER NOT NULL)`,
+  // Codex threads a room started or bound: `/codex threads|resume` see only their room's.
+  `CREATE TABLE IF NOT EXISTS threads (
+     thread_id TEXT PRIMARY KEY,
+     room TEXT NOT NULL,
+     session TEXT NOT NULL,
+     at INTEGER NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS threads_room ON threads (room, at)`,
+];
+/** Columns added to an existing table after version 1 shipped (additive, so still version 1). */
+const ADDED_COLUMNS: Array<[table: string, column: string, type: string]> = [
+  ['inbox', 'turn_id', 'TEXT'],
+  ['inbox', 'thread_id', 'TEXT'],
 ];
 const SCHEMA_VERSION = '1';
+
+/** A database that cannot be opened or read: names the file and what to do about it. */
+export class StorageFileError extends Error {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(
+      `thread storage ${file} cannot be used: ${detail}. If the file is damaged, move it aside (the conversation history in it is then not shown) ` +
+        `or set storage.path to another file; check that its directory is writable.`,
+    );
+    this.name = 'StorageFileError';
+  }
+}
 
 export class DatasetStore implements ThreadStore {
   readonly kind = 'dataset' as const;
@@ -41,17 +78,27 @@ export class DatasetStore implements ThreadStore {
   ) {}
 
   static async open(file: string, log?: Logger): Promise<DatasetStore> {
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const db = createClient({ url: `file:${path.resolve(file)}` });
-    await db.execute('PRAGMA journal_mode=WAL');
-    await db.execute('PRAGMA synchronous=FULL');
-    await db.batch(SCHEMA, 'write');
-    const v = await db.execute({ sql: 'SELECT value FROM meta WHERE key = ?', args: ['schemaVersion'] });
-    const found = v.rows[0]?.value;
-    if (found === undefined) await db.execute({ sql: 'INSERT INTO meta (key, value) VALUES (?, ?)', args: ['schemaVersion', SCHEMA_VERSION] });
-    else if (String(found) !== SCHEMA_VERSION) {
-      db.close();
-      throw new Error(`thread storage ${file} has schema version ${String(found)}; this Switchboard reads version ${SCHEMA_VERSION}`);
+    const abs = path.resolve(file);
+    let db: Client | undefined;
+    try {
+      mkdirSync(path.dirname(abs), { recursive: true });
+      db = createClient({ url: `file:${abs}` });
+      await db.execute('PRAGMA journal_mode=WAL');
+      await db.execute('PRAGMA synchronous=FULL');
+      await db.batch(SCHEMA, 'write');
+      for (const [table, column, type] of ADDED_COLUMNS) {
+        const cols = await db.execute(`PRAGMA table_info(${table})`);
+        if (!cols.rows.some((r) => r.name === column)) await db.execute(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+      }
+      const v = await db.execute({ sql: 'SELECT value FROM meta WHERE key = ?', args: ['schemaVersion'] });
+      const found = v.rows[0]?.value;
+      if (found === undefined) await db.execute({ sql: 'INSERT INTO meta (key, value) VALUES (?, ?)', args: ['schemaVersion', SCHEMA_VERSION] });
+      else if (String(found) !== SCHEMA_VERSION) {
+        throw new Error(`it has schema version ${String(found)}; this Switchboard reads version ${SCHEMA_VERSION}`);
+      }
+    } catch (err) {
+      db?.close();
+      throw new StorageFileError(abs, (err as Error).message);
     }
     return new DatasetStore(db, log);
   }
@@ -74,14 +121,17 @@ export class DatasetStore implements ThreadStore {
     return this.rowsToRecords(r.rows);
   }
 
-  async historyByPrefix(prefix: string, opts: { limit?: number } = {}): Promise<StoredRecord[]> {
+  async historyByPrefix(prefix: string, opts: HistoryPage = {}): Promise<StoredRecord[]> {
+    const p = planPage(opts);
     // Exact session, or anything below it; LIKE wildcards in names are escaped.
     const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
     const r = await this.db.execute({
-      sql: "SELECT seq, session, at, body FROM history WHERE session = ? OR session LIKE ? ESCAPE '\\' ORDER BY seq LIMIT ?",
-      args: [prefix, like, opts.limit ?? 10_000],
+      sql: `SELECT seq, session, at, body FROM history WHERE (session = ? OR session LIKE ? ESCAPE '\\') AND seq > ? AND seq < ?
+            ORDER BY seq ${p.direction === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`,
+      args: [prefix, like, p.after, p.before, p.limit],
     });
-    return this.rowsToRecords(r.rows);
+    const rows = p.direction === 'asc' ? r.rows : [...r.rows].reverse();
+    return this.rowsToRecords(rows);
   }
 
   private rowsToRecords(rows: Array<Record<string, unknown>>): StoredRecord[] {
@@ -108,21 +158,69 @@ export class DatasetStore implements ThreadStore {
     return entry;
   }
 
+  async take(id: string, turnId: string, threadId: string | undefined): Promise<void> {
+    await this.db.execute({ sql: 'UPDATE inbox SET turn_id = ?, thread_id = ? WHERE id = ?', args: [turnId, threadId ?? null, id] });
+  }
+
   async ack(id: string): Promise<void> {
     await this.db.execute({ sql: 'DELETE FROM inbox WHERE id = ?', args: [id] });
   }
 
   async pending(): Promise<InboxEntry[]> {
-    const r = await this.db.execute('SELECT id, session, at, body FROM inbox ORDER BY at, rowid');
+    const r = await this.db.execute('SELECT id, session, at, body, turn_id, thread_id FROM inbox ORDER BY at, rowid');
     return r.rows.map((row) => ({
       id: String(row.id),
       session: String(row.session),
       at: Number(row.at),
       message: InboxMessageSchema.parse(JSON.parse(String(row.body))),
+      ...(row.turn_id != null ? { turnId: String(row.turn_id) } : {}),
+      ...(row.thread_id != null ? { threadId: String(row.thread_id) } : {}),
     }));
+  }
+
+  async claimOwner(session: string, owner: { id: string; name?: string }): Promise<SessionOwner> {
+    // INSERT OR IGNORE: of two first posters racing, exactly one becomes the owner.
+    await this.db.execute({
+      sql: 'INSERT OR IGNORE INTO sessions (session, owner, owner_name, at) VALUES (?, ?, ?, ?)',
+      args: [session, owner.id, owner.name ?? null, Date.now()],
+    });
+    const r = await this.db.execute({ sql: 'SELECT session, owner, owner_name, at FROM sessions WHERE session = ?', args: [session] });
+    return ownerRow(r.rows[0]!);
+  }
+
+  async owners(): Promise<SessionOwner[]> {
+    const r = await this.db.execute('SELECT session, owner, owner_name, at FROM sessions');
+    return r.rows.map(ownerRow);
+  }
+
+  async recordThread(threadId: string, session: string): Promise<void> {
+    await this.db.execute({
+      sql: 'INSERT OR IGNORE INTO threads (thread_id, room, session, at) VALUES (?, ?, ?, ?)',
+      args: [threadId, roomOfSession(session), session, Date.now()],
+    });
+  }
+
+  async threadsOfRoom(room: string, limit = 50): Promise<ThreadRoom[]> {
+    const r = await this.db.execute({ sql: 'SELECT thread_id, room, session, at FROM threads WHERE room = ? ORDER BY at DESC, rowid DESC LIMIT ?', args: [room, limit] });
+    return r.rows.map((row) => ({ threadId: String(row.thread_id), room: String(row.room), session: String(row.session), at: Number(row.at) }));
+  }
+
+  async roomOfThread(threadId: string): Promise<string | undefined> {
+    const r = await this.db.execute({ sql: 'SELECT room FROM threads WHERE thread_id = ?', args: [threadId] });
+    const room = r.rows[0]?.room;
+    return room == null ? undefined : String(room);
   }
 
   async close(): Promise<void> {
     this.db.close();
   }
+}
+
+function ownerRow(row: Record<string, unknown>): SessionOwner {
+  return {
+    session: String(row.session),
+    owner: String(row.owner),
+    ...(row.owner_name != null ? { name: String(row.owner_name) } : {}),
+    at: Number(row.at),
+  };
 }

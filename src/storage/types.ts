@@ -40,7 +40,8 @@ export const InboxMessageSchema = z.object({
   room: z.string(),
   channel: z.string(),
   thread: z.string(),
-  from: z.object({ id: z.string(), name: z.string().optional() }),
+  /** `role` is the verified room role when the message came through a room (absent: the host vouched). */
+  from: z.object({ id: z.string(), name: z.string().optional(), role: z.string().optional() }),
   text: z.string(),
   attachments: z.array(z.record(z.string(), z.unknown())).optional(),
 });
@@ -49,6 +50,35 @@ export interface InboxEntry {
   id: string;
   session: string;
   message: InboxMessage;
+  at: number;
+  /** Set once a turn took the message (Codex has it); the entry is dropped when that turn ends. */
+  turnId?: string;
+  threadId?: string;
+}
+
+/** Paging of history: newest `limit` before `before` (or overall), or oldest `limit` after `after`. */
+export interface HistoryPage {
+  before?: number;
+  after?: number;
+  limit?: number;
+}
+
+/** Default and maximum page: the whole history of any but a very long room. */
+export const HISTORY_MAX_PAGE = 10_000;
+
+/** Who owns a conversation (its first poster), persisted so a restart cannot change it. */
+export interface SessionOwner {
+  session: string;
+  owner: string;
+  name?: string;
+  at: number;
+}
+
+/** A Codex thread a conversation started or bound, and the room it belongs to. */
+export interface ThreadRoom {
+  threadId: string;
+  room: string;
+  session: string;
   at: number;
 }
 
@@ -59,11 +89,29 @@ export interface ThreadStore {
   /** Resolves once the record is durable. */
   append(session: string, record: HistoryRecord): Promise<StoredRecord>;
   history(session: string, opts?: { afterSeq?: number; limit?: number }): Promise<StoredRecord[]>;
-  /** History of every session under a key prefix (`room`, `room/channel`, ...), in write order. */
-  historyByPrefix(prefix: string, opts?: { limit?: number }): Promise<StoredRecord[]>;
+  /**
+   * History of every session under a key prefix (`room`, `room/channel`, ...), oldest first.
+   * No cursor and no limit: the oldest HISTORY_MAX_PAGE records (what callers always had).
+   * `limit` without a cursor, or `before`: the newest `limit` records (older than `before`).
+   * `after`: the oldest `limit` records newer than `after`.
+   */
+  historyByPrefix(prefix: string, opts?: HistoryPage): Promise<StoredRecord[]>;
   enqueue(session: string, message: InboxMessage): Promise<InboxEntry>;
-  /** The message was handed to Codex (turn started or steered): drop it from the inbox. */
+  /** A turn took the message (Codex has it): kept, marked, until that turn ends. */
+  take(id: string, turnId: string, threadId: string | undefined): Promise<void>;
+  /** The message is done with (its turn ended, or it was a command the session took): drop it. */
   ack(id: string): Promise<void>;
   pending(): Promise<InboxEntry[]>;
+  /** The owner of `session`: the one already recorded, else `owner` (recorded now). */
+  claimOwner(session: string, owner: { id: string; name?: string }): Promise<SessionOwner>;
+  owners(): Promise<SessionOwner[]>;
+  /** Remember the room of a thread; the first room to record a thread keeps it. */
+  recordThread(threadId: string, session: string): Promise<void>;
+  /** Threads of `room`, newest first. */
+  threadsOfRoom(room: string, limit?: number): Promise<ThreadRoom[]>;
+  roomOfThread(threadId: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
+
+/** The room of a conversation key (`room/channel/thread[/@participant]`). */
+export const roomOfSession = (session: string): string => session.split('/')[0] ?? session;

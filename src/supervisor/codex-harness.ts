@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { ActorRefFrom } from 'xstate';
 import { Connection } from '../connection/connection.js';
 import type { connectionMachine } from '../../machines/connection.machine.js';
-import { ApprovalRouter } from '../approvals/router.js';
+import { ApprovalRouter, type DecideInput } from '../approvals/router.js';
+import { FileBindingStore, type Binding, type BindingStore } from '../session/bindings.js';
 import { resolveApprovalSettings } from '../approvals/settings.js';
 import type { DynamicTool } from '../approvals/tools.js';
 import type { ApprovalAudit } from '../approvals/types.js';
@@ -25,6 +26,10 @@ export interface CodexHarnessOptions {
   onAudit?: (a: ApprovalAudit) => void;
   clientVersion: string;
   inspect?: (ev: InspectionEvent) => void;
+  /** The persisted owner of a conversation (the approval router asks, synchronously). */
+  ownerOf?: (session: string) => string | undefined;
+  /** A conversation started or bound a Codex thread: remember its room (awaited before the binding is written). */
+  onThreadBound?: (threadId: string, session: string) => Promise<void>;
 }
 
 export class CodexHarness implements Harness {
@@ -123,7 +128,7 @@ export class CodexHarness implements Harness {
       id: `sessions:codex:${agent.id}`,
       connection: this.connection,
       sink: this.o.sink,
-      bindingDir: path.resolve(this.o.baseDir, cfg.sessions.bindingsDir, agent.id),
+      store: new ThreadRecordingStore(new FileBindingStore(path.resolve(this.o.baseDir, cfg.sessions.bindingsDir, agent.id)), this.o.onThreadBound, this.o.log),
       approvals: this.router,
       tools: () => this.router.tools.specs(),
       inspect: this.o.inspect,
@@ -152,9 +157,8 @@ export class CodexHarness implements Harness {
       const ctx = m.threadContext(threadId);
       if (!ctx) continue;
       const agent = this.agents.get(agentId);
-      const owner = ctx.participants[0]?.id;
-      if (!owner) return undefined;
-      return { session: ctx.session, owner, approvers: agent?.approvers ?? [] };
+      // The persisted owner, never "whoever posted first in this process".
+      return { session: ctx.session, owner: this.o.ownerOf?.(ctx.session), approvers: agent?.approvers ?? [] };
     }
     return undefined;
   }
@@ -163,7 +167,7 @@ export class CodexHarness implements Harness {
     this.manager(agent).post({ ...msg, attachments: msg.attachments as Attachment[] | undefined });
   }
 
-  decide(d: { approvalId: string; by: string; decision: string; content?: unknown }) {
+  decide(d: DecideInput) {
     return this.router.decide(d);
   }
 
@@ -189,6 +193,27 @@ export class CodexHarness implements Harness {
     };
   }
 
+  /** The conversation a thread belongs to, if a live or hibernated session has it. */
+  sessionOfThread(threadId: string): string | undefined {
+    return this.allSessions().find((s) => s.status?.threadId === threadId)?.status?.session;
+  }
+
+  private readonly namedThreads = new Set<string>();
+
+  /** `codex` storage: Codex keeps the thread; name it after the conversation so it can be found. */
+  nameThread(session: string, threadId: string): void {
+    if (this.namedThreads.has(threadId)) return;
+    this.namedThreads.add(threadId);
+    this.connection
+      .request('thread/name/set', { threadId, name: session })
+      .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, threadId }, 'thread/name/set failed'));
+  }
+
+  /** `codex` storage: `/reset` archives the thread the conversation leaves behind. */
+  async archiveThread(threadId: string): Promise<void> {
+    await this.connection.request('thread/archive', { threadId }).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, threadId }, 'thread/archive failed'));
+  }
+
   /** Sessions of all agents (for /status and stop). */
   allSessions(): Array<{ agent: string; status: ReturnType<SessionManager['sessionStatus']> }> {
     return [...this.managers.entries()].flatMap(([agent, m]) => m.status().sessions.map((s) => ({ agent, status: s })));
@@ -196,3 +221,26 @@ export class CodexHarness implements Harness {
 }
 
 export type { RoomEvent };
+
+/** Bindings, plus the room of every thread a binding names (recorded before the binding). */
+class ThreadRecordingStore implements BindingStore {
+  constructor(
+    private readonly inner: BindingStore,
+    private readonly onBound: ((threadId: string, session: string) => Promise<void>) | undefined,
+    private readonly log: Logger,
+  ) {}
+  load(key: string): Promise<Binding | undefined> {
+    return this.inner.load(key);
+  }
+  async save(binding: Binding): Promise<void> {
+    try {
+      await this.onBound?.(binding.threadId, binding.key);
+    } catch (err) {
+      this.log.error({ err, threadId: binding.threadId }, 'recording the room of a thread failed');
+    }
+    await this.inner.save(binding);
+  }
+  remove(key: string): Promise<void> {
+    return this.inner.remove(key);
+  }
+}

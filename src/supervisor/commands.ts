@@ -106,15 +106,22 @@ async function codexCommand(sb: Supervisor, c: CommandContext, args: string[]): 
         return;
       }
       case 'threads': {
-        const r = (await call('thread/list', { limit: 20 })) as { data: Array<{ id: string; preview?: string; name?: string }> };
+        // Only this room's threads: the ones its conversations started or bound.
+        const own = await sb.access.threadsOf(c.session, 20);
+        const r = (await call('thread/list', { limit: 100 })) as { data: Array<{ id: string; preview?: string; name?: string }> };
+        const known = new Map(r.data.map((t) => [t.id, t]));
         const filter = args.slice(1).join(' ').toLowerCase();
-        const rows = r.data.filter((t) => !filter || JSON.stringify(t).toLowerCase().includes(filter));
-        say(rows.length ? `Codex threads:\n${rows.map((t) => `  ${t.id}  ${t.name ?? t.preview ?? ''}`.trimEnd()).join('\n')}` : 'No Codex threads.');
+        const rows = own
+          .map((t) => ({ id: t.threadId, label: known.get(t.threadId)?.name ?? known.get(t.threadId)?.preview ?? t.session }))
+          .filter((t) => !filter || `${t.id} ${t.label}`.toLowerCase().includes(filter));
+        say(rows.length ? `Codex threads:\n${rows.map((t) => `  ${t.id}  ${t.label}`.trimEnd()).join('\n')}` : 'No Codex threads in this room.');
         return;
       }
       case 'resume': {
         const id = args[1];
         if (!id) throw new Error('usage: /codex resume <thread-id>');
+        // The same answer for a foreign and an unknown id: other rooms' threads are not revealed.
+        if (!(await sb.access.ownsThread(c.session, id))) throw new Error(`thread ${id.slice(0, 100)} is not one of this room's Codex threads (see /codex threads); not resumed`);
         await sb.codex.sessionManager(c.agent).attachThread(c.session, id);
         say(`This conversation now continues Codex thread ${id} from the next message.`);
         return;

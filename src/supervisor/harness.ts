@@ -33,7 +33,15 @@ export interface Harness extends HarnessProbe {
   post(agent: AgentSpec, msg: HarnessMessage, sink: RoomEventSink): Promise<void> | void;
   /** `/new` or `/reset` of a session. */
   reset?(agent: AgentSpec, session: string, how: 'new' | 'reset'): Promise<void> | void;
-  decide?(d: { approvalId: string; by: string; decision: string; content?: unknown }): { ok: true } | { ok: false; reason: string };
+  /** `role`/`room` are the verified room role and room of `by`, when the decision came through a room. */
+  decide?(d: {
+    approvalId: string;
+    by: string;
+    decision: string;
+    content?: unknown;
+    role?: 'owner' | 'approver' | 'member' | 'observer' | 'agent';
+    room?: string;
+  }): { ok: true } | { ok: false; reason: string };
   status(): Record<string, unknown>;
 }
 

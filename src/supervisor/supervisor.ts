@@ -1,43 +1,36 @@
 // The embedding API: one object a host creates, starts, feeds and watches.
 import { Subject, type Observable } from 'rxjs';
 import { createActor, type Actor, type InspectionEvent } from 'xstate';
-import { z } from 'zod';
 import type { Logger } from 'pino';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { ConfigError, loadConfig, redactedConfig, type LoadedConfig } from '../config/load.js';
 import type { SwitchboardConfig, SwitchboardConfigInput } from '../config/schema.js';
 import { conversationKeyString, type RoomEvent } from '../events/room-events.js';
-import { HarnessSelectionError, selectHarness, type HarnessSelection } from '../harness/select.js';
 import { Hooks } from '../hooks/hooks.js';
 import { createLogger } from '../log/logger.js';
-import { DatasetStore } from '../storage/dataset.js';
-import { MemoryStore } from '../storage/memory.js';
+import { openConfiguredStore } from '../storage/open.js';
 import type { HistoryRecord, InboxMessage, StoredRecord, ThreadStore } from '../storage/types.js';
+import { parseCommand } from '../session/types.js';
 import type { ApprovalAudit } from '../approvals/types.js';
-import type { DynamicTool, ToolCallResult } from '../approvals/tools.js';
+import type { DynamicTool } from '../approvals/tools.js';
+import { withResultHook } from './tools.js';
 import { CodexHarness } from './codex-harness.js';
-import type { AgentSpec, Harness } from './harness.js';
+import type { Harness } from './harness.js';
 import { recordOf } from './history.js';
+import { AgentSessions, type ResolvedAgent, type SessionInfo } from './sessions.js';
 import { supervisorRuntimes } from './runtime.js';
 import { processRegistry } from '../process/registry.js';
 import { runSupervisorCommand } from './commands.js';
 import { summarize } from '../protocol/wire.js';
+import { RoomAccess } from './access.js';
+import { InboxTracker } from './inbox.js';
+import { HistoryWriter, type HistoryQuery } from './history-writer.js';
+import { DecideSchema, PostSchema, type DecideInput, type PostInput } from './post.js';
+
+export { PostSchema, type PostInput, type DecideInput };
 
 const VERSION = '0.1.0';
 let supervisorCount = 0;
-
-const name = z.string().min(1).max(200).regex(/^[^/\s]+$/, 'no slashes or spaces');
-export const PostSchema = z.strictObject({
-  room: name,
-  channel: name.default('chat'),
-  thread: name.default('main'),
-  from: z.strictObject({ id: z.string().min(1), name: z.string().optional() }),
-  text: z.string().min(1, 'text must not be empty'),
-  attachments: z.array(z.record(z.string(), z.unknown())).optional(),
-  /** Which configured agent answers; default: the default agent. */
-  agent: z.string().optional(),
-});
-export type PostInput = z.input<typeof PostSchema>;
 
 export type DynamicToolSpec = DynamicTool;
 
@@ -56,11 +49,6 @@ export interface SupervisorOptions {
   inspect?: (ev: InspectionEvent) => void;
 }
 
-interface SessionInfo {
-  agent: AgentSpec;
-  selection: HarnessSelection;
-}
-
 export class Supervisor {
   /** Stable across runs (traces compare), unique within the process. */
   readonly id = `supervisor-${++supervisorCount}`;
@@ -76,11 +64,11 @@ export class Supervisor {
   private readonly harnesses = new Map<string, Harness>();
   readonly codex: CodexHarness;
   private store: ThreadStore | undefined;
-  private readonly sessions = new Map<string, SessionInfo>();
-  private readonly writeChains = new Map<string, Promise<unknown>>();
-  /** Inbox entries per session not yet taken by a turn: [id, postedAt]. */
-  private readonly inbox = new Map<string, Array<{ id: string; at: number }>>();
+  private readonly agentSessions: AgentSessions;
   private readonly baseDir: string;
+  readonly access: RoomAccess;
+  private readonly inbox: InboxTracker;
+  private readonly historyWriter: HistoryWriter;
 
   constructor(loaded: LoadedConfig, private readonly options: SupervisorOptions = {}) {
     this.config = loaded.config;
@@ -89,6 +77,18 @@ export class Supervisor {
     this.log = (options.log ?? createLogger({ level: this.config.log.level })).child({ supervisor: this.id });
     for (const w of this.warnings) this.log.warn({ warning: w }, 'configuration warning');
     this.hooks = new Hooks(this.log);
+    const store = () => this.store;
+    this.access = new RoomAccess(() => this.store!, this.log, this.config.sessions.restrictedCommands);
+    this.inbox = new InboxTracker(store, this.log, this.config.sessions.onMessageDuringTurn === 'steer');
+    this.historyWriter = new HistoryWriter(store, this.hooks, this.log);
+    this.agentSessions = new AgentSessions({
+      config: this.config,
+      baseDir: this.baseDir,
+      harnesses: this.harnesses,
+      store: () => this.store!,
+      write: (session, record) => this.write(session, record),
+      log: this.log,
+    });
     this.codex = new CodexHarness({
       config: this.config,
       sink: (e) => this.onEvent(e),
@@ -97,6 +97,8 @@ export class Supervisor {
       onAudit: (a) => this.auditSubject.next(a),
       clientVersion: VERSION,
       inspect: options.inspect,
+      ownerOf: (session) => this.access.ownerOf(session),
+      onThreadBound: (threadId, session) => this.access.recordThread(threadId, session),
     });
     this.harnesses.set('codex', this.codex);
     for (const h of options.harnesses ?? []) {
@@ -136,7 +138,8 @@ export class Supervisor {
   private async startHarnesses(getChild: Parameters<Harness['start']>[0], signal: AbortSignal): Promise<void> {
     const orphans = processRegistry.reapOrphans();
     if (orphans.length) this.log.warn({ pids: orphans }, 'killed processes left behind by a Switchboard host that died');
-    this.store = this.options.store ?? (await this.openStore());
+    this.store = this.options.store ?? (await openConfiguredStore(this.config, this.baseDir, this.log));
+    await this.access.load();
     const d = this.config.agents.defaults.embeddedHarness;
     const forced = new Set([d.runtime, ...this.config.agents.list.map((a) => a.embeddedHarness?.runtime ?? d.runtime)].filter((r) => r !== 'auto'));
     const fallbacks = new Set([d.fallback, ...this.config.agents.list.map((a) => a.embeddedHarness?.fallback ?? d.fallback)]);
@@ -155,15 +158,6 @@ export class Supervisor {
     }
   }
 
-  private async openStore(): Promise<ThreadStore> {
-    const s = this.config.storage;
-    if (s.kind === 'dataset') {
-      const { resolve } = await import('node:path');
-      return DatasetStore.open(resolve(this.baseDir, s.path), this.log);
-    }
-    return new MemoryStore(s.kind);
-  }
-
   private async stopHarnesses(): Promise<void> {
     for (const h of [...this.harnesses.values()].reverse()) {
       try {
@@ -172,7 +166,7 @@ export class Supervisor {
         this.log.error({ err, harness: h.id }, 'harness stop failed');
       }
     }
-    await Promise.all(this.writeChains.values());
+    await this.historyWriter.flush();
     await this.store?.close();
   }
 
@@ -196,30 +190,17 @@ export class Supervisor {
     supervisorRuntimes.unregister(this.id);
   }
 
-  private agentFor(id: string | undefined): AgentSpec & { runtime: string; fallback: string } {
-    const c = this.config.agents;
-    const listed = id ? c.list.find((a) => a.id === id) : (c.list.find((a) => a.default) ?? undefined);
-    if (id && !listed) throw new Error(`unknown agent "${id}"; configured: ${c.list.map((a) => a.id).join(', ') || '(none)'}`);
-    const h = { ...c.defaults.embeddedHarness, ...(listed?.embeddedHarness ?? {}) };
-    return {
-      id: listed?.id ?? 'default',
-      model: listed?.model ?? c.defaults.model,
-      models: listed?.models ?? c.defaults.models,
-      cwd: listed?.cwd ?? c.defaults.cwd ?? this.baseDir,
-      developerInstructions: listed?.developerInstructions ?? c.defaults.developerInstructions,
-      approvers: [...c.defaults.approvers, ...(listed?.approvers ?? [])],
-      runtime: h.runtime,
-      fallback: h.fallback,
-    };
-  }
-
   /** Hand over a room message. Validated (throws a readable error); durable before it returns. */
   async post(input: PostInput): Promise<{ session: string }> {
     const parsed = PostSchema.safeParse(input);
     if (!parsed.success) throw new Error(`invalid post: ${summarize(parsed.error)}`);
     const msg = parsed.data;
     if (this.actor.getSnapshot().value !== 'running') throw new Error('Switchboard is not running: call start() first');
+    const role = msg.from.role;
+    if (role === 'observer' || role === 'agent') throw new Error(`${msg.from.id} may not post: ${role}s cannot post in a room`);
     const session = this.sessionKey(msg);
+    // The first poster owns the conversation, durably, before anything of theirs runs.
+    await this.access.claim(session, msg.from);
     const inboxMsg: InboxMessage = { room: msg.room, channel: msg.channel, thread: msg.thread, from: msg.from, text: msg.text, attachments: msg.attachments };
     const entry = await this.store!.enqueue(session, inboxMsg);
     await this.dispatch(session, inboxMsg, entry.id, msg.agent);
@@ -232,13 +213,19 @@ export class Supervisor {
   }
 
   private async dispatch(session: string, msg: InboxMessage, inboxId: string, agentId?: string, replay = false): Promise<void> {
-    const agent = this.agentFor(agentId);
+    const agent = this.agentSessions.agentFor(agentId);
     const from = { id: msg.from.id, name: msg.from.name ?? msg.from.id };
     const text = msg.text.trim();
     if (text.startsWith('/')) {
+      const refused = this.access.refusal(session, text, { ...msg.from, role: msg.from.role as never }, agent.approvers);
+      if (refused) {
+        this.notice(session, 'warning', refused);
+        await this.inbox.done(inboxId);
+        return;
+      }
       const handled = await runSupervisorCommand(this, { session, agent, text, from, msg });
       if (handled) {
-        await this.store!.ack(inboxId);
+        await this.inbox.done(inboxId);
         return;
       }
     }
@@ -248,54 +235,33 @@ export class Supervisor {
     try {
       info = await this.resolveSession(session, agent);
     } catch (err) {
-      await this.store!.ack(inboxId);
+      await this.inbox.done(inboxId);
       this.notice(session, 'error', (err as Error).message);
       return;
     }
-    const queue = this.inbox.get(session) ?? [];
-    queue.push({ id: inboxId, at: Date.now() });
-    this.inbox.set(session, queue);
+    const command = parseCommand(msg.text) !== undefined && !msg.attachments?.length;
+    if (!command) this.inbox.handed(session, inboxId);
     const built = await this.hooks.run('before_prompt_build', { session, from, prompt: msg.text });
     this.hooks.emit('llm_input', { session, threadId: '', turnId: undefined, input: [{ type: 'text', text: built.prompt }], model: agent.model });
-    await this.harnesses.get(info.selection.harness)!.post(info.agent, { ...msg, from, text: built.prompt }, (e) => this.onEvent(e));
+    const { role: _role, ...fromHarness } = { ...msg.from, ...from };
+    await this.harnesses.get(info.selection.harness)!.post(info.agent, { ...msg, from: fromHarness, text: built.prompt }, (e) => this.onEvent(e));
+    // A command is the session's once handed over: acked like a message Codex took, so a
+    // restart does not run `/model` or `/reset` again.
+    if (command) await this.inbox.done(inboxId);
   }
 
   /** Harness for a session: pinned once chosen; logged as one structured record. */
-  async resolveSession(session: string, agent: AgentSpec & { runtime: string; fallback: string }): Promise<SessionInfo> {
-    const known = this.sessions.get(session);
-    if (known) return known;
-    const pinned = await this.pinnedHarness(session);
-    let selection: HarnessSelection;
-    try {
-      selection = selectHarness({ runtime: agent.runtime, fallback: agent.fallback, model: agent.model, harnesses: this.harnesses, pinned });
-    } catch (err) {
-      if (err instanceof HarnessSelectionError) this.log.error({ session, agent: agent.id, candidates: err.candidates }, 'agent harness selection failed');
-      throw err;
-    }
-    this.log.info({ session, agent: agent.id, harness: selection.harness, reason: selection.reason, runtime: selection.runtime, fallback: selection.fallback, model: selection.model, pinned: selection.pinned, candidates: selection.candidates }, 'agent harness selected');
-    if (!selection.pinned) this.write(session, { kind: 'harness', harness: selection.harness, reason: selection.reason });
-    const info = { agent, selection };
-    this.sessions.set(session, info);
-    return info;
-  }
-
-  private async pinnedHarness(session: string): Promise<string | undefined> {
-    const history = await this.store!.history(session);
-    for (let i = history.length - 1; i >= 0; i--) {
-      const r = history[i]!;
-      if (r.kind === 'harness') return r.harness === '(unpinned)' ? undefined : r.harness;
-    }
-    return undefined;
+  resolveSession(session: string, agent: ResolvedAgent): Promise<SessionInfo> {
+    return this.agentSessions.resolve(session, agent);
   }
 
   /** `/new` and `/reset` let the next turn re-resolve the harness. */
   unpin(session: string): void {
-    this.sessions.delete(session);
-    this.write(session, { kind: 'harness', harness: '(unpinned)', reason: 'session reset' });
+    this.agentSessions.unpin(session);
   }
 
   sessionInfo(session: string): SessionInfo | undefined {
-    return this.sessions.get(session);
+    return this.agentSessions.info(session);
   }
 
   harness(id: string): Harness | undefined {
@@ -318,14 +284,13 @@ export class Supervisor {
         this.hooks.emit('after_tool_call', { session: e.session, turnId: e.turnId, toolId: e.toolId, kind: e.kind, data: e.data });
         break;
       case 'turn.started':
-        this.ackInbox(e.session, e.at);
-        if (this.config.storage.kind === 'codex') this.nameCodexThread(e.session, e.threadId);
+        this.inbox.onEvent(e);
+        if (this.config.storage.kind === 'codex') this.codex.nameThread(e.session, e.threadId);
         break;
       case 'turn.completed':
       case 'turn.failed':
       case 'turn.interrupted':
-        // In steer mode, messages posted during the turn went into it.
-        if (this.config.sessions.onMessageDuringTurn === 'steer') this.ackInbox(e.session, e.at);
+        this.inbox.onEvent(e);
         this.hooks.emit('agent_end', {
           session: e.session,
           threadId: e.threadId ?? '',
@@ -342,69 +307,61 @@ export class Supervisor {
     }
   }
 
-  private readonly namedThreads = new Set<string>();
-
-  /** `codex` storage: Codex keeps the thread; name it after the conversation so it can be found. */
-  private nameCodexThread(session: string, threadId: string): void {
-    if (this.namedThreads.has(threadId)) return;
-    this.namedThreads.add(threadId);
-    this.codex.connection
-      .request('thread/name/set', { threadId, name: session })
-      .catch((err: unknown) => this.log.warn({ err: (err as Error).message, threadId }, 'thread/name/set failed'));
-  }
-
   /** `codex` storage: `/reset` archives the thread the conversation leaves behind. */
   async archiveCodexThread(threadId: string): Promise<void> {
-    if (this.config.storage.kind !== 'codex') return;
-    await this.codex.connection.request('thread/archive', { threadId }).catch((err: unknown) => this.log.warn({ err: (err as Error).message, threadId }, 'thread/archive failed'));
-  }
-
-  private ackInbox(session: string, before: number): void {
-    const q = this.inbox.get(session);
-    if (!q) return;
-    const taken = q.filter((x) => x.at <= before);
-    this.inbox.set(session, q.filter((x) => x.at > before));
-    for (const t of taken) void this.store?.ack(t.id).catch((err: unknown) => this.log.error({ err }, 'inbox ack failed'));
+    if (this.config.storage.kind === 'codex') await this.codex.archiveThread(threadId);
   }
 
   /** History writes, in order per session, through the before_message_write hook. */
   write(session: string, record: HistoryRecord): void {
-    const prev = this.writeChains.get(session) ?? Promise.resolve();
-    const next = prev
-      .then(async () => {
-        const out = await this.hooks.run('before_message_write', { session, record });
-        if (out.block) return;
-        await this.store?.append(session, out.record);
-      })
-      .catch((err: unknown) => this.log.error({ err, session }, 'history write failed'));
-    this.writeChains.set(session, next);
-    void next.then(() => {
-      if (this.writeChains.get(session) === next) this.writeChains.delete(session);
-    });
+    this.historyWriter.write(session, record);
   }
 
   /** Wait until history writes queued so far are durable. */
   async flush(): Promise<void> {
-    await Promise.all(this.writeChains.values());
+    await this.historyWriter.flush();
   }
 
-  async history(room: string, filter: { channel?: string; thread?: string } = {}): Promise<StoredRecord[]> {
-    await this.flush();
-    const prefix = [room, filter.channel, filter.thread].filter(Boolean).join('/');
-    return this.store ? this.store.historyByPrefix(prefix) : [];
+  /**
+   * A room's durable history, oldest first. With `limit` (and optionally `before`, a record
+   * `seq`): the newest `limit` records older than `before`; with `after`: the oldest `limit`
+   * newer than it. Without a cursor or limit: the whole history up to 10,000 records.
+   */
+  async history(room: string, query: HistoryQuery = {}): Promise<StoredRecord[]> {
+    return this.historyWriter.read(room, query);
   }
 
+  /** Messages accepted before a restart: the cut-off turn is reported, the rest run again. */
   private async replayInbox(): Promise<void> {
-    const pending = await this.store!.pending();
+    const pending = await this.inbox.recover(await this.store!.pending(), (e) => this.onEvent(e));
     for (const e of pending) {
       this.log.info({ session: e.session, inbox: e.id }, 'delivering a message accepted before a restart');
       await this.dispatch(e.session, e.message, e.id, undefined, true);
     }
   }
 
-  decide(input: { approvalId: string; by: string; decision: string; content?: unknown; room?: string }): { ok: true } | { ok: false; reason: string } {
-    // Transports may add fields of their own (the room server adds `room`): pass only the decision.
-    const d = { approvalId: input.approvalId, by: input.by, decision: input.decision, ...(input.content !== undefined ? { content: input.content } : {}) };
+  /**
+   * A person's decision. Allowed iff `role` is not observer/agent and (role owner/approver, or
+   * `by` is the session's persisted owner, or one of the agent's approvers); a decision that
+   * was not offered, or content that does not fit, is refused and the approval stays open.
+   */
+  decide(input: DecideInput): { ok: true } | { ok: false; reason: string } {
+    const parsed = DecideSchema.safeParse(input);
+    if (!parsed.success) return { ok: false, reason: `invalid decision: ${summarize(parsed.error)}` };
+    const i = parsed.data;
+    if (i.role === 'observer' || i.role === 'agent') {
+      this.log.warn({ approvalId: i.approvalId, by: i.by, role: i.role }, 'decision rejected');
+      return { ok: false, reason: `${i.by} may not decide approvals: ${i.role}s cannot decide` };
+    }
+    // Transports may add fields of their own: pass only the decision.
+    const d = {
+      approvalId: i.approvalId,
+      by: i.by,
+      decision: i.decision,
+      ...(i.role ? { role: i.role } : {}),
+      ...(i.room ? { room: i.room } : {}),
+      ...(i.content !== undefined ? { content: i.content } : {}),
+    };
     for (const h of this.harnesses.values()) {
       if (!h.decide) continue;
       const r = h.decide(d);
@@ -415,24 +372,7 @@ export class Supervisor {
 
   /** A dynamic tool Codex may call (`item/tool/call`); results pass the tool_result hook. */
   registerTool(tool: DynamicToolSpec): () => void {
-    return this.codex.registerTool({
-      ...tool,
-      execute: async (args, ctx) => {
-        const raw = await tool.execute(args, ctx);
-        const result: ToolCallResult = typeof raw === 'string' ? { contentItems: [{ type: 'inputText', text: raw }], success: true } : raw;
-        if (!this.hooks.has('tool_result')) return result;
-        const out = await this.hooks.run('tool_result', { session: this.sessionOfThread(ctx.threadId) ?? ctx.threadId, turnId: ctx.turnId, tool: tool.name, arguments: args, result });
-        return out.result as ToolCallResult;
-      },
-    });
-  }
-
-  private sessionOfThread(threadId: string): string | undefined {
-    for (const { agent, status } of this.codex.allSessions()) {
-      void agent;
-      if (status?.threadId === threadId) return status.session;
-    }
-    return undefined;
+    return this.codex.registerTool(withResultHook(tool, this.hooks, (threadId) => this.codex.sessionOfThread(threadId)));
   }
 
   status(): Record<string, unknown> {
@@ -444,7 +384,7 @@ export class Supervisor {
       config: redactedConfig(this.config),
       warnings: this.warnings,
       harnesses: Object.fromEntries([...this.harnesses].map(([id, h]) => [id, h.status()])),
-      sessions: [...this.sessions].map(([session, s]) => ({ session, agent: s.agent.id, harness: s.selection.harness, reason: s.selection.reason })),
+      sessions: this.agentSessions.list(),
       hookFailures: this.hooks.failures,
     };
   }

@@ -1,0 +1,92 @@
+// Which agent answers and which harness runs a conversation: resolved once per session,
+// pinned in history (a `harness` record), re-resolved after `/new` or `/reset`.
+import type { Logger } from 'pino';
+import type { SwitchboardConfig } from '../config/schema.js';
+import { HarnessSelectionError, selectHarness, type HarnessSelection } from '../harness/select.js';
+import type { HistoryRecord, ThreadStore } from '../storage/types.js';
+import type { AgentSpec, Harness } from './harness.js';
+
+export type ResolvedAgent = AgentSpec & { runtime: string; fallback: string };
+
+export interface SessionInfo {
+  agent: ResolvedAgent;
+  selection: HarnessSelection;
+}
+
+export class AgentSessions {
+  private readonly sessions = new Map<string, SessionInfo>();
+
+  constructor(
+    private readonly o: {
+      config: SwitchboardConfig;
+      baseDir: string;
+      harnesses: Map<string, Harness>;
+      store: () => ThreadStore;
+      write: (session: string, record: HistoryRecord) => void;
+      log: Logger;
+    },
+  ) {}
+
+  agentFor(id: string | undefined): ResolvedAgent {
+    const c = this.o.config.agents;
+    const listed = id ? c.list.find((a) => a.id === id) : (c.list.find((a) => a.default) ?? undefined);
+    if (id && !listed) throw new Error(`unknown agent "${id}"; configured: ${c.list.map((a) => a.id).join(', ') || '(none)'}`);
+    const h = { ...c.defaults.embeddedHarness, ...(listed?.embeddedHarness ?? {}) };
+    return {
+      id: listed?.id ?? 'default',
+      model: listed?.model ?? c.defaults.model,
+      models: listed?.models ?? c.defaults.models,
+      cwd: listed?.cwd ?? c.defaults.cwd ?? this.o.baseDir,
+      developerInstructions: listed?.developerInstructions ?? c.defaults.developerInstructions,
+      approvers: [...c.defaults.approvers, ...(listed?.approvers ?? [])],
+      runtime: h.runtime,
+      fallback: h.fallback,
+    };
+  }
+
+  /** Harness for a session: pinned once chosen; logged as one structured record. */
+  async resolve(session: string, agent: ResolvedAgent): Promise<SessionInfo> {
+    const known = this.sessions.get(session);
+    if (known) return known;
+    const pinned = await this.pinnedHarness(session);
+    let selection: HarnessSelection;
+    try {
+      selection = selectHarness({ runtime: agent.runtime, fallback: agent.fallback, model: agent.model, harnesses: this.o.harnesses, pinned });
+    } catch (err) {
+      if (err instanceof HarnessSelectionError) this.o.log.error({ session, agent: agent.id, candidates: err.candidates }, 'agent harness selection failed');
+      throw err;
+    }
+    const s = selection;
+    this.o.log.info(
+      { session, agent: agent.id, harness: s.harness, reason: s.reason, runtime: s.runtime, fallback: s.fallback, model: s.model, pinned: s.pinned, candidates: s.candidates },
+      'agent harness selected',
+    );
+    if (!selection.pinned) this.o.write(session, { kind: 'harness', harness: selection.harness, reason: selection.reason });
+    const info = { agent, selection };
+    this.sessions.set(session, info);
+    return info;
+  }
+
+  private async pinnedHarness(session: string): Promise<string | undefined> {
+    const history = await this.o.store().history(session);
+    for (let i = history.length - 1; i >= 0; i--) {
+      const r = history[i]!;
+      if (r.kind === 'harness') return r.harness === '(unpinned)' ? undefined : r.harness;
+    }
+    return undefined;
+  }
+
+  /** `/new` and `/reset` let the next turn re-resolve the harness. */
+  unpin(session: string): void {
+    this.sessions.delete(session);
+    this.o.write(session, { kind: 'harness', harness: '(unpinned)', reason: 'session reset' });
+  }
+
+  info(session: string): SessionInfo | undefined {
+    return this.sessions.get(session);
+  }
+
+  list(): Array<{ session: string; agent: string; harness: string; reason: string }> {
+    return [...this.sessions].map(([session, s]) => ({ session, agent: s.agent.id, harness: s.selection.harness, reason: s.selection.reason }));
+  }
+}
