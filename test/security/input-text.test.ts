@@ -1,0 +1,116 @@
+// Issue 11 #6: ill-formed text and a turn/start Codex never answers must not wedge a
+// conversation. The text test runs the real `codex app-server` with the scripted model
+// through the embedding API; the stall runs the real session and turn machines against a
+// scripted app-server in virtual time (the real binary cannot be made to stay silent on demand
+// once the text is repaired).
+import path from 'node:path';
+import { firstValueFrom, filter } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSupervisor, type Supervisor } from '../../src/supervisor/supervisor.js';
+import type { RoomEvent } from '../../src/events/room-events.js';
+import { processRegistry } from '../../src/process/registry.js';
+import { runScenario } from '../../src/simulate/runner.js';
+import { parseScenario } from '../../src/simulate/scenario.js';
+import { wellFormedText } from '../../src/attachments/text.js';
+import { say, type Script } from '../support/mock-model.js';
+import { makeSandbox, type Sandbox } from '../support/sandbox.js';
+import { memoryLogger } from '../support/log.js';
+
+const open: Array<{ sb: Supervisor; box: Sandbox }> = [];
+afterEach(async () => {
+  for (const { sb, box } of open.splice(0)) {
+    await sb.stop();
+    await box.assertNoProcesses();
+    await box.close();
+  }
+  expect(processRegistry.list()).toEqual([]);
+});
+
+async function world(script: Script) {
+  const box = await makeSandbox(script);
+  const { log } = memoryLogger('warn');
+  const sb = createSupervisor(
+    {
+      appServer: { env: box.env },
+      agents: { defaults: { cwd: box.workspace } },
+      sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 120 },
+      storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
+    } as never,
+    { log, baseDir: box.root },
+  );
+  open.push({ sb, box });
+  const events: RoomEvent[] = [];
+  sb.events$.subscribe((e) => events.push(e));
+  return { sb, box, events };
+}
+
+const turnEnd = (sb: Supervisor) =>
+  firstValueFrom(sb.events$.pipe(filter((e) => e.type === 'turn.completed' || e.type === 'turn.failed' || e.type === 'turn.interrupted')));
+
+/** Every text the model received from the user, as one string. */
+function userText(req: { input: Array<Record<string, unknown>> }): string {
+  return JSON.stringify(req.input.filter((i) => i.role === 'user'));
+}
+
+describe('#6 text: ill-formed UTF-16 and control characters', () => {
+  it('wellFormedText replaces lone surrogates with U+FFFD and keeps pairs', () => {
+    expect(wellFormedText('a\ud800b\udc00c')).toBe('a\ufffdb\ufffdc');
+    expect(wellFormedText('emoji \ud83d\ude00 ok')).toBe('emoji \ud83d\ude00 ok');
+    expect(wellFormedText('end\ud83d')).toBe('end\ufffd');
+  });
+
+  it('a message with a lone surrogate completes a real turn; the model gets the repaired text', async () => {
+    const { sb, box, events } = await world([say('Got it.'), say('Second answer.')]);
+    await sb.start();
+    let done = turnEnd(sb);
+    await sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann\ud800' }, text: 'half an emoji: \ud83d and a NUL\u0000 here' });
+    const first = await done;
+    expect(first.type, JSON.stringify(events.filter((e) => e.type === 'notice' || e.type === 'turn.failed'))).toBe('turn.completed');
+    const sent = userText(box.model.requests[0]!);
+    expect(sent).toContain('half an emoji: \ufffd and a NUL here');
+    expect(sent).not.toMatch(/\\ud83d"|\\u0000/);
+    // The conversation is not wedged: the next message is a new turn on the same thread.
+    done = turnEnd(sb);
+    await sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'and again' });
+    expect((await done).type).toBe('turn.completed');
+    expect(events.filter((e) => e.type === 'message.completed').map((e) => (e as { text: string }).text)).toEqual(['Got it.', 'Second answer.']);
+  });
+});
+
+describe('#6 stall: turn/start never answered', () => {
+  it('the turn fails after the bounded wait with a clear error; /status is idle and the next message works', async () => {
+    const scenario = parseScenario({
+      name: 'turn/start dropped by Codex',
+      description: 'Codex never answers turn/start (as 0.169.0 does for ill-formed text).',
+      steps: [
+        { post: 'first' },
+        { expect: 'thread/start', respond: { thread: { id: 'thr_1' } } },
+        { expect: 'turn/start', as: 'start', note: 'never answered' },
+        { delay: 30_000 },
+        { command: 'status' },
+        { post: 'second' },
+        { expect: 'turn/start', params: { threadId: 'thr_1' }, respond: { turn: { id: 'turn_2', status: 'inProgress', items: [] } } },
+        { notify: 'item/agentMessage/delta', params: { threadId: 'thr_1', turnId: 'turn_2', itemId: 'm1', delta: 'Here.' } },
+        { notify: 'turn/completed', params: { threadId: 'thr_1', turn: { id: 'turn_2', status: 'completed', items: [] } } },
+      ],
+      expect: {
+        events: [
+          { type: 'notice', level: 'warning', text: { $regex: '^Codex did not accept the turn within 30 s' } },
+          { type: 'turn.failed', threadId: 'thr_1', error: 'Codex did not accept the turn within 30 s (turn/start got no answer)' },
+          { type: 'notice', text: { $regex: 'Turn: idle' } },
+          { type: 'turn.started', turnId: 'turn_2' },
+          { type: 'message.delta', delta: 'Here.' },
+          { type: 'turn.completed', turnId: 'turn_2' },
+        ],
+        final: { sessionStatus: { turnRunning: false, lastTurn: { status: 'completed' } }, connectionStatus: { pending: 0 } },
+      },
+    });
+    const r = await runScenario(scenario);
+    expect(r.divergence?.message).toBeUndefined();
+    expect(r.ok).toBe(true);
+    // Failed at the bound, not at the 300 s watchdog.
+    const failed = r.events.find((e) => e.type === 'turn.failed')!;
+    const posted = r.events[0]?.at ?? 0;
+    expect(failed.at - posted).toBeLessThan(300_000);
+  });
+});
