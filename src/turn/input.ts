@@ -24,12 +24,15 @@ export interface RoomMessage {
   attachments?: Attachment[];
 }
 
+/** Backstop: the boundaries apply the configured caps; nothing bigger is ever sent. */
+export const INPUT_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
+
 export interface TurnInputOptions {
   /** Kept for callers; relative paths are no longer resolved here (see validateHostAttachments). */
   cwd?: string;
   /** Prefix the text with `name: ` (useful when several people share one session). */
   speakerPrefix?: boolean;
-  /** Cap of uploaded image bytes (decoded); default: the upload default. */
+  /** Cap of image bytes (decoded); default INPUT_MAX_IMAGE_BYTES. */
   uploadMaxBytes?: number;
 }
 
@@ -59,14 +62,14 @@ export function toTurnInput(msg: Pick<RoomMessage, 'text' | 'attachments' | 'fro
 
 function attachmentInput(v: unknown, uploadMaxBytes: number | undefined): UserInput {
   const a = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
-  const max = uploadMaxBytes ?? undefined;
+  const max = uploadMaxBytes ?? INPUT_MAX_IMAGE_BYTES;
   if (a.type === 'image') {
     if ('path' in a) throw new AttachmentError('a local image was not resolved by the host API and was not sent');
     if ('data' in a) {
-      const img = checkUploadedImage(a.data, a.mimeType, a.name, max ?? Number.MAX_SAFE_INTEGER);
+      const img = checkUploadedImage(a.data, a.mimeType, a.name, max);
       return { type: 'image', url: `data:${img.mimeType};base64,${img.data}` };
     }
-    const img = checkImageUrl(a.url, max ?? Number.MAX_SAFE_INTEGER);
+    const img = checkImageUrl(a.url, max);
     return 'url' in img ? { type: 'image', url: img.url } : { type: 'image', url: `data:${img.mimeType};base64,${img.data}` };
   }
   if (a.type === 'mention') {

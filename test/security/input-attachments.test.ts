@@ -189,11 +189,29 @@ describe('#4 attachments named through the host API', () => {
     await sb.start();
     const attachments: ResolvedAttachment[] = await validateHostAttachments([{ type: 'image', path: 'shots/dot.png' }], { cwd: box.workspace });
     expect(attachments).toEqual([{ type: 'image', data: PNG_B64, mimeType: 'image/png', name: 'dot.png' }]);
+    // Through the embedding API with the raw host form: sb.post resolves it itself.
     const done = turnEnd(sb);
-    await sb.post({ room: 'lab', from: { id: 'host', name: 'Host' }, text: 'describe the image', attachments: attachments as never });
+    await sb.post({ room: 'lab', from: { id: 'host', name: 'Host' }, text: 'describe the image', attachments: [{ type: 'image', path: 'shots/dot.png' }] });
     expect((await done).type).toBe('turn.completed');
     const sent = userInputOf(box);
     expect(sent).toContain(`data:image/png;base64,${PNG_B64}`);
     expect(sent).not.toContain('shots/dot.png');
+  });
+
+  it('sb.post refuses /dev/zero, a FIFO and, for a room participant, any local path before anything is stored', async () => {
+    const { sb, box } = await world([]);
+    execFileSync('mkfifo', [path.join(box.workspace, 'pipe.png')]);
+    await sb.start();
+    const post = (attachments: Array<Record<string, unknown>>, role?: 'member') =>
+      sb.post({ room: 'lab', from: { id: 'ann', ...(role ? { role } : {}) }, text: 'look', attachments }).then(
+        () => 'accepted',
+        (e: Error) => e.message,
+      );
+    expect(await post([{ type: 'image', path: '/dev/zero' }])).toMatch(/outside the agent's workspace/);
+    expect(await post([{ type: 'image', path: 'pipe.png' }])).toMatch(/is a FIFO, not a regular file/);
+    expect(await post([{ type: 'image', path: 'pipe.png' }], 'member')).toMatch(/local paths are refused/);
+    expect(await post([{ type: 'image', url: 'file:///etc/passwd' }], 'member')).toMatch(/file: URLs are refused/);
+    expect(await sb.history('lab')).toEqual([]);
+    expect(box.model.requests).toEqual([]);
   });
 });
