@@ -12,6 +12,7 @@ import { processRegistry } from '../../src/process/registry.js';
 import { runScenario } from '../../src/simulate/runner.js';
 import { parseScenario } from '../../src/simulate/scenario.js';
 import { wellFormedText } from '../../src/attachments/text.js';
+import { ConfigSchema } from '../../src/config/schema.js';
 import { say, type Script } from '../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../support/sandbox.js';
 import { memoryLogger } from '../support/log.js';
@@ -112,5 +113,14 @@ describe('#6 stall: turn/start never answered', () => {
     const failed = r.events.find((e) => e.type === 'turn.failed')!;
     const posted = r.events[0]?.at ?? 0;
     expect(failed.at - posted).toBeLessThan(300_000);
+  });
+
+  it('the start wait is configurable (turns.startTimeoutMs, default 30 s) and capped at 2^31-1 ms', () => {
+    expect(ConfigSchema.parse({}).turns.startTimeoutMs).toBe(30_000);
+    expect(ConfigSchema.parse({ turns: { startTimeoutMs: 2 ** 31 - 1 } }).turns.startTimeoutMs).toBe(2 ** 31 - 1);
+    const r = ConfigSchema.safeParse({ turns: { startTimeoutMs: 2 ** 31 } });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0]!.path).toEqual(['turns', 'startTimeoutMs']);
+    expect(ConfigSchema.safeParse({ attachments: { maxBytes: 0 } }).success).toBe(false);
   });
 });
