@@ -1,6 +1,9 @@
 // The embedding API's input schemas: what a host may hand to post() and decide().
+import path from 'node:path';
 import { z } from 'zod';
 import { RoleSchema } from '../approvals/authorize.js';
+import { validateHostAttachments, validateRoomAttachments } from '../attachments/index.js';
+import type { SwitchboardConfig } from '../config/schema.js';
 
 const name = z.string().min(1).max(200).regex(/^[^/\s]+$/, 'no slashes or spaces');
 
@@ -27,3 +30,29 @@ export const DecideSchema = z.object({
   room: z.string().min(1).max(200).optional(),
 });
 export type DecideInput = z.input<typeof DecideSchema>;
+
+/**
+ * A post's attachments, checked before anything is stored: from a room (a verified role is
+ * present) only remote forms (URLs, uploaded bytes); from the host itself, local files too,
+ * resolved inside the agent's workspace or the configured roots.
+ */
+export async function checkAttachments(
+  list: Array<Record<string, unknown>> | undefined,
+  viaRoom: boolean,
+  cwd: string,
+  config: SwitchboardConfig,
+  baseDir: string,
+): Promise<Array<Record<string, unknown>> | undefined> {
+  if (!list?.length) return list;
+  const a = config.attachments;
+  const checked = viaRoom
+    ? validateRoomAttachments(list, { uploadMaxBytes: a.uploadMaxBytes, maxCount: a.maxCount })
+    : await validateHostAttachments(list, {
+        cwd: path.resolve(baseDir, cwd),
+        roots: a.roots.map((r) => path.resolve(baseDir, r)),
+        maxBytes: a.maxBytes,
+        uploadMaxBytes: a.uploadMaxBytes,
+        maxCount: a.maxCount,
+      });
+  return checked as unknown as Array<Record<string, unknown>>;
+}

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { ConfigError, loadConfig, redactedConfig, type LoadedConfig } from '../config/load.js';
 import type { SwitchboardConfig, SwitchboardConfigInput } from '../config/schema.js';
-import { conversationKeyString, type RoomEvent } from '../events/room-events.js';
+import type { RoomEvent } from '../events/room-events.js';
 import { Hooks } from '../hooks/hooks.js';
 import { createLogger } from '../log/logger.js';
 import { openConfiguredStore } from '../storage/open.js';
@@ -25,14 +25,13 @@ import { summarize } from '../protocol/wire.js';
 import { RoomAccess } from './access.js';
 import { InboxTracker } from './inbox.js';
 import { HistoryWriter, type HistoryQuery } from './history-writer.js';
-import { DecideSchema, PostSchema, type DecideInput, type PostInput } from './post.js';
+import { checkAttachments, DecideSchema, PostSchema, type DecideInput, type PostInput } from './post.js';
 
 export { PostSchema, type PostInput, type DecideInput };
+export type DynamicToolSpec = DynamicTool;
 
 const VERSION = '0.1.0';
 let supervisorCount = 0;
-
-export type DynamicToolSpec = DynamicTool;
 
 export interface SupervisorOptions {
   log?: Logger;
@@ -198,18 +197,15 @@ export class Supervisor {
     if (this.actor.getSnapshot().value !== 'running') throw new Error('Switchboard is not running: call start() first');
     const role = msg.from.role;
     if (role === 'observer' || role === 'agent') throw new Error(`${msg.from.id} may not post: ${role}s cannot post in a room`);
-    const session = this.sessionKey(msg);
+    const session = this.agentSessions.keyOf(msg);
+    const cwd = this.agentSessions.agentFor(msg.agent).cwd;
+    const attachments = await checkAttachments(msg.attachments, role !== undefined, cwd, this.config, this.baseDir);
     // The first poster owns the conversation, durably, before anything of theirs runs.
     await this.access.claim(session, msg.from);
-    const inboxMsg: InboxMessage = { room: msg.room, channel: msg.channel, thread: msg.thread, from: msg.from, text: msg.text, attachments: msg.attachments };
+    const inboxMsg: InboxMessage = { room: msg.room, channel: msg.channel, thread: msg.thread, from: msg.from, text: msg.text, attachments };
     const entry = await this.store!.enqueue(session, inboxMsg);
     await this.dispatch(session, inboxMsg, entry.id, msg.agent);
     return { session };
-  }
-
-  private sessionKey(m: { room: string; channel: string; thread: string; from: { id: string } }): string {
-    const base = conversationKeyString(m);
-    return this.config.sessions.perParticipant ? `${base}/@${m.from.id}` : base;
   }
 
   private async dispatch(session: string, msg: InboxMessage, inboxId: string, agentId?: string, replay = false): Promise<void> {
