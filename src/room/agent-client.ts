@@ -95,6 +95,17 @@ export class AgentClient {
         return;
       }
       if (f.type === 'joined') {
+        const role = (f.participant as { role?: string } | undefined)?.role;
+        if (role !== 'agent') {
+          // A member credential would join as a user: never act as the agent with it.
+          failure = undefined;
+          this.stopped = true;
+          ws.close();
+          const err = Object.assign(new Error(`the credential is not an agent credential (role ${String(role)}); mint one with --role agent`), { code: CloseCodes.forbidden });
+          if (onRefused) onRefused(err);
+          else this.giveUp(err);
+          return;
+        }
         joined = true;
         this.joined = true;
         this.attempt = 0;
