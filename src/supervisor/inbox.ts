@@ -80,7 +80,11 @@ export class InboxTracker {
     for (const e of pending) bySession.set(e.session, [...(bySession.get(e.session) ?? []), e]);
     const rerun: InboxEntry[] = [];
     for (const [session, entries] of bySession) {
-      const taken = entries.filter((e) => e.turnId !== undefined);
+      // A turn whose end is in history finished; only its ack was lost with the host.
+      const ended = await this.endedTurns(session);
+      const finished = entries.filter((e) => e.turnId !== undefined && ended.has(e.turnId));
+      for (const e of finished) await this.ack(e.id);
+      const taken = entries.filter((e) => e.turnId !== undefined && !ended.has(e.turnId));
       const rest = entries.filter((e) => e.turnId === undefined);
       const at = Date.now();
       if (taken.length) {
@@ -105,5 +109,10 @@ export class InboxTracker {
       rerun.push(...rest);
     }
     return rerun;
+  }
+
+  private async endedTurns(session: string): Promise<Set<string>> {
+    const recent = (await this.store()?.historyByPrefix(session, { limit: 500 })) ?? [];
+    return new Set(recent.flatMap((r) => (r.kind === 'turn' && r.session === session ? [r.turnId] : [])));
   }
 }

@@ -30,6 +30,8 @@ interface Host {
   until<T extends RoomEvent['type']>(type: T, pred?: (e: Extract<RoomEvent, { type: T }>) => boolean): Promise<Extract<RoomEvent, { type: T }>>;
   post(text: string): Promise<void>;
   kill(): Promise<void>;
+  /** Graceful: stdin closes, the host stops its supervisor and exits. */
+  stop(): Promise<void>;
 }
 
 async function host(b: Sandbox): Promise<Host> {
@@ -68,6 +70,11 @@ async function host(b: Sandbox): Promise<Host> {
       const n = lines.filter((l) => 'posted' in l).length;
       child.stdin!.write(`post ${JSON.stringify({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text })}\n`);
       await wait(() => (lines.filter((l) => 'posted' in l).length > n ? true : undefined), `posted "${text}"`);
+    },
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.stdin!.end();
+      await exited;
     },
     async kill() {
       child.kill('SIGKILL');
@@ -125,7 +132,7 @@ describe('#11 kill -9 of the host mid-turn', () => {
     const afterRestart = b.model.requests.slice(seenBefore).map(userText);
     expect(afterRestart.some((t) => t.includes('"after"'))).toBe(true);
     expect(afterRestart.filter((t) => t.includes('slow one'))).toEqual([]);
-    await h2.kill();
+    await h2.stop();
 
     const s = await storeOf(b);
     try {
@@ -164,7 +171,7 @@ describe('#11 kill -9 of the host mid-turn', () => {
     expect((await h2.until('notice', (e) => e.text.startsWith('The host restarted'))).text).toBe('The host restarted before Codex took "ask again"; running it again.');
     expect((await h2.until('message.completed')).text).toBe('again answered');
     await h2.until('turn.completed');
-    await h2.kill();
+    await h2.stop();
 
     const s = await storeOf(b);
     try {

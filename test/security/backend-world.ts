@@ -50,10 +50,10 @@ export async function world(script: Script): Promise<World> {
   };
 }
 
-export const next = <T extends RoomEvent['type']>(sb: Supervisor, type: T, pred: (e: Extract<RoomEvent, { type: T }>) => boolean = () => true) =>
+export const next = <T extends RoomEvent['type']>(sb: Supervisor, type: T, pred: (e: Extract<RoomEvent, { type: T }>) => boolean = () => true): Promise<Extract<RoomEvent, { type: T }>> =>
   firstValueFrom(sb.events$.pipe(filter((e): e is Extract<RoomEvent, { type: T }> => e.type === type && pred(e as Extract<RoomEvent, { type: T }>))));
 
-export const turnEnd = (sb: Supervisor) =>
+export const turnEnd = (sb: Supervisor): Promise<RoomEvent> =>
   firstValueFrom(sb.events$.pipe(filter((e) => e.type === 'turn.completed' || e.type === 'turn.failed' || e.type === 'turn.interrupted')));
 
 export const notices = (events: RoomEvent[]): string[] => events.flatMap((e) => (e.type === 'notice' ? [e.text] : []));
