@@ -111,16 +111,22 @@ describe('MCP form elicitation (the tool calls elicitInput)', () => {
     expect(await h.room.resolvedFor(form.approvalId)).toMatchObject({ outcome: 'answered', decision: 'accept' });
   });
 
-  it('an invalid answer is declined: the MCP server gets a decline, not the bad content', async () => {
+  it('an invalid answer is refused with the reason and never sent; the form stays open, and a decline reaches the MCP server', async () => {
+    // Issue 11 #12: the bad content is refused at decide() (it used to be accepted, then declined).
     const { h, turnId } = await askTurn();
     const form = await h.room.nextRequested(1);
-    expect(h.router.decide({ approvalId: form.approvalId, by: OWNER, decision: 'accept', content: { name: 'Ann', age: 'old' } })).toEqual({ ok: true });
+    expect(h.router.decide({ approvalId: form.approvalId, by: OWNER, decision: 'accept', content: { name: 'Ann', age: 'old' } })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^form answer is invalid: age must be integer; approval \S+ is still open$/),
+    });
+    expect(h.router.pending()).toMatchObject([{ approvalId: form.approvalId, awaitingUser: true }]);
+    expect(h.router.decide({ approvalId: form.approvalId, by: OWNER, decision: 'decline' })).toEqual({ ok: true });
     expect((await h.turnCompleted(turnId)).turn.status).toBe('completed');
     expect(mcpLog(h)).toEqual([{ tool: 'ask', result: { action: 'decline' } }]);
     expect(outputOf(h, 'call_ask')).toContain('\\"action\\":\\"decline\\"');
     const resolved = await h.room.resolvedFor(form.approvalId);
     expect(resolved.outcome).toBe('denied');
-    expect(resolved.reason).toMatch(/form answer is invalid: age must be integer/);
+    expect(resolved.decision).toBe('decline');
   });
 
   it('nobody answers the form → timeout → decline', async () => {
