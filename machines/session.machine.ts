@@ -451,6 +451,7 @@ export const sessionMachine = setup({
               input: context.current!.input,
               model: context.model,
               watchdogMs: context.settings.watchdogMs,
+              startTimeoutMs: context.settings.startTimeoutMs,
               interruptWaitMs: context.settings.interruptWaitMs,
             }),
             onDone: [

@@ -16,6 +16,8 @@ export interface SessionSettings {
   busyMode: 'steer' | 'queue';
   /** Idle watchdog of a turn (ms without any notification). */
   watchdogMs: number;
+  /** Bound on waiting for Codex's answer to `turn/start` (capped by the watchdog in the turn). */
+  startTimeoutMs?: number;
   /** Bound on waiting for `turn/completed` after `turn/interrupt`. */
   interruptWaitMs: number;
   /** `model/list` discovery timeout before the fallback catalog is used. */

@@ -144,6 +144,7 @@ export class CodexHarness implements Harness {
         developerInstructions: agent.developerInstructions,
         busyMode: cfg.sessions.onMessageDuringTurn,
         watchdogMs: cfg.sessions.idleWatchdogSeconds * 1000,
+        startTimeoutMs: cfg.turns.startTimeoutMs,
         modelDiscoveryMs: cfg.appServer.discovery.enabled ? cfg.appServer.discovery.timeoutMs : 1,
       },
     });

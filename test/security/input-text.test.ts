@@ -124,3 +124,33 @@ describe('#6 stall: turn/start never answered', () => {
     expect(ConfigSchema.safeParse({ attachments: { maxBytes: 0 } }).success).toBe(false);
   });
 });
+
+describe('#6 stall through production wiring: turns.startTimeoutMs reaches the turn', () => {
+  it('a supervisor configured with turns.startTimeoutMs fails an unanswered turn/start at that bound and stays usable', async () => {
+    const fakeServer = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'support', 'fake-app-server.mjs');
+    const { log } = memoryLogger('warn');
+    const box = await makeSandbox([]);
+    const sb = createSupervisor(
+      {
+        appServer: { command: process.execPath, args: [fakeServer], env: { ...box.env, FAKE_SILENT_METHODS: 'turn/start' }, discovery: { enabled: false, timeoutMs: 1 } },
+        agents: { defaults: { cwd: box.workspace, model: 'fake-model' } },
+        sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 120 },
+        storage: { kind: 'none' },
+        turns: { startTimeoutMs: 700 },
+      } as never,
+      { log, baseDir: box.root },
+    );
+    open.push({ sb, box });
+    await sb.start();
+    const t0 = Date.now();
+    const ended = turnEnd(sb);
+    await sb.post({ room: 'lab', from: { id: 'ann' }, text: 'hello' });
+    const failed = (await ended) as Extract<RoomEvent, { type: 'turn.failed' }>;
+    expect(failed).toMatchObject({ type: 'turn.failed', error: 'Codex did not accept the turn within 0.7 s (turn/start got no answer)' });
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    // Not wedged: the next message starts a turn of its own (and meets the same bound).
+    const again = turnEnd(sb);
+    await sb.post({ room: 'lab', from: { id: 'ann' }, text: 'still there?' });
+    expect((await again).type).toBe('turn.failed');
+  });
+});

@@ -10,6 +10,7 @@ const version = env.FAKE_VERSION ?? '0.169.0';
 const userAgent = env.FAKE_USER_AGENT ?? `fake_server/${version} (Test OS; x86_64) test`;
 let overloads = Number(env.FAKE_OVERLOAD_COUNT ?? 0);
 let nextServerId = 1000;
+const silent = new Set((env.FAKE_SILENT_METHODS ?? '').split(',').filter(Boolean));
 const waiting = new Map(); // server request id -> original client request id
 
 const send = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
@@ -52,6 +53,8 @@ rl.on('line', (line) => {
     return;
   }
   const { id, method, params } = msg;
+  // Methods a wedged Codex would never answer (e.g. turn/start with ill-formed text).
+  if (silent.has(method)) return;
   switch (method) {
     case 'initialize':
       if (env.FAKE_HANG_INITIALIZE) return;
