@@ -2,10 +2,19 @@
 // compact terminal lines. Pure functions (no I/O), so they are easy to test and reuse.
 // Events come off the wire, so every field is read defensively.
 
+import { sanitize } from './chat-sanitize.js';
+
 export type Json = Record<string, unknown>;
 
 export const obj = (v: unknown): Json | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined);
-export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/**
+ * Every remote string is read through here, so it is sanitized where it is extracted, before
+ * it is composed with our own text (a trailing bare ESC must not swallow our next character).
+ * The terminal sanitizes whole lines again before writing: two layers, one rule.
+ */
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? sanitize(v, { multiline: true }) : undefined);
+/** A name on one line: no line breaks (a name must not fake a line of its own), capped. */
+export const nameOf = (v: unknown): string | undefined => (typeof v === 'string' ? oneLine(v, 80) || undefined : undefined);
 export const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 // ---------------------------------------------------------------------------------------
@@ -50,8 +59,9 @@ export function fit(text: string, width: number | undefined): string {
   return chars.length > width ? `${chars.slice(0, width - 1).join('')}…` : text;
 }
 
+/** Sanitized before it is cut: a cut through an escape sequence would leave its payload as text. */
 export const oneLine = (s: string, max = 160): string => {
-  const flat = s.replace(/\s*\n\s*/g, ' ⏎ ').trim();
+  const flat = sanitize(s, { multiline: true }).replace(/\s*\n\s*/g, ' ⏎ ').replace(/\t/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
@@ -289,7 +299,7 @@ export function resolvedLine(r: { approvalId?: unknown; outcome?: unknown; decis
   const outcome = str(r.outcome) ?? 'resolved';
   const decision = str(r.decision);
   const reason = str(r.reason);
-  const by = str(r.by);
+  const by = nameOf(r.by);
   const text = `${outcome === 'approved' || outcome === 'answered' ? '✓' : '✗'} approval ${str(r.approvalId) ?? ''} ${outcome}${decision ? ` (${decision})` : ''}${by ? ` by ${by}` : ''}${reason ? ` — ${oneLine(reason, 120)}` : ''}`;
   return { text, tone: outcome === 'approved' || outcome === 'answered' ? 'green' : outcome === 'withdrawn' ? 'dim' : 'yellow' };
 }
@@ -309,7 +319,7 @@ export function historyLines(rec: unknown, you?: string): Line[] {
       const text = str(r.text) ?? '';
       if (r.role === 'assistant') return [{ text: `assistant: ${text}`, tone: 'plain' }];
       const author = obj(r.author);
-      const who = str(author?.name) ?? str(author?.id) ?? 'user';
+      const who = nameOf(author?.name) ?? nameOf(author?.id) ?? 'user';
       return [{ text: `${who}: ${text}`, tone: str(author?.id) === you ? 'cyan' : 'plain' }];
     }
     case 'tool': {

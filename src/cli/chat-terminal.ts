@@ -96,6 +96,8 @@ export class Terminal {
     } else {
       this.rl?.removeAllListeners();
       this.rl?.close();
+      // A pipe that stays open (a script still holding our stdin) must not keep us alive.
+      (this.input as Partial<NodeJS.ReadStream>).unref?.();
     }
   }
 

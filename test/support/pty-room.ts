@@ -4,6 +4,7 @@ import { Subject } from 'rxjs';
 import { RoomServer, type RoomBackend } from '../../src/room/server.js';
 import type { RoomEvent } from '../../src/events/room-events.js';
 import type { StoredRecord } from '../../src/storage/types.js';
+import type { RoomAuth } from '../../src/auth/token.js';
 
 export type Post = Parameters<RoomBackend['post']>[0];
 export type Decision = Parameters<RoomBackend['decide']>[0];
@@ -24,6 +25,10 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export async function scriptedRoom(opts: {
   history?: StoredRecord[];
   tokens?: Record<string, string>;
+  /** Signed credentials (default: shared when `tokens` is given, else open; both loopback-only). */
+  auth?: RoomAuth;
+  /** A fixed port (to restart a server on the same URL). */
+  port?: number;
   onPost?: (p: Post, room: ScriptedRoom) => void;
   onDecide?: (d: Decision, room: ScriptedRoom) => { ok: true } | { ok: false; reason: string } | void;
 } = {}): Promise<ScriptedRoom> {
@@ -48,7 +53,7 @@ export async function scriptedRoom(opts: {
         return hr === r && (!filter?.channel || hc === filter.channel) && (!filter?.thread || ht === filter.thread);
       }),
   };
-  const server = new RoomServer({ backend, tokens: opts.tokens });
+  const server = new RoomServer({ backend, tokens: opts.tokens, auth: opts.auth, port: opts.port, mode: opts.auth ? 'signed' : opts.tokens ? 'shared' : 'none' });
   const url = await server.start();
   room = {
     url,
