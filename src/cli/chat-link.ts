@@ -83,14 +83,19 @@ export async function connectAndJoin(url: string, join: Json, t: LinkTimeouts = 
   const early: string[] = [];
   const result = await new Promise<Joined | Failure>((resolve) => {
     const timer = setTimeout(() => done({ kind: 'transient', text: `no answer to the join from ${url}` }), t.joinMs);
+    let settled = false;
     const done = (r: Joined | Failure) => {
+      settled = true;
       clearTimeout(timer);
-      ws.removeAllListeners('message');
+      // On success the message listener stays: frames right behind `joined` (a resume's missed
+      // events arrive in the same packet) are kept in `early` until the session takes over.
+      if (!('ws' in r)) ws.removeAllListeners('message');
       ws.removeAllListeners('close');
       resolve(r);
     };
     ws.on('message', (data) => {
       const text = String(data);
+      if (settled) return void early.push(text);
       let frame: Json | undefined;
       try {
         frame = obj(JSON.parse(text));

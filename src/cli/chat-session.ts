@@ -91,8 +91,9 @@ export class ChatSession {
         tone: 'dim',
       });
     } else {
-      const missed = resumed ? [] : this.resume.unseen(history);
-      this.print({ text: `· back online${resumed ? '' : missed.length ? `; ${missed.length} missed record${missed.length === 1 ? '' : 's'}:` : ''}`, tone: 'green' }, { key: 'offline', replace: true });
+      // Records that show nothing (a completed turn) are not counted as missed.
+      const missed = (resumed ? [] : this.resume.unseen(history)).filter((r) => historyLines(r).length > 0);
+      this.print({ text: `· back online${missed.length ? `; ${missed.length} missed record${missed.length === 1 ? '' : 's'}:` : ''}`, tone: 'green' }, { key: 'offline', replace: true });
       this.printRecords(missed);
     }
     this.resume.joined(joined);
@@ -103,10 +104,13 @@ export class ChatSession {
       for (const e of events) if (this.wanted(str(e.session))) this.approvals.request(e);
     }
 
+    j.ws.removeAllListeners('message');
+    for (const text of j.early.splice(0)) this.onFrame(text);
     j.ws.on('message', (data) => this.onFrame(String(data)));
     j.ws.on('error', () => {});
     j.ws.on('close', (code, reason) => this.onClose(j.ws, code, String(reason)));
-    for (const text of j.early) this.onFrame(text);
+    // Closed between the join and now: the close event is gone; treat it as a drop.
+    if (j.ws.readyState !== WebSocket.OPEN) this.onClose(j.ws, 1006, '');
   }
 
   private printRecords(records: Json[]): void {
