@@ -116,11 +116,10 @@ export function configSecrets(app: { env?: Record<string, string>; args?: string
   out.push(...Object.values(app.env ?? {}).filter((v) => !/^\/[^:@\s]*$/.test(v)));
   for (const a of app.args ?? []) {
     if (SAFE_ARGS.has(a)) continue;
-    // A flag name is not a secret; the value after `=` may be.
-    if (a.startsWith('-')) {
-      const eq = a.indexOf('=');
-      if (eq > 0) out.push(a.slice(eq + 1));
-    } else out.push(a);
+    // A flag name is not a secret; the value after `=` may be (`--token=x`, `-c key="x"`).
+    const eq = a.indexOf('=');
+    if (!a.startsWith('-')) out.push(a);
+    if (eq > 0) out.push(a.slice(eq + 1), a.slice(eq + 1).replace(/^["']|["']$/g, ''));
   }
   if (app.authToken) out.push(app.authToken);
   for (const v of Object.values(app.headers ?? {})) {
