@@ -10,36 +10,18 @@
 //   - scenario runs, observed through XState inspection of the real actors;
 //   - graph paths: for every edge, the shortest path to its source plus the edge, replayed
 //     on a live actor (actors stubbed), which must land where the graph said.
-import { createActor, createEmptyActor, fromCallback, fromPromise, type AnyActorLogic, type AnyEventObject, type AnyStateMachine, type AnyStateNode, type InspectionEvent } from 'xstate';
+import { createActor, createEmptyActor, type AnyActorLogic, type AnyEventObject, type AnyStateMachine, type AnyStateNode, type InspectionEvent } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getSimplePaths } from 'xstate/graph';
-import { connectionMachine } from '../../machines/connection.machine.js';
-import { turnMachine } from '../../machines/turn.machine.js';
-import { approvalMachine } from '../../machines/approval.machine.js';
-import { turnRuntimes } from '../turn/runtime.js';
-import { createLogger } from '../log/logger.js';
-import { RpcError } from '../connection/errors.js';
+import { connectionModel } from './coverage-models/connection.js';
+import { turnModel } from './coverage-models/turn.js';
+import { approvalModel } from './coverage-models/approval.js';
+import type { MachineModel, Variant } from './coverage-models/types.js';
 import { createTraceRecorder } from '../trace/tracer.js';
 import { edgeKey, emptyVisited, stateKey, VisitedCollector, type Visited, type VisitedByMachine } from '../trace/visited.js';
 
 type Snap = ReturnType<AnyStateMachine['getInitialSnapshot']> & { value: unknown };
 
-export interface Variant {
-  name: string;
-  input: unknown;
-  /** Events applied to the initial state first: the traversal starts where they lead. */
-  prefix?: AnyEventObject[];
-}
-
-export interface MachineModel {
-  id: string;
-  /** The machine with its invoked actors stubbed (no IO). */
-  machine: AnyStateMachine;
-  variants: Variant[];
-  /** Concrete events for every event type the state reacts to. */
-  events(eventTypes: string[]): AnyEventObject[];
-  /** Registers whatever the machine's actions look up; returns the undo. */
-  setup?(): () => void;
-}
+export type { Variant, MachineModel } from './coverage-models/types.js';
 
 export interface GraphEdge {
   key: string;
@@ -62,158 +44,7 @@ export interface MachineGraph {
   simplePaths: number;
 }
 
-const never = fromPromise(() => new Promise<never>(() => {}));
-const silent = fromCallback(() => () => {});
-
-// ---------------------------------------------------------------------------------------
-// the three models
-
-const ua = (v: string) => ({ userAgent: `codex/${v} (graph)` });
-const exit = (retryable: boolean) => ({ kind: 'exit', reason: retryable ? 'exited with code 1' : 'binary not found', retryable });
-
-export const connectionModel: MachineModel = {
-  id: 'connection',
-  machine: connectionMachine.provide({ actors: { transport: silent, handshake: never } as never }),
-  variants: [
-    { name: 'defaults', input: { connectionId: 'graph' } },
-    { name: 'maxFailures 1', input: { connectionId: 'graph', config: { maxFailures: 1 } } },
-    { name: 'versionPolicy warn', input: { connectionId: 'graph', config: { versionPolicy: 'warn' } } },
-  ],
-  events: (types) =>
-    types.flatMap((type): AnyEventObject[] => {
-      switch (type) {
-        case 'TRANSPORT.OPENED':
-          return [{ type, pid: 1 }];
-        case 'TRANSPORT.CLOSED':
-          return [{ type, exit: exit(true) }, { type, exit: exit(false) }];
-        case 'RESTART':
-          return [{ type, reason: 'graph' }];
-        case 'xstate.done.actor.handshake':
-          return [
-            { type, output: ua('0.169.0') },
-            { type, output: ua('0.100.0') },
-          ];
-        case 'xstate.error.actor.handshake':
-          return [{ type, error: new Error('initialize failed') }];
-        default:
-          return [{ type }];
-      }
-    }),
-};
-
-const TURN_RUNTIME = 'graph-turn';
-const turnInput = { runtimeId: TURN_RUNTIME, session: 'graph', threadId: 'thr', input: [{ type: 'text', text: 'hi', text_elements: [] }] };
-const turnDone = { type: 'xstate.done.actor.start', output: { turnId: 'turn_1' } };
-
-export const turnModel: MachineModel = {
-  id: 'turn',
-  machine: turnMachine.provide({ actors: { stream: silent, startTurn: never, interruptTurn: never } as never }),
-  variants: [
-    { name: 'defaults', input: turnInput },
-    { name: 'stop requested while starting', input: turnInput, prefix: [{ type: 'STREAM.READY' }, { type: 'STOP' }] },
-    {
-      name: 'interrupted by the watchdog',
-      input: turnInput,
-      prefix: [{ type: 'STREAM.READY' }, turnDone, { type: 'xstate.after.watchdog.turn.running.active' }],
-    },
-  ],
-  events: (types) =>
-    types.flatMap((type): AnyEventObject[] => {
-      switch (type) {
-        case 'STOP':
-          return [{ type, reason: 'graph' }];
-        case 'CONNECTION.LOST':
-          return [{ type, reason: 'graph' }];
-        case 'xstate.done.actor.start':
-          return [turnDone];
-        case 'xstate.error.actor.start':
-          return [
-            { type, error: new Error('turn/start failed') },
-            { type, error: new RpcError('turn/start', { code: -32600, message: 'thread not found: thr' }) },
-          ];
-        case 'xstate.error.actor.interrupt':
-          return [{ type, error: new Error('turn/interrupt failed') }];
-        case 'ITEM':
-          return [{ type, phase: 'started', itemType: 'agentMessage', itemId: 'i1' }];
-        case 'TURN.STARTED':
-          return [{ type, turnId: 'turn_1' }];
-        case 'WAITING':
-          return [
-            { type, waiting: true },
-            { type, waiting: false },
-          ];
-        case 'TURN.COMPLETED':
-          return ['completed', 'interrupted', 'failed'].map((status) => ({ type, turnId: 'turn_1', status, error: status === 'failed' ? 'boom' : undefined }));
-        default:
-          return [{ type }];
-      }
-    }),
-  setup: () => {
-    if (turnRuntimes.has(TURN_RUNTIME)) return () => {};
-    turnRuntimes.register(TURN_RUNTIME, {
-      conn: {
-        request: () => new Promise(() => {}),
-        subscribe: () => () => {},
-        onLifecycle: () => () => {},
-        restart: () => {},
-        withdrawServerRequests: () => 0,
-      },
-      sink: () => {},
-      approvals: undefined,
-      log: createLogger({ level: 'silent' }),
-    });
-    return () => turnRuntimes.unregister(TURN_RUNTIME);
-  },
-};
-
-const command = {
-  id: 1,
-  method: 'item/commandExecution/requestApproval',
-  threadId: 'thr',
-  params: { threadId: 'thr', turnId: 'turn_1', itemId: 'c1', command: 'ls', cwd: '/ws', availableDecisions: ['accept', 'decline'] },
-};
-const toolCall = {
-  id: 2,
-  method: 'item/tool/call',
-  threadId: 'thr',
-  params: { threadId: 'thr', turnId: 'turn_1', callId: 'd1', namespace: null, tool: 'lookup', arguments: {} },
-};
-const unsupported = { id: 3, method: 'account/chatgptAuthTokens/refresh', threadId: undefined, params: {} };
-const approvalInput = (request: unknown, escalateTo: string | undefined) => ({
-  runtimeId: 'graph-approval',
-  approvalId: 'apr_graph',
-  request,
-  reviewer: 'guardian',
-  escalateTo,
-  session: 'graph',
-});
-
-export const approvalModel: MachineModel = {
-  id: 'approval',
-  machine: approvalMachine.provide({ actors: { review: never, runTool: never } as never }),
-  variants: [
-    { name: 'review, escalation to the user', input: approvalInput(command, 'user') },
-    { name: 'review, nobody to escalate to', input: approvalInput(command, undefined) },
-    { name: 'dynamic tool', input: approvalInput(toolCall, 'user') },
-    { name: 'unsupported request', input: approvalInput(unsupported, 'user') },
-  ],
-  events: (types) =>
-    types.flatMap((type): AnyEventObject[] => {
-      if (type === 'xstate.done.actor.reviewer' || type === 'xstate.done.actor.escalatedReviewer') {
-        return [
-          { type, output: { choice: 'accept', by: 'u1' } },
-          { type, output: { escalate: true, reason: 'unsure' } },
-        ];
-      }
-      if (type === 'xstate.done.actor.tool') {
-        return [{ type, output: { result: { contentItems: [], success: true }, reason: 'ok', failClosed: false } }];
-      }
-      if (type.startsWith('xstate.error.actor.')) return [{ type, error: new Error('reviewer failed') }];
-      if (type === 'WITHDRAW') return [{ type, reason: 'graph' }];
-      return [{ type }];
-    }),
-};
-
+export { connectionModel, turnModel, approvalModel };
 export const coverageModels: MachineModel[] = [connectionModel, turnModel, approvalModel];
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,37 @@
+// Coverage model of the connection machine.
+import type { AnyEventObject } from 'xstate';
+import { connectionMachine } from '../../../machines/connection.machine.js';
+import { never, silent, type MachineModel } from './types.js';
+
+const ua = (v: string) => ({ userAgent: `codex/${v} (graph)` });
+const exit = (retryable: boolean) => ({ kind: 'exit', reason: retryable ? 'exited with code 1' : 'binary not found', retryable });
+
+export const connectionModel: MachineModel = {
+  id: 'connection',
+  machine: connectionMachine.provide({ actors: { transport: silent, handshake: never } as never }),
+  variants: [
+    { name: 'defaults', input: { connectionId: 'graph' } },
+    { name: 'maxFailures 1', input: { connectionId: 'graph', config: { maxFailures: 1 } } },
+    { name: 'versionPolicy warn', input: { connectionId: 'graph', config: { versionPolicy: 'warn' } } },
+  ],
+  events: (types) =>
+    types.flatMap((type): AnyEventObject[] => {
+      switch (type) {
+        case 'TRANSPORT.OPENED':
+          return [{ type, pid: 1 }];
+        case 'TRANSPORT.CLOSED':
+          return [{ type, exit: exit(true) }, { type, exit: exit(false) }];
+        case 'RESTART':
+          return [{ type, reason: 'graph' }];
+        case 'xstate.done.actor.handshake':
+          return [
+            { type, output: ua('0.169.0') },
+            { type, output: ua('0.100.0') },
+          ];
+        case 'xstate.error.actor.handshake':
+          return [{ type, error: new Error('initialize failed') }];
+        default:
+          return [{ type }];
+      }
+    }),
+};
