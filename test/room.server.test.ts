@@ -2,7 +2,8 @@
 import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { RoomServer, type RoomBackend } from '../src/room/server.js';
+import { RoomServer } from '../src/room/server.js';
+import type { RoomBackend } from '../src/room/protocol.js';
 import { createRoomAuth, type Role } from '../src/auth/index.js';
 import type { RoomEvent } from '../src/events/room-events.js';
 import type { StoredRecord } from '../src/storage/types.js';

@@ -5,12 +5,12 @@ import type { Logger } from 'pino';
 import type { RoomEvent } from '../events/room-events.js';
 import type { RoomAuth } from '../auth/token.js';
 import { summarize } from '../protocol/wire.js';
-import { ClientFrameSchema, CloseCodes, type ClientFrame, type ServerFrame } from './protocol.js';
+import { ClientFrameSchema, CloseCodes, isRelay, type ClientFrame, type RoomBackend, type ServerFrame } from './protocol.js';
+import type { Client } from './client.js';
 import { identify, type AuthMode } from './access.js';
 import type { Counter, RateLimiter, RoomLimits } from './limits.js';
 import type { ReplayLog } from './replay.js';
 import { historyPage } from './history.js';
-import { isRelay, type Client, type RoomBackend } from './server.js';
 
 export interface FrameContext {
   backend: RoomBackend;

@@ -2,7 +2,7 @@
 // cursor (a record seq). The backend pages; the result is re-checked here so an older or
 // simpler backend can never hand a client more than a page, or the oldest page.
 import type { StoredRecord } from '../storage/types.js';
-import type { RoomBackend } from './server.js';
+import type { RoomBackend } from './protocol.js';
 
 export interface Page {
   records: StoredRecord[];

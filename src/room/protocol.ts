@@ -8,7 +8,9 @@ import { RoomAttachmentSchema, MAX_ATTACHMENTS } from '../attachments/schema.js'
 import { cleanMessageText } from '../attachments/text.js';
 import { MAX_TOKEN_LENGTH } from '../auth/token.js';
 import { cleanDisplayName, PARTICIPANT_ID_RE, PARTICIPANT_ID_RULE, ROLES, ROOM_NAME_RE, ROOM_NAME_RULE, type Role } from '../auth/names.js';
+import type { Observable } from 'rxjs';
 import type { StoredRecord } from '../storage/types.js';
+import type { RoomEvent } from '../events/room-events.js';
 
 // Channel/thread names become parts of a `room/channel/thread` key: no slashes.
 const name = z.string().min(1).max(200).regex(/^[^/\s]+$/, 'use letters, digits, dashes; no slashes or spaces');
@@ -104,3 +106,35 @@ export const CloseCodes = {
   tooMany: 4429,
   shuttingDown: 1001,
 } as const;
+
+// What the room server needs of whatever runs the agent: the supervisor (embedded room) or
+// a relay to an agent participant (`room serve`).
+export interface RoomBackend {
+  post(msg: {
+    room: string;
+    channel: string;
+    thread: string;
+    /** `role` is the verified role from the participant's credential. */
+    from: { id: string; name?: string; role?: Role };
+    text: string;
+    attachments?: Array<Record<string, unknown>>;
+  }): Promise<unknown> | unknown;
+  decide(d: { approvalId: string; by: string; role?: Role; decision: string; content?: unknown; room?: string }): { ok: true } | { ok: false; reason: string } | Promise<{ ok: true } | { ok: false; reason: string }>;
+  readonly events$: Observable<RoomEvent>;
+  /**
+   * History of a room, oldest first. With `limit` and no cursor (or `before`), the NEWEST
+   * `limit` records (older than `before`); with `after`, the oldest `limit` newer than it.
+   */
+  history(room: string, filter?: { channel?: string; thread?: string; before?: number; after?: number; limit?: number }): Promise<StoredRecord[]>;
+}
+
+/** A backend that relays to an agent participant (`room serve`). */
+export interface AgentRelay {
+  hasAgent(room: string): boolean;
+  /** Attaches the room's agent; undefined when the room already has one. */
+  attachAgent(room: string, send: (frame: ServerFrame) => boolean): (() => void) | undefined;
+  fromAgent(e: RoomEvent): void;
+  decided(requestId: string, ok: boolean, reason?: string, room?: string): void;
+}
+
+export const isRelay = (b: RoomBackend): b is RoomBackend & AgentRelay => typeof (b as Partial<AgentRelay>).attachAgent === 'function';

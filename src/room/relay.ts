@@ -7,8 +7,7 @@ import { Subject } from 'rxjs';
 import type { RoomEvent } from '../events/room-events.js';
 import type { StoredRecord } from '../storage/types.js';
 import { recordOf } from '../supervisor/history.js';
-import type { AgentRelay, RoomBackend } from './server.js';
-import type { AgentMessage, ServerFrame } from './protocol.js';
+import type { AgentMessage, AgentRelay, RoomBackend, ServerFrame } from './protocol.js';
 import { RelayHistory, type HistoryFilter } from './relay-history.js';
 
 type Send = (frame: ServerFrame) => boolean;

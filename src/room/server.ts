@@ -5,46 +5,17 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Observable, Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { RoomEvent } from '../events/room-events.js';
-import type { StoredRecord } from '../storage/types.js';
-import type { Role } from '../auth/names.js';
 import type { RoomAuth } from '../auth/token.js';
-import { CloseCodes, type Participant, type ServerFrame } from './protocol.js';
+import { CloseCodes, isRelay, type RoomBackend, type ServerFrame } from './protocol.js';
+import type { Client } from './client.js';
 import { isLoopbackHost, originAllowed, ownOrigins, type AuthMode } from './access.js';
 import { Counter, DEFAULT_ROOM_LIMITS, RateLimiter, TokenBucket, type RoomLimits } from './limits.js';
 import { ReplayLog } from './replay.js';
 import { handleFrame, type FrameContext } from './frames.js';
-
-export interface RoomBackend {
-  post(msg: {
-    room: string;
-    channel: string;
-    thread: string;
-    /** `role` is the verified role from the participant's credential. */
-    from: { id: string; name?: string; role?: Role };
-    text: string;
-    attachments?: Array<Record<string, unknown>>;
-  }): Promise<unknown> | unknown;
-  decide(d: { approvalId: string; by: string; role?: Role; decision: string; content?: unknown; room?: string }): { ok: true } | { ok: false; reason: string } | Promise<{ ok: true } | { ok: false; reason: string }>;
-  readonly events$: Observable<RoomEvent>;
-  /**
-   * History of a room, oldest first. With `limit` and no cursor (or `before`), the NEWEST
-   * `limit` records (older than `before`); with `after`, the oldest `limit` newer than it.
-   */
-  history(room: string, filter?: { channel?: string; thread?: string; before?: number; after?: number; limit?: number }): Promise<StoredRecord[]>;
-}
-
-/** A backend that relays to an agent participant (`room serve`). */
-export interface AgentRelay {
-  hasAgent(room: string): boolean;
-  /** Attaches the room's agent; undefined when the room already has one. */
-  attachAgent(room: string, send: (frame: ServerFrame) => boolean): (() => void) | undefined;
-  fromAgent(e: RoomEvent): void;
-  decided(requestId: string, ok: boolean, reason?: string, room?: string): void;
-}
 
 export interface RoomServerOptions {
   backend: RoomBackend;
@@ -67,22 +38,6 @@ export interface RoomServerOptions {
   maxFrameBytes?: number;
   log?: Logger;
 }
-
-export interface Client {
-  ws: WebSocket;
-  addr: string;
-  room?: string;
-  participant?: Participant;
-  filter: { channel?: string; thread?: string };
-  joining: boolean;
-  joined: boolean;
-  closing: boolean;
-  history: TokenBucket;
-  joinTimer?: NodeJS.Timeout;
-  detach?: () => void;
-}
-
-export const isRelay = (b: RoomBackend): b is RoomBackend & AgentRelay => typeof (b as Partial<AgentRelay>).attachAgent === 'function';
 
 export class RoomServer {
   private http: Server | undefined;

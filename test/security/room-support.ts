@@ -2,7 +2,8 @@
 // backend that records what reached it, and a client that collects frames.
 import { Subject } from 'rxjs';
 import WebSocket from 'ws';
-import { RoomServer, type RoomBackend, type RoomServerOptions } from '../../src/room/server.js';
+import { RoomServer, type RoomServerOptions } from '../../src/room/server.js';
+import type { RoomBackend } from '../../src/room/protocol.js';
 import { createRoomAuth, type Role } from '../../src/auth/index.js';
 import type { RoomEvent } from '../../src/events/room-events.js';
 import type { StoredRecord } from '../../src/storage/types.js';

@@ -1,7 +1,8 @@
 // A RoomServer with a scripted backend, for the `switchboard chat` tests: what the client
 // posts and decides is recorded; the test (or a hook) plays room events.
 import { Subject } from 'rxjs';
-import { RoomServer, type RoomBackend } from '../../src/room/server.js';
+import { RoomServer } from '../../src/room/server.js';
+import type { RoomBackend } from '../../src/room/protocol.js';
 import type { RoomEvent } from '../../src/events/room-events.js';
 import type { StoredRecord } from '../../src/storage/types.js';
 import type { RoomAuth } from '../../src/auth/token.js';
