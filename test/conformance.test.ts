@@ -11,6 +11,8 @@ import { clientRequests, type ClientMethod } from '../src/protocol/client-reques
 import { failClosedAnswer, serverAnswerSchemas, serverRequestSchemas } from '../src/protocol/server-requests.js';
 import { notificationSchemas } from '../src/protocol/notifications.js';
 import { encodeNotification, encodeRequest } from '../src/protocol/wire.js';
+import { classifyServerRequest } from '../src/approvals/classify.js';
+import { samples as requestSamples, serverRequest, toolApprovalParams, urlParams } from './support/approval-fixtures.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const codex = path.join(repo, 'node_modules', '.bin', 'codex');
@@ -121,5 +123,30 @@ describe('conformance with the installed codex app-server schema', () => {
     const answer = failClosedAnswer(method);
     expect('result' in answer).toBe(true);
     expect(validate((answer as { result: unknown }).result), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+  });
+
+  // One schema per server request (src/protocol): it must accept what the real binary's schema
+  // accepts, for every request kind, and the approval kinds must turn it into a prompt.
+  const paramsFile: Record<string, string> = {
+    'item/commandExecution/requestApproval': 'CommandExecutionRequestApprovalParams.json',
+    'item/fileChange/requestApproval': 'FileChangeRequestApprovalParams.json',
+    'item/permissions/requestApproval': 'PermissionsRequestApprovalParams.json',
+    'mcpServer/elicitation/request': 'McpServerElicitationRequestParams.json',
+    'item/tool/requestUserInput': 'ToolRequestUserInputParams.json',
+    'item/tool/call': 'DynamicToolCallParams.json',
+    applyPatchApproval: 'ApplyPatchApprovalParams.json',
+    execCommandApproval: 'ExecCommandApprovalParams.json',
+  };
+  const kindSamples: Array<[string, string, Record<string, unknown>]> = [
+    ...Object.entries(requestSamples).map(([m, f]): [string, string, Record<string, unknown>] => [m, m, f()]),
+    ['mcpServer/elicitation/request (tool approval)', 'mcpServer/elicitation/request', toolApprovalParams()],
+    ['mcpServer/elicitation/request (url)', 'mcpServer/elicitation/request', urlParams()],
+  ];
+  it.each(kindSamples)('%s: a sample valid for the official schema parses with ours and classifies', (_name, method, params) => {
+    const validate = ajv.compile(load(paramsFile[method]!));
+    expect(validate(params), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    const ours = serverRequestSchemas[method as keyof typeof serverRequestSchemas].safeParse(params);
+    expect(ours.success, ours.error?.message).toBe(true);
+    expect(classifyServerRequest('apr_conf', serverRequest(method, params)).type).not.toBe('immediate');
   });
 });

@@ -6,20 +6,23 @@ import { ErrorCodes, type WireError } from './wire.js';
 const str = z.string();
 const nstr = z.string().nullable().optional();
 
+// One schema per request, shared by the engine (which refuses what does not parse) and the
+// approval kinds (which read the parsed params). Loose objects: newer fields pass through.
+export const NetworkAmendmentSchema = z.looseObject({ host: z.string().min(1), action: z.enum(['allow', 'deny']) });
+
 export const CommandApprovalParamsSchema = z.looseObject({
   threadId: str,
   turnId: str,
   itemId: str,
+  kind: nstr,
   approvalId: nstr,
   command: nstr,
   cwd: nstr,
   reason: nstr,
+  networkApprovalContext: z.looseObject({ host: z.string(), protocol: z.string().optional() }).nullable().optional(),
   commandActions: z.array(z.unknown()).nullable().optional(),
   proposedExecpolicyAmendment: z.array(z.string()).nullable().optional(),
-  proposedNetworkPolicyAmendments: z
-    .array(z.looseObject({ host: z.string(), action: z.string() }))
-    .nullable()
-    .optional(),
+  proposedNetworkPolicyAmendments: z.array(NetworkAmendmentSchema).nullable().optional(),
   availableDecisions: z.array(z.unknown()).nullable().optional(),
 });
 export const FileChangeApprovalParamsSchema = z.looseObject({
@@ -29,6 +32,12 @@ export const FileChangeApprovalParamsSchema = z.looseObject({
   reason: nstr,
   grantRoot: nstr,
 });
+export const FileSystemPermissionsSchema = z.looseObject({
+  read: z.array(z.string()).nullable().optional(),
+  write: z.array(z.string()).nullable().optional(),
+  globScanMaxDepth: z.number().nullable().optional(),
+  entries: z.array(z.looseObject({ path: z.unknown(), access: z.string() })).nullable().optional(),
+});
 export const PermissionsApprovalParamsSchema = z.looseObject({
   threadId: str,
   turnId: str,
@@ -36,8 +45,8 @@ export const PermissionsApprovalParamsSchema = z.looseObject({
   cwd: nstr,
   reason: nstr,
   permissions: z.looseObject({
-    network: z.unknown().nullable().optional(),
-    fileSystem: z.unknown().nullable().optional(),
+    network: z.looseObject({ enabled: z.boolean().nullable().optional() }).nullable().optional(),
+    fileSystem: FileSystemPermissionsSchema.nullable().optional(),
   }),
 });
 export const ElicitationParamsSchema = z.looseObject({
@@ -52,7 +61,7 @@ export const ElicitationParamsSchema = z.looseObject({
   _meta: z.unknown().nullable().optional(),
 });
 export const UserInputQuestionSchema = z.looseObject({
-  id: str,
+  id: z.string().min(1),
   header: z.string().optional(),
   question: str,
   isOther: z.boolean().optional(),
@@ -70,11 +79,35 @@ export const DynamicToolCallParamsSchema = z.looseObject({
   turnId: str,
   callId: str,
   namespace: nstr,
-  tool: str,
+  tool: z.string().min(1),
   arguments: z.unknown(),
 });
-export const LegacyApplyPatchParamsSchema = z.looseObject({ conversationId: str, callId: str });
-export const LegacyExecCommandParamsSchema = z.looseObject({ conversationId: str, callId: str });
+export const LegacyApplyPatchParamsSchema = z.looseObject({
+  conversationId: str,
+  callId: str,
+  fileChanges: z.record(z.string(), z.unknown()),
+  reason: nstr,
+  grantRoot: nstr,
+});
+export const LegacyExecCommandParamsSchema = z.looseObject({
+  conversationId: str,
+  callId: str,
+  approvalId: nstr,
+  command: z.array(z.string()),
+  cwd: str,
+  reason: nstr,
+  parsedCmd: z.array(z.unknown()).optional(),
+});
+
+export type CommandApprovalParams = z.infer<typeof CommandApprovalParamsSchema>;
+export type FileChangeApprovalParams = z.infer<typeof FileChangeApprovalParamsSchema>;
+export type PermissionsApprovalParams = z.infer<typeof PermissionsApprovalParamsSchema>;
+export type FileSystemPermissions = z.infer<typeof FileSystemPermissionsSchema>;
+export type ElicitationParams = z.infer<typeof ElicitationParamsSchema>;
+export type UserInputParams = z.infer<typeof UserInputParamsSchema>;
+export type DynamicToolCallParams = z.infer<typeof DynamicToolCallParamsSchema>;
+export type LegacyApplyPatchParams = z.infer<typeof LegacyApplyPatchParamsSchema>;
+export type LegacyExecCommandParams = z.infer<typeof LegacyExecCommandParamsSchema>;
 
 export const serverRequestSchemas = {
   'item/commandExecution/requestApproval': CommandApprovalParamsSchema,
@@ -96,7 +129,7 @@ export const isServerRequestMethod = (m: string): m is ServerRequestMethod =>
 export type ServerRequestAnswer = { result: unknown } | { error: WireError };
 
 /** Server requests we deliberately do not support: answered with a JSON-RPC error. */
-const UNSUPPORTED: ReadonlySet<string> = new Set(['account/chatgptAuthTokens/refresh', 'attestation/generate']);
+export const UNSUPPORTED_METHODS: ReadonlySet<string> = new Set(['account/chatgptAuthTokens/refresh', 'attestation/generate']);
 
 /**
  * The denial for a request nobody approved. Shapes follow the generated protocol types:
@@ -119,7 +152,7 @@ export function failClosedAnswer(method: string, reason = 'denied by Switchboard
     case 'execCommandApproval':
       return { result: { decision: { denied: { rejection: reason } } } };
     default:
-      if (UNSUPPORTED.has(method)) {
+      if (UNSUPPORTED_METHODS.has(method)) {
         return { error: { code: ErrorCodes.unsupported, message: `${method} is not supported by this client` } };
       }
       return { error: { code: ErrorCodes.methodNotFound, message: `method not found: ${method}` } };
