@@ -2,8 +2,18 @@
 //
 //   idle → running(starting → initializing → ready | stopping) → stopped
 //                ↘ backoff → running (restart)      ↘ failed (terminal)
-import { assign, sendTo, setup } from 'xstate';
-import { handshakeActor, transportActor, type HandshakeOutput, type TransportEvent } from '../src/connection/actors.js';
+//
+// Its IO (transport, handshake) and its clock come from `provideConnection()`, which the
+// owner of the live handles (`Connection`) calls with closures; the bare `connectionMachine`
+// only knows stand-ins (diagrams, graph exploration). It tells the world what happened with
+// typed emitted events: connection.ready / .lost / .failed / .stopped.
+//
+// Readiness is the `ready` tag: `running.ready` is entered only after TRANSPORT.OPENED (the
+// transport actor attaches the engine just before it reports that) and left in the same
+// synchronous step in which the engine lets go of a dying transport (the transport actor
+// detaches it and reports TRANSPORT.CLOSED at once), so "ready" implies "engine attached".
+import { assign, emit, enqueueActions, fromCallback, fromPromise, sendTo, setup, type CallbackActorLogic, type PromiseActorLogic } from 'xstate';
+import type { ConnectionActorInput, HandshakeInput, HandshakeOutput, TransportCommand, TransportEvent } from '../src/connection/actors.js';
 import { checkVersion } from '../src/protocol/version.js';
 import type { TransportExit } from '../src/transport/types.js';
 
@@ -46,6 +56,8 @@ export interface ConnectionContext {
   lastExit: TransportExit | undefined;
   error: string | undefined;
   warning: string | undefined;
+  /** The engine is attached to this run's transport (TRANSPORT.OPENED seen, running not yet left). */
+  engineAttached: boolean;
 }
 
 export type ConnectionEvent =
@@ -54,6 +66,13 @@ export type ConnectionEvent =
   | { type: 'RESTART'; reason: string }
   | TransportEvent;
 
+/** What the connection announces (consumed with `actor.on(...)`). */
+export type ConnectionEmitted =
+  | { type: 'connection.ready'; version: string | undefined; userAgent: string | undefined; restarts: number; warning: string | undefined }
+  | { type: 'connection.lost'; reason: string; exit: TransportExit }
+  | { type: 'connection.failed'; reason: string; retryable: boolean }
+  | { type: 'connection.stopped' };
+
 export interface ConnectionInput {
   connectionId: string;
   config?: Partial<ConnectionConfig>;
@@ -61,74 +80,120 @@ export interface ConnectionInput {
 
 const failureExit = (reason: string): TransportExit => ({ kind: 'error', retryable: true, reason });
 
+/** What pending calls and listeners are told when a live transport is dropped without a close of its own. */
+export const restartExit: TransportExit = { kind: 'closed', retryable: true, reason: 'app-server connection restarting' };
+
+/** Failures still inside the window at `now`. */
+export function recentFailures(failures: number[], now: number, windowMs: number): number[] {
+  return failures.filter((t) => t >= now - windowMs);
+}
+
+/** The exit the engine was lost to when running is left: the transport's own, or the forced restart's; none for a close we asked for. */
+export function lostExit(event: ConnectionEvent): TransportExit | undefined {
+  if (event.type !== 'TRANSPORT.CLOSED') return restartExit;
+  return event.exit.intentional ? undefined : event.exit;
+}
+
+export interface ConnectionClock {
+  now(): number;
+  /** 0..1, for the backoff jitter. */
+  random(): number;
+}
+
+// Stand-ins of the bare machine: it has no transport and a frozen clock until provided.
+const unprovidedTransport = fromCallback<TransportCommand, ConnectionActorInput, TransportEvent>(({ sendBack }) => {
+  sendBack({ type: 'TRANSPORT.CLOSED', exit: { kind: 'error', retryable: false, reason: 'no transport provided (build the machine with provideConnection)' } });
+});
+const unprovidedHandshake = fromPromise<HandshakeOutput, HandshakeInput>(() => Promise.reject(new Error('no handshake provided')));
+const frozenClock: ConnectionClock = { now: () => 0, random: () => 0 };
+
+// What the clock-reading guard, action and delay compute; the machine's defaults and
+// `provideConnection` call them with their own clock.
+function tooManyFailures(context: ConnectionContext, now: number): boolean {
+  return recentFailures(context.failures, now, context.config.failureWindowMs).length + 1 >= context.config.maxFailures;
+}
+
+function withFailure(context: ConnectionContext, now: number): number[] {
+  return [...recentFailures(context.failures, now, context.config.failureWindowMs), now];
+}
+
+function restartDelay(context: ConnectionContext, random: number): number {
+  const { backoffBaseMs, backoffMaxMs, jitter } = context.config;
+  const n = Math.max(0, context.failures.length - 1);
+  const base = Math.min(backoffMaxMs, backoffBaseMs * 2 ** n);
+  return Math.round(base * (1 + jitter * random));
+}
+
 export const connectionMachine = setup({
   types: {
     context: {} as ConnectionContext,
     events: {} as ConnectionEvent,
     input: {} as ConnectionInput,
+    emitted: {} as ConnectionEmitted,
+    tags: {} as 'ready',
   },
-  actors: { transport: transportActor, handshake: handshakeActor },
+  actors: { transport: unprovidedTransport, handshake: unprovidedHandshake },
   delays: {
     handshakeTimeout: ({ context }) => context.config.handshakeTimeoutMs,
     stopTimeout: ({ context }) => context.config.stopTimeoutMs,
-    restartDelay: ({ context }) => {
-      const { backoffBaseMs, backoffMaxMs, jitter } = context.config;
-      const n = Math.max(0, context.failures.length - 1);
-      const base = Math.min(backoffMaxMs, backoffBaseMs * 2 ** n);
-      return Math.round(base * (1 + jitter * Math.random()));
-    },
+    restartDelay: ({ context }) => restartDelay(context, frozenClock.random()),
   },
   guards: {
-    exitNotRetryable: ({ event }) => event.type === 'TRANSPORT.CLOSED' && !event.exit.retryable,
-    tooManyFailures: ({ context }) => {
-      const since = Date.now() - context.config.failureWindowMs;
-      return context.failures.filter((t) => t >= since).length + 1 >= context.config.maxFailures;
-    },
-    versionAccepted: ({ context, event }) =>
-      checkVersion((event as unknown as { output: HandshakeOutput }).output.userAgent, context.config.minVersion).ok,
+    exitNotRetryable: (_, params: { exit: TransportExit }) => !params.exit.retryable,
+    tooManyFailures: ({ context }) => tooManyFailures(context, frozenClock.now()),
+    versionAccepted: ({ context }, params: { userAgent: string }) => checkVersion(params.userAgent, context.config.minVersion).ok,
     versionWarnOnly: ({ context }) => context.config.versionPolicy === 'warn',
   },
   actions: {
-    recordExit: assign({
-      lastExit: ({ event }) => (event.type === 'TRANSPORT.CLOSED' ? event.exit : undefined),
-      pid: undefined,
-    }),
-    recordFailure: assign({
-      failures: ({ context }) => {
-        const since = Date.now() - context.config.failureWindowMs;
-        return [...context.failures.filter((t) => t >= since), Date.now()];
-      },
-    }),
-    recordHandshakeError: assign({
-      lastExit: ({ event }) => failureExit(`handshake failed: ${String((event as unknown as { error: Error }).error?.message ?? 'unknown')}`),
-    }),
+    recordExit: assign((_, params: { exit: TransportExit }) => ({ lastExit: params.exit, pid: undefined })),
+    recordFailure: assign({ failures: ({ context }) => withFailure(context, frozenClock.now()) }),
+    recordHandshakeError: assign((_, params: { error: unknown }) => ({
+      lastExit: failureExit(`handshake failed: ${String((params.error as Error | undefined)?.message ?? 'unknown')}`),
+    })),
     recordHandshakeTimeout: assign({
       lastExit: ({ context }) => failureExit(`no initialize response within ${context.config.handshakeTimeoutMs} ms`),
     }),
-    failWithExit: assign({
-      error: ({ context, event }) => {
-        const exit = event.type === 'TRANSPORT.CLOSED' ? event.exit : context.lastExit;
-        const tail = exit?.stderrTail ? `; stderr: ${exit.stderrTail.slice(-500)}` : '';
-        return `${exit?.reason ?? 'connection failed'}${tail}`;
-      },
+    failWithExit: assign(({ context }, params: { exit: TransportExit | undefined }) => {
+      const exit = params.exit ?? context.lastExit;
+      const tail = exit?.stderrTail ? `; stderr: ${exit.stderrTail.slice(-500)}` : '';
+      return { error: `${exit?.reason ?? 'connection failed'}${tail}` };
     }),
     failTooMany: assign({
       error: ({ context }) =>
         `app-server failed ${context.config.maxFailures} times within ${context.config.failureWindowMs} ms; last: ${context.lastExit?.reason ?? 'unknown'}`,
     }),
     countRestart: assign({ restarts: ({ context }) => context.restarts + 1 }),
-    recordPid: assign({ pid: ({ event }) => (event.type === 'TRANSPORT.OPENED' ? event.pid : undefined) }),
-    recordVersion: assign(({ context, event }) => {
-      const { userAgent } = (event as unknown as { output: HandshakeOutput }).output;
-      const verdict = checkVersion(userAgent, context.config.minVersion);
+    recordOpen: assign((_, params: { pid: number | undefined }) => ({ pid: params.pid, engineAttached: true })),
+    recordVersion: assign(({ context }, params: { userAgent: string }) => {
+      const verdict = checkVersion(params.userAgent, context.config.minVersion);
       return {
-        userAgent,
+        userAgent: params.userAgent,
         version: verdict.version,
         warning: verdict.ok ? undefined : verdict.message,
         error: verdict.ok || context.config.versionPolicy === 'warn' ? undefined : verdict.message,
       };
     }),
     clearError: assign({ error: undefined }),
+    closeTransport: sendTo('transport', { type: 'CLOSE' } as TransportCommand),
+    announceReady: emit(({ context }) => ({
+      type: 'connection.ready' as const,
+      version: context.version,
+      userAgent: context.userAgent,
+      restarts: context.restarts,
+      warning: context.warning,
+    })),
+    // Entered from running: if the engine was attached and the close was not ours, the server is lost.
+    announceLost: enqueueActions(({ context, event, enqueue }) => {
+      const exit = context.engineAttached ? lostExit(event) : undefined;
+      if (exit) enqueue.emit({ type: 'connection.lost', reason: exit.reason, exit });
+      enqueue.assign({ engineAttached: false });
+    }),
+    announceFailed: emit(({ context }) => ({
+      type: 'connection.failed' as const,
+      reason: context.error ?? 'connection failed',
+      retryable: context.lastExit?.retryable ?? false,
+    })),
+    announceStopped: emit({ type: 'connection.stopped' as const }),
   },
 }).createMachine({
   id: 'connection',
@@ -143,6 +208,7 @@ export const connectionMachine = setup({
     lastExit: undefined,
     error: undefined,
     warning: undefined,
+    engineAttached: false,
   }),
   initial: 'idle',
   states: {
@@ -153,9 +219,20 @@ export const connectionMachine = setup({
       invoke: { id: 'transport', src: 'transport', input: ({ context }) => ({ connectionId: context.connectionId }) },
       on: {
         'TRANSPORT.CLOSED': [
-          { guard: 'exitNotRetryable', target: 'failed', actions: ['recordExit', 'failWithExit'] },
-          { guard: 'tooManyFailures', target: 'failed', actions: ['recordExit', 'failTooMany'] },
-          { target: 'backoff', actions: ['recordExit', 'recordFailure'] },
+          {
+            guard: { type: 'exitNotRetryable', params: ({ event }) => ({ exit: event.exit }) },
+            target: 'failed',
+            actions: [
+              { type: 'recordExit', params: ({ event }) => ({ exit: event.exit }) },
+              { type: 'failWithExit', params: ({ event }) => ({ exit: event.exit }) },
+            ],
+          },
+          {
+            guard: 'tooManyFailures',
+            target: 'failed',
+            actions: [{ type: 'recordExit', params: ({ event }) => ({ exit: event.exit }) }, 'failTooMany'],
+          },
+          { target: 'backoff', actions: [{ type: 'recordExit', params: ({ event }) => ({ exit: event.exit }) }, 'recordFailure'] },
         ],
         STOP: '.stopping',
         RESTART: { target: 'backoff', actions: ['recordFailure'] },
@@ -163,7 +240,7 @@ export const connectionMachine = setup({
       initial: 'starting',
       states: {
         starting: {
-          on: { 'TRANSPORT.OPENED': { target: 'initializing', actions: 'recordPid' } },
+          on: { 'TRANSPORT.OPENED': { target: 'initializing', actions: { type: 'recordOpen', params: ({ event }) => ({ pid: event.pid }) } } },
           after: { handshakeTimeout: { target: '#connection.backoff', actions: ['recordHandshakeTimeout', 'recordFailure'] } },
         },
         initializing: {
@@ -172,32 +249,66 @@ export const connectionMachine = setup({
             src: 'handshake',
             input: ({ context }) => ({ connectionId: context.connectionId, timeoutMs: context.config.handshakeTimeoutMs }),
             onDone: [
-              { guard: 'versionAccepted', target: 'ready', actions: 'recordVersion' },
-              { guard: 'versionWarnOnly', target: 'ready', actions: 'recordVersion' },
-              { target: '#connection.failed', actions: 'recordVersion' },
+              {
+                guard: { type: 'versionAccepted', params: ({ event }) => ({ userAgent: event.output.userAgent }) },
+                target: 'ready',
+                actions: { type: 'recordVersion', params: ({ event }) => ({ userAgent: event.output.userAgent }) },
+              },
+              {
+                guard: 'versionWarnOnly',
+                target: 'ready',
+                actions: { type: 'recordVersion', params: ({ event }) => ({ userAgent: event.output.userAgent }) },
+              },
+              { target: '#connection.failed', actions: { type: 'recordVersion', params: ({ event }) => ({ userAgent: event.output.userAgent }) } },
             ],
             // A failed handshake on a live transport: restart it, bounded by the failure window.
             onError: [
-              { guard: 'tooManyFailures', target: '#connection.failed', actions: ['recordHandshakeError', 'failTooMany'] },
-              { target: '#connection.backoff', actions: ['recordHandshakeError', 'recordFailure'] },
+              {
+                guard: 'tooManyFailures',
+                target: '#connection.failed',
+                actions: [{ type: 'recordHandshakeError', params: ({ event }) => ({ error: event.error }) }, 'failTooMany'],
+              },
+              { target: '#connection.backoff', actions: [{ type: 'recordHandshakeError', params: ({ event }) => ({ error: event.error }) }, 'recordFailure'] },
             ],
           },
         },
         ready: {
-          entry: ['clearError'],
+          tags: ['ready'],
+          entry: ['clearError', 'announceReady'],
         },
         stopping: {
-          entry: sendTo('transport', { type: 'CLOSE' }),
-          on: { 'TRANSPORT.CLOSED': { target: '#connection.stopped', actions: 'recordExit' } },
+          entry: 'closeTransport',
+          on: { 'TRANSPORT.CLOSED': { target: '#connection.stopped', actions: { type: 'recordExit', params: ({ event }) => ({ exit: event.exit }) } } },
           after: { stopTimeout: '#connection.stopped' },
         },
       },
     },
     backoff: {
+      entry: 'announceLost',
       after: { restartDelay: { target: 'running', actions: 'countRestart' } },
       on: { STOP: 'stopped', START: { target: 'running', actions: 'countRestart' } },
     },
-    failed: { type: 'final' },
-    stopped: { type: 'final' },
+    failed: { type: 'final', entry: ['announceLost', 'announceFailed'] },
+    stopped: { type: 'final', entry: ['announceLost', 'announceStopped'] },
   },
 });
+
+export type ConnectionLogic = typeof connectionMachine;
+
+/** The live dependencies of one connection: its IO actors and its clock. */
+export interface ConnectionDeps {
+  transport: CallbackActorLogic<TransportCommand, ConnectionActorInput, TransportEvent>;
+  handshake: PromiseActorLogic<HandshakeOutput, HandshakeInput>;
+  clock: ConnectionClock;
+}
+
+/** The connection machine wired to live handles (called by their owner, `Connection`). */
+export function provideConnection(deps: ConnectionDeps): ConnectionLogic {
+  const { clock } = deps;
+  return connectionMachine.provide({
+    actors: { transport: deps.transport, handshake: deps.handshake },
+    guards: { tooManyFailures: ({ context }) => tooManyFailures(context, clock.now()) },
+    actions: { recordFailure: assign({ failures: ({ context }) => withFailure(context, clock.now()) }) },
+    delays: { restartDelay: ({ context }) => restartDelay(context, clock.random()) },
+  });
+}

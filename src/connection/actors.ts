@@ -1,9 +1,17 @@
-// IO of the connection machine, as XState actors. Tests replace them with
-// `connectionMachine.provide({ actors: ... })`.
+// IO of the connection machine, as XState actors built over one connection's live handles.
+// `Connection` passes them to `provideConnection()`; tests provide stand-ins the same way.
 import { fromCallback, fromPromise } from 'xstate';
-import { TransportError, type Transport, type TransportExit } from '../transport/types.js';
-import { connectionRuntimes } from './runtime.js';
+import type { Logger } from 'pino';
+import { TransportError, type Transport, type TransportExit, type TransportFactory } from '../transport/types.js';
 import { InitializeResultSchema } from '../protocol/client-requests.js';
+import type { RpcEngine } from './rpc-engine.js';
+import { restartExit } from '../../machines/connection.machine.js';
+
+export interface ClientInfo {
+  name: string;
+  title: string | null;
+  version: string;
+}
 
 export type TransportEvent =
   | { type: 'TRANSPORT.OPENED'; pid: number | undefined }
@@ -15,27 +23,40 @@ export interface ConnectionActorInput {
   connectionId: string;
 }
 
+export interface HandshakeInput extends ConnectionActorInput {
+  timeoutMs: number;
+}
+
+export interface HandshakeOutput {
+  userAgent: string;
+  codexHome?: string | undefined;
+  platformOs?: string | undefined;
+}
+
+export interface TransportActorDeps {
+  engine: RpcEngine;
+  open: TransportFactory;
+  log: Logger;
+}
+
 /** Opens the transport, feeds frames to the engine, reports open/close to the machine. */
-export const transportActor = fromCallback<TransportCommand, ConnectionActorInput, TransportEvent>(
-  ({ input, sendBack, receive }) => {
-    const rt = connectionRuntimes.get(input.connectionId);
+export function transportActor(deps: TransportActorDeps) {
+  const { engine, open, log } = deps;
+  return fromCallback<TransportCommand, ConnectionActorInput, TransportEvent>(({ sendBack, receive }) => {
     let transport: Transport | undefined;
     let stopped = false;
-    rt.open({
+    open({
       onLine: (text) => {
         // A transport the machine has left behind may still be draining: ignore it.
-        if (!stopped) rt.engine.handleLine(text);
+        if (!stopped) engine.handleLine(text);
       },
       onClose: (exit) => {
         // Only this actor's own transport may be detached: after a restart the engine
         // already serves the replacement, and a late exit of the old one must not touch it.
-        if (transport && rt.engine.isAttachedTo(transport)) {
-          // Pending calls fail here, synchronously, before the machine even hears of it.
-          rt.engine.detach(exit);
-          rt.onClosed?.(exit);
-        }
+        // Pending calls fail here, synchronously, and the machine hears of it in the same
+        // step (it leaves `ready` before anyone can see an unattached engine there).
+        if (transport && engine.isAttachedTo(transport)) engine.detach(exit);
         if (stopped) return;
-        rt.onPid?.(undefined);
         sendBack({ type: 'TRANSPORT.CLOSED', exit });
       },
     }).then(
@@ -45,8 +66,8 @@ export const transportActor = fromCallback<TransportCommand, ConnectionActorInpu
           void t.close({ force: true });
           return;
         }
-        rt.engine.attach(t);
-        rt.onPid?.(t.pid);
+        engine.attach(t);
+        if (t.pid !== undefined) log.info({ pid: t.pid }, 'app-server started');
         sendBack({ type: 'TRANSPORT.OPENED', pid: t.pid });
       },
       (err: unknown) => {
@@ -64,37 +85,30 @@ export const transportActor = fromCallback<TransportCommand, ConnectionActorInpu
       // version refusal, stop timeout): the server is killed at once so it never overlaps
       // its replacement, and pending calls fail now rather than when it finally exits.
       stopped = true;
-      if (transport && rt.engine.isAttachedTo(transport)) {
-        const exit: TransportExit = { kind: 'closed', retryable: true, reason: 'app-server connection restarting' };
-        rt.engine.detach(exit);
-        rt.onClosed?.(exit);
-      }
+      if (transport && engine.isAttachedTo(transport)) engine.detach(restartExit);
       void transport?.close({ force: true });
     };
-  },
-);
+  });
+}
 
-export interface HandshakeOutput {
-  userAgent: string;
-  codexHome?: string | undefined;
-  platformOs?: string | undefined;
+export interface HandshakeActorDeps {
+  engine: RpcEngine;
+  clientInfo: ClientInfo;
+  experimentalApi: boolean;
 }
 
 /** `initialize` then `initialized`. The version verdict is the machine's, not ours. */
-export const handshakeActor = fromPromise<HandshakeOutput, ConnectionActorInput & { timeoutMs: number }>(
-  async ({ input, signal }) => {
-    const rt = connectionRuntimes.get(input.connectionId);
-    const raw = await rt.engine.request(
+export function handshakeActor(deps: HandshakeActorDeps) {
+  const { engine, clientInfo, experimentalApi } = deps;
+  return fromPromise<HandshakeOutput, HandshakeInput>(async ({ input, signal }) => {
+    const raw = await engine.request(
       'initialize',
-      {
-        clientInfo: rt.clientInfo,
-        capabilities: rt.experimentalApi ? { experimentalApi: true, requestAttestation: false } : null,
-      },
+      { clientInfo, capabilities: experimentalApi ? { experimentalApi: true, requestAttestation: false } : null },
       input.timeoutMs,
       signal,
     );
     const result = InitializeResultSchema.parse(raw);
-    rt.engine.notify('initialized');
+    engine.notify('initialized');
     return { userAgent: result.userAgent, codexHome: result.codexHome, platformOs: result.platformOs };
-  },
-);
+  });
+}

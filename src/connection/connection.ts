@@ -1,38 +1,29 @@
-// Connection: the public face of one app-server. It runs the connection machine and owns
-// the RPC engine; callers get typed requests, thread subscriptions and status.
+// Connection: the public face of one app-server. It owns the RPC engine and the transport,
+// builds the connection machine over them (`logic`), runs it (or adopts the copy a parent
+// spawned) and turns what the machine announces into lifecycle events; callers get typed
+// requests, thread subscriptions and status. Deltas never pass through the machine.
 import { randomUUID } from 'node:crypto';
-import { createActor, type ActorRefFrom, type InspectionEvent } from 'xstate';
-
-type InspectionHandler = (ev: InspectionEvent) => void;
+import { createActor, toPromise, waitFor, type Actor, type ActorRefFrom, type InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
-import { connectionMachine, type ConnectionConfig } from '../../machines/connection.machine.js';
+import { provideConnection, type ConnectionClock, type ConnectionConfig, type ConnectionLogic } from '../../machines/connection.machine.js';
 import { clientRequests, type ClientMethod, type ParamsOf, type ResultOf } from '../protocol/client-requests.js';
 import { ErrorCodes, summarize } from '../protocol/wire.js';
 import type { InboundNotification } from '../protocol/notifications.js';
 import { defaultLogger } from '../log/logger.js';
-import type { TransportExit, TransportFactory } from '../transport/types.js';
-import { stdioTransport } from '../transport/stdio.js';
-import { websocketTransport } from '../transport/websocket.js';
+import type { TransportExit } from '../transport/types.js';
 import { RpcEngine, type ServerRequestHandler } from './rpc-engine.js';
-import { connectionRuntimes, type ClientInfo } from './runtime.js';
+import { handshakeActor, transportActor, type ClientInfo } from './actors.js';
 import { ConnectionLostError, InvalidParamsError, RpcError } from './errors.js';
-import { DEFAULT_APP_SERVER_ARGS, resolveCodexCommand } from './codex-command.js';
+import { transportFactory, type TransportChoice } from './transport-config.js';
 
-export type TransportConfig =
-  | {
-      kind: 'stdio';
-      command?: string;
-      args?: string[];
-      env?: Record<string, string | undefined>;
-      cwd?: string;
-      closeGraceMs?: number;
-      killGraceMs?: number;
-    }
-  | { kind: 'websocket'; url: string; authToken?: string; headers?: Record<string, string>; heartbeatMs?: number };
+export type { TransportConfig } from './transport-config.js';
+export type { ClientInfo } from './actors.js';
+
+type InspectionHandler = (ev: InspectionEvent) => void;
 
 export interface ConnectionOptions {
   id?: string;
-  transport: TransportConfig | { kind: 'custom'; open: TransportFactory; description?: string };
+  transport: TransportChoice;
   log?: Logger;
   clientInfo?: ClientInfo;
   experimentalApi?: boolean;
@@ -44,18 +35,20 @@ export interface ConnectionOptions {
   overloadRetry?: { attempts: number; baseMs: number; maxMs: number };
   serverRequestBackstopMs?: number;
   machine?: Partial<ConnectionConfig>;
-  /** Replace the machine (tests provide fake actors this way). */
-  machineOverride?: typeof connectionMachine;
+  /** Replace the machine (tests provide fake actors this way); default: `provideConnection` over this connection's handles. */
+  machineOverride?: ConnectionLogic;
   /**
-   * Do not create an actor: a parent (the supervisor) spawns the connection machine with
-   * `connectionInput()` and hands the child to `adopt()`.
+   * Do not create an actor: a parent (the supervisor) spawns `logic` with `connectionInput()`
+   * and hands the child to `adopt()`.
    */
   spawnedByParent?: boolean;
   /** XState inspection (tracing); off unless given. */
   inspect?: InspectionHandler;
+  /** The machine's clock (failure window) and jitter source; default: the system's. */
+  clock?: { now(): number; random?(): number };
 }
 
-type ConnectionActorRef = ActorRefFrom<typeof connectionMachine>;
+type ConnectionActorRef = ActorRefFrom<ConnectionLogic>;
 
 export type ConnectionLifecycleEvent =
   | { type: 'ready'; version: string | undefined; restarts: number }
@@ -93,14 +86,20 @@ const DEFAULT_METHOD_TIMEOUTS: Record<string, number> = { 'turn/start': 0, 'revi
 
 export class Connection {
   readonly id: string;
+  /** The connection machine wired to this connection's engine, transport and clock: what a parent spawns. */
+  readonly logic: ConnectionLogic;
   private actorRef: ConnectionActorRef | undefined;
+  /** The actor this connection created itself (not spawnedByParent); started by `start()`. */
+  private own: Actor<ConnectionLogic> | undefined;
+  private started = false;
+  /** Why the machine ended (failed or stopped), once it has. */
+  private ended: string | undefined;
   private readonly engine: RpcEngine;
   private readonly log: Logger;
   private readonly byThread = new Map<string, Set<NotificationListener>>();
   private readonly everything = new Set<NotificationListener>();
   private readonly lifecycle = new Set<(e: ConnectionLifecycleEvent) => void>();
   private readonly description: string;
-  private lastState = 'idle';
 
   constructor(private readonly options: ConnectionOptions) {
     this.id = options.id ?? `conn-${randomUUID().slice(0, 8)}`;
@@ -110,30 +109,36 @@ export class Connection {
       serverRequestBackstopMs: options.serverRequestBackstopMs ?? 60 * 60 * 1000,
       onNotification: (n) => this.route(n),
     });
-    const { open, description } = this.transportFactory();
-    this.description = description;
-    connectionRuntimes.register(this.id, {
-      engine: this.engine,
-      open,
-      log: this.log,
-      clientInfo: options.clientInfo ?? { name: 'switchboard', title: 'Switchboard', version: '0.1.0' },
-      experimentalApi: options.experimentalApi ?? false,
-      onPid: (pid) => pid === undefined || this.log.info({ pid }, 'app-server started'),
-      onClosed: (exit) => {
-        if (!exit.intentional) this.emit({ type: 'lost', exit });
-      },
+    const { open, description } = transportFactory(options.transport, this.log, (bytes) => {
+      this.engine.stats.malformed++;
+      this.log.warn({ bytes }, 'oversized line skipped');
     });
+    this.description = description;
+    const c = options.clock;
+    const clock: ConnectionClock = { now: c ? () => c.now() : () => Date.now(), random: c?.random ? () => c.random!() : () => Math.random() };
+    this.logic =
+      options.machineOverride ??
+      provideConnection({
+        transport: transportActor({ engine: this.engine, open, log: this.log }),
+        handshake: handshakeActor({
+          engine: this.engine,
+          clientInfo: options.clientInfo ?? { name: 'switchboard', title: 'Switchboard', version: '0.1.0' },
+          experimentalApi: options.experimentalApi ?? false,
+        }),
+        clock,
+      });
     if (!options.spawnedByParent) {
-      this.bind(createActor(options.machineOverride ?? connectionMachine, { id: this.id, input: this.connectionInput(), ...(options.inspect ? { inspect: options.inspect } : {}) }));
+      this.own = createActor(this.logic, { id: this.id, input: this.connectionInput(), ...(options.inspect ? { inspect: options.inspect } : {}) });
+      this.bind(this.own);
     }
   }
 
-  /** Input for spawning this connection's machine elsewhere. */
+  /** Input for spawning `logic` elsewhere. */
   connectionInput(): { connectionId: string; config: ConnectionOptions['machine'] } {
     return { connectionId: this.id, config: this.options.machine };
   }
 
-  /** Take over a connection machine a parent spawned (it is already running, in `idle`). */
+  /** Take over a connection machine a parent spawned from `logic` (it is already running, in `idle`). */
   adopt(ref: ConnectionActorRef): void {
     if (this.actorRef) throw new Error(`connection ${this.id} already has an actor`);
     this.started = true;
@@ -147,66 +152,39 @@ export class Connection {
 
   private bind(ref: ConnectionActorRef): void {
     this.actorRef = ref;
+    let last = '';
     ref.subscribe({
-      next: (snap) => this.onSnapshot(snap),
+      next: (snap) => {
+        const state = this.stateName();
+        if (state === last) return;
+        this.log.info({ from: last || 'idle', to: state, version: snap.context.version, restarts: snap.context.restarts }, 'connection state');
+        last = state;
+      },
       error: (err) => this.log.error({ err }, 'connection actor error'),
+    });
+    ref.on('connection.ready', (e) => {
+      if (e.warning) this.log.warn({ warning: e.warning }, 'app-server version accepted by warn-only policy');
+      this.emit({ type: 'ready', version: e.version, restarts: e.restarts });
+    });
+    ref.on('connection.lost', (e) => {
+      this.log.warn({ exit: e.exit }, 'app-server connection lost');
+      this.emit({ type: 'lost', exit: e.exit });
+    });
+    ref.on('connection.failed', (e) => {
+      this.ended = e.reason;
+      this.log.error({ error: e.reason, retryable: e.retryable }, 'connection failed');
+      this.emit({ type: 'failed', error: e.reason });
+    });
+    ref.on('connection.stopped', () => {
+      this.ended = 'connection stopped';
+      this.emit({ type: 'stopped' });
     });
   }
 
-  private transportFactory(): { open: TransportFactory; description: string } {
-    const t = this.options.transport;
-    if (t.kind === 'custom') return { open: t.open, description: t.description ?? 'custom' };
-    if (t.kind === 'websocket') {
-      return {
-        open: websocketTransport({ url: t.url, authToken: t.authToken, headers: t.headers, heartbeatMs: t.heartbeatMs, log: this.log }),
-        description: t.url,
-      };
-    }
-    const command = resolveCodexCommand(t.command);
-    const args = t.args ?? DEFAULT_APP_SERVER_ARGS;
-    return {
-      open: stdioTransport({
-        command,
-        args,
-        env: t.env,
-        cwd: t.cwd,
-        closeGraceMs: t.closeGraceMs,
-        killGraceMs: t.killGraceMs,
-        log: this.log,
-        onOversizeLine: (bytes) => {
-          this.engine.stats.malformed++;
-          this.log.warn({ bytes }, 'oversized line skipped');
-        },
-      }),
-      description: `${command} ${args.join(' ')}`,
-    };
-  }
-
+  /** The state as `status().state` shows it: `idle`, `running.ready`, `backoff`, ... */
   private stateName(): string {
     const v = this.actor.getSnapshot().value;
     return typeof v === 'string' ? v : Object.entries(v).map(([k, s]) => `${k}.${String(s)}`)[0]!;
-  }
-
-  private onSnapshot(snap: ReturnType<ConnectionActorRef['getSnapshot']>): void {
-    const state = this.stateName();
-    if (state === this.lastState) return;
-    const prev = this.lastState;
-    this.lastState = state;
-    const ctx = snap.context;
-    this.log.info({ from: prev, to: state, version: ctx.version, restarts: ctx.restarts }, 'connection state');
-    if (state === 'running.ready') {
-      if (ctx.warning) this.log.warn({ warning: ctx.warning }, 'app-server version accepted by warn-only policy');
-      this.emit({ type: 'ready', version: ctx.version, restarts: ctx.restarts });
-    } else if (state === 'failed') {
-      this.log.error({ error: ctx.error }, 'connection failed');
-      this.emit({ type: 'failed', error: ctx.error ?? 'connection failed' });
-      connectionRuntimes.unregister(this.id);
-    } else if (state === 'stopped') {
-      this.emit({ type: 'stopped' });
-      connectionRuntimes.unregister(this.id);
-    } else if (state === 'backoff' && ctx.lastExit && prev.startsWith('running')) {
-      this.log.warn({ exit: ctx.lastExit }, 'app-server connection lost; restarting');
-    }
   }
 
   private emit(e: ConnectionLifecycleEvent): void {
@@ -228,12 +206,10 @@ export class Connection {
   }
 
   /** Start; resolves when ready, rejects with the reason when the connection fails. */
-  private started = false;
-
   async start(signal?: AbortSignal): Promise<void> {
     if (!this.started) {
       this.started = true;
-      (this.actor as unknown as { start(): void }).start();
+      this.own?.start();
     }
     this.actor.send({ type: 'START' });
     await this.waitForReady(signal);
@@ -241,19 +217,8 @@ export class Connection {
 
   /** Graceful stop: close stdin, SIGTERM, SIGKILL; resolves when the server is gone. */
   async stop(): Promise<void> {
-    if (!this.started) {
-      connectionRuntimes.unregister(this.id);
-      return;
-    }
-    if (this.actor.getSnapshot().status !== 'active') return;
-    const done = new Promise<void>((resolve) => {
-      const sub = this.actor.subscribe((s) => {
-        if (s.status === 'done') {
-          sub.unsubscribe();
-          resolve();
-        }
-      });
-    });
+    if (!this.started || this.actor.getSnapshot().status !== 'active') return;
+    const done = toPromise(this.actor);
     this.actor.send({ type: 'STOP' });
     await done;
   }
@@ -264,44 +229,22 @@ export class Connection {
     this.actor.send({ type: 'RESTART', reason });
   }
 
-  /**
-   * Ready to carry requests: the machine is in running.ready and the engine still has its
-   * transport (the engine lets go synchronously when the server dies, a moment before the
-   * machine processes the close).
-   */
+  /** Ready to carry requests: the machine's `ready` tag (which implies the engine is attached, see the chart). */
   get ready(): boolean {
-    return this.stateName() === 'running.ready' && this.engine.attached;
+    return this.actor.getSnapshot().hasTag('ready');
   }
 
-  waitForReady(signal?: AbortSignal, timeoutMs?: number): Promise<void> {
-    const state = this.stateName();
-    if (this.ready) return Promise.resolve();
-    if (state === 'failed' || state === 'stopped') {
-      return Promise.reject(new Error(this.actor.getSnapshot().context.error ?? `connection is ${state}`));
-    }
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const cleanup = (): void => {
-        off();
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(signal?.reason ?? new Error('aborted'));
-      };
-      const off = this.onLifecycle((e) => {
-        if (e.type === 'ready') {
-          cleanup();
-          resolve();
-        } else if (e.type === 'failed' || e.type === 'stopped') {
-          cleanup();
-          reject(new Error(e.type === 'failed' ? e.error : 'connection stopped'));
-        }
-      });
-      if (timeoutMs) timer = setTimeout(() => (cleanup(), reject(new Error(`connection not ready within ${timeoutMs} ms`))), timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
+  /** Resolves when ready; rejects when the machine ends (failed/stopped), on timeout or abort. */
+  async waitForReady(signal?: AbortSignal, timeoutMs?: number): Promise<void> {
+    const snap = await waitFor(this.actor, (s) => s.hasTag('ready') || s.status !== 'active', {
+      timeout: timeoutMs || Infinity,
+      ...(signal ? { signal } : {}),
+    }).catch((err: unknown) => {
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      if (err instanceof Error && err.message.startsWith('Timeout of')) throw new Error(`connection not ready within ${timeoutMs} ms`);
+      throw err;
     });
+    if (!snap.hasTag('ready')) throw new Error(snap.context.error ?? this.ended ?? 'connection ended');
   }
 
   /**

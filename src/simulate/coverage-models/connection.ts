@@ -1,14 +1,20 @@
 // Coverage model of the connection machine.
-import type { AnyEventObject } from 'xstate';
-import { connectionMachine } from '../../../machines/connection.machine.js';
-import { never, silent, type MachineModel } from './types.js';
+import { fromCallback, fromPromise, type AnyEventObject } from 'xstate';
+import { provideConnection } from '../../../machines/connection.machine.js';
+import type { ConnectionActorInput, HandshakeInput, HandshakeOutput, TransportCommand, TransportEvent } from '../../connection/actors.js';
+import type { MachineModel } from './types.js';
+
+// No IO: a transport that never reports and a handshake that never settles (the explorer sends their events).
+const silent = fromCallback<TransportCommand, ConnectionActorInput, TransportEvent>(() => () => {});
+const never = fromPromise<HandshakeOutput, HandshakeInput>(() => new Promise<never>(() => {}));
 
 const ua = (v: string) => ({ userAgent: `codex/${v} (graph)` });
 const exit = (retryable: boolean) => ({ kind: 'exit', reason: retryable ? 'exited with code 1' : 'binary not found', retryable });
 
 export const connectionModel: MachineModel = {
   id: 'connection',
-  machine: connectionMachine.provide({ actors: { transport: silent, handshake: never } as never }),
+  // A clock that never moves: every failure stays inside the window.
+  machine: provideConnection({ transport: silent, handshake: never, clock: { now: () => 0, random: () => 0 } }),
   variants: [
     { name: 'defaults', input: { connectionId: 'graph' } },
     { name: 'maxFailures 1', input: { connectionId: 'graph', config: { maxFailures: 1 } } },
