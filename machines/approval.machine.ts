@@ -7,8 +7,10 @@
 //
 // `done` always carries an answer; `withdrawn` never does (nothing may be sent). A reviewer
 // that throws, returns garbage, or picks a decision Codex did not offer yields the denial.
-import { assign, setup } from 'xstate';
-import { reviewActor, toolActor } from '../src/approvals/actors.js';
+// The reviewers, the tools and the clock are provided by the owner (ApprovalRouter) with
+// `approvalMachine.provide(...)`; unprovided, every review fails and so is denied.
+import { assign, emit, fromPromise, setup } from 'xstate';
+import type { ReviewActorInput, ToolActorInput } from '../src/approvals/actors.js';
 import { answerFor, classifyServerRequest, denialVerdict, type AnswerVerdict } from '../src/approvals/classify.js';
 import type { ToolCallOutcome } from '../src/approvals/tools.js';
 import {
@@ -27,9 +29,9 @@ import {
 import type { ServerRequestAnswer } from '../src/protocol/server-requests.js';
 
 export interface ApprovalMachineInput {
-  /** Registry key of the live reviewers and tools (see src/approvals/runtime.ts). */
-  runtimeId: string;
   approvalId: string;
+  /** When the request arrived (the owner's clock); deadlines count from here. */
+  startedAt: number;
   request: ServerRequestData;
   /** The first reviewer to ask (`user`, `guardian`, or a host's own). */
   reviewer: string;
@@ -51,7 +53,6 @@ interface Result {
 }
 
 export interface ApprovalContext {
-  runtimeId: string;
   approvalId: string;
   raw: ServerRequestData;
   hints: RequestHints;
@@ -70,10 +71,36 @@ export interface ApprovalContext {
   timeoutMs: number;
   startedAt: number;
   expiresAt: number | undefined;
+  /** Stamped on entering a final state by the provided `stampFinish` (the owner's clock). */
+  finishedAt: number;
   result: Result | undefined;
 }
 
 export type ApprovalEvent = { type: 'WITHDRAW'; reason: string };
+
+/** What the machine announces; the router listens with `actor.on(...)`. */
+export type ApprovalEmitted =
+  | {
+      /** A reviewer is being asked (again after an escalation). */
+      type: 'approval.requested';
+      approvalId: string;
+      reviewer: string;
+      kind: ApprovalKind;
+      title: string;
+      choices: string[];
+      expiresAt: number | undefined;
+      escalatedFrom: { reviewer: string; reason: string } | undefined;
+    }
+  | {
+      /** The request is settled: answered (`done`) or withdrawn. Carries no answer content. */
+      type: 'approval.resolved';
+      approvalId: string;
+      outcome: ApprovalOutcome;
+      decision: string | undefined;
+      by: string;
+      failClosed: boolean;
+    }
+  | { type: 'approval.audit'; audit: ApprovalAudit };
 
 const fromVerdict = (v: AnswerVerdict, decision: string | undefined, by: string): Result => ({
   answer: v.answer,
@@ -87,8 +114,7 @@ const fromVerdict = (v: AnswerVerdict, decision: string | undefined, by: string)
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : typeof err === 'string' ? err : 'unknown error');
 
 /** What a reviewer actor gets; `escalatedFrom` is set only once a reviewer escalated. */
-const reviewInput = (context: ApprovalContext) => ({
-  runtimeId: context.runtimeId,
+const reviewInput = (context: ApprovalContext): ReviewActorInput => ({
   reviewer: context.reviewer,
   request: context.request!,
   session: context.session,
@@ -102,8 +128,13 @@ export const approvalMachine = setup({
     events: {} as ApprovalEvent,
     input: {} as ApprovalMachineInput,
     output: {} as ApprovalOutput,
+    emitted: {} as ApprovalEmitted,
   },
-  actors: { review: reviewActor, runTool: toolActor },
+  // Placeholders: the owner provides the live ones. A missing reviewer means a denial.
+  actors: {
+    review: fromPromise<unknown, ReviewActorInput>(() => Promise.reject(new Error('no reviewers were provided'))),
+    runTool: fromPromise<ToolCallOutcome, ToolActorInput>(() => Promise.reject(new Error('no tools were provided'))),
+  },
   delays: {
     // One named delay; its length depends on the kind (a question waits longer than a tool).
     approvalTimeout: ({ context }) => context.timeoutMs,
@@ -174,11 +205,27 @@ export const approvalMachine = setup({
     recordWithdrawn: assign((_, params: { reason: string }) => ({
       result: { answer: undefined, outcome: 'withdrawn' as const, decision: undefined, by: 'codex', reason: params.reason, failClosed: false },
     })),
+    // Without a provided clock no time passes: the owner provides its own `now`.
+    stampFinish: assign(({ context }) => ({ finishedAt: context.startedAt })),
+    announceReview: emit(({ context }) => ({
+      type: 'approval.requested' as const,
+      approvalId: context.approvalId,
+      reviewer: context.reviewer,
+      kind: context.kind!,
+      title: context.title,
+      choices: context.request?.choices ?? [],
+      expiresAt: context.expiresAt,
+      escalatedFrom: context.escalatedFrom,
+    })),
+    announceResolved: emit(({ context }) => {
+      const r = resultOf(context);
+      return { type: 'approval.resolved' as const, approvalId: context.approvalId, outcome: r.outcome, decision: r.decision, by: r.by, failClosed: r.failClosed };
+    }),
+    announceAudit: emit(({ context }) => ({ type: 'approval.audit' as const, audit: auditOutput(context).audit })),
   },
 }).createMachine({
   id: 'approval',
   context: ({ input }) => ({
-    runtimeId: input.runtimeId,
     approvalId: input.approvalId,
     raw: input.request,
     hints: input.hints ?? {},
@@ -193,8 +240,9 @@ export const approvalMachine = setup({
     route: 'immediate',
     request: undefined,
     timeoutMs: 0,
-    startedAt: Date.now(),
+    startedAt: input.startedAt,
     expiresAt: undefined,
+    finishedAt: input.startedAt,
     result: undefined,
   }),
   initial: 'classifying',
@@ -212,6 +260,7 @@ export const approvalMachine = setup({
       },
       states: {
         reviewing: {
+          entry: 'announceReview',
           invoke: {
             id: 'reviewer',
             src: 'review',
@@ -231,6 +280,7 @@ export const approvalMachine = setup({
           },
         },
         escalated: {
+          entry: 'announceReview',
           invoke: {
             id: 'escalatedReviewer',
             src: 'review',
@@ -247,7 +297,7 @@ export const approvalMachine = setup({
           invoke: {
             id: 'tool',
             src: 'runTool',
-            input: ({ context }) => ({ runtimeId: context.runtimeId, request: context.request! }),
+            input: ({ context }): ToolActorInput => ({ request: context.request! }),
             onDone: { target: '#approval.done', actions: { type: 'applyToolResult', params: ({ event }) => ({ output: event.output }) } },
             onError: {
               target: '#approval.done',
@@ -257,18 +307,19 @@ export const approvalMachine = setup({
         },
       },
     },
-    done: { type: 'final' },
-    withdrawn: { type: 'final' },
+    done: { type: 'final', entry: ['stampFinish', 'announceResolved', 'announceAudit'] },
+    withdrawn: { type: 'final', entry: ['stampFinish', 'announceResolved', 'announceAudit'] },
   },
   output: ({ context }) => auditOutput(context),
 });
 
+// Unreachable by construction without a result; if it ever happens, the answer is the denial.
+const resultOf = (context: ApprovalContext): Result =>
+  context.result ?? fromVerdict(denialVerdict(context.raw.method, 'no result recorded'), undefined, 'switchboard');
+
 function auditOutput(context: ApprovalContext): ApprovalOutput {
-  const finishedAt = Date.now();
-  const r = context.result ?? {
-    // Unreachable by construction; if it ever happens, the answer is still the denial.
-    ...fromVerdict(denialVerdict(context.raw.method, 'no result recorded'), undefined, 'switchboard'),
-  };
+  const { finishedAt } = context;
+  const r = resultOf(context);
   const audit: ApprovalAudit = {
     approvalId: context.approvalId,
     requestId: context.raw.id,
@@ -291,3 +342,18 @@ function auditOutput(context: ApprovalContext): ApprovalOutput {
 }
 
 export type ApprovalMachine = typeof approvalMachine;
+
+/** The machine wired to its owner's reviewers, tools and clock (see ApprovalRouter). */
+export function provideApprovalMachine(
+  machine: ApprovalMachine,
+  deps: {
+    review: ReturnType<typeof fromPromise<unknown, ReviewActorInput>>;
+    runTool: ReturnType<typeof fromPromise<ToolCallOutcome, ToolActorInput>>;
+    now: () => number;
+  },
+): ApprovalMachine {
+  return machine.provide({
+    actors: { review: deps.review, runTool: deps.runTool },
+    actions: { stampFinish: assign(() => ({ finishedAt: deps.now() })) },
+  });
+}

@@ -2,7 +2,7 @@
 // (simulated clock), reviewer failures, withdrawal, undeclared decisions, escalation.
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, fromPromise, toPromise } from 'xstate';
-import { approvalMachine, type ApprovalMachineInput } from '../machines/approval.machine.js';
+import { approvalMachine, provideApprovalMachine, type ApprovalEmitted, type ApprovalMachineInput } from '../machines/approval.machine.js';
 import type { ReviewActorInput, ToolActorInput } from '../src/approvals/actors.js';
 import type { ToolCallOutcome } from '../src/approvals/tools.js';
 import type { ApprovalOutput } from '../src/approvals/types.js';
@@ -44,8 +44,8 @@ function start(
   const actor = createActor(machine, {
     clock,
     input: {
-      runtimeId: 'test-runtime',
       approvalId: 'apr_1',
+      startedAt: 1_000,
       request: serverRequest(opts.method ?? 'item/commandExecution/requestApproval', opts.params ?? commandParams()),
       reviewer: 'user',
       escalateTo: undefined,
@@ -222,14 +222,39 @@ describe('approval machine', () => {
     expect(aborted).toBe(true);
   });
 
-  it('default actors with no registered runtime fail closed', async () => {
+  it('default actors (no reviewers provided) fail closed', async () => {
     const actor = createActor(approvalMachine, {
-      input: { runtimeId: 'nobody', approvalId: 'apr_x', request: serverRequest('item/commandExecution/requestApproval', commandParams()), reviewer: 'user' },
+      input: { approvalId: 'apr_x', startedAt: 0, request: serverRequest('item/commandExecution/requestApproval', commandParams()), reviewer: 'user' },
     });
     const output = toPromise(actor) as Promise<ApprovalOutput>;
     actor.start();
     const out = await output;
     expect(out.answer).toEqual({ result: { decision: 'decline' } });
-    expect(out.audit.reason).toMatch(/no approval runtime registered as "nobody"/);
+    expect(out.audit.reason).toMatch(/no reviewers were provided/);
+  });
+
+  it('announces each reviewer asked, the resolution and the audit (typed emit), with the provided clock', async () => {
+    let now = 5_000;
+    const machine = provideApprovalMachine(approvalMachine, {
+      review: fromPromise<unknown, ReviewActorInput>(async ({ input }) =>
+        input.reviewer === 'guardian' ? { escalate: true, reason: 'no rule' } : ((now += 250), { choice: 'accept', by: 'alice' }),
+      ),
+      runTool: fromPromise<ToolCallOutcome, ToolActorInput>(() => Promise.reject(new Error('unused'))),
+      now: () => now,
+    });
+    const actor = createActor(machine, {
+      input: { approvalId: 'apr_e', startedAt: 5_000, request: serverRequest('item/commandExecution/requestApproval', commandParams()), reviewer: 'guardian', escalateTo: 'user' },
+    });
+    const seen: ApprovalEmitted[] = [];
+    actor.on('*', (e) => seen.push(e));
+    const output = toPromise(actor) as Promise<ApprovalOutput>;
+    actor.start();
+    const out = await output;
+    expect(seen.map((e) => e.type)).toEqual(['approval.requested', 'approval.requested', 'approval.resolved', 'approval.audit']);
+    expect(seen[0]).toMatchObject({ reviewer: 'guardian', kind: 'command', expiresAt: 5_000 + 10 * 60_000, escalatedFrom: undefined });
+    expect(seen[1]).toMatchObject({ reviewer: 'user', escalatedFrom: { reviewer: 'guardian', reason: 'no rule' } });
+    expect(seen[2]).toEqual({ type: 'approval.resolved', approvalId: 'apr_e', outcome: 'approved', decision: 'accept', by: 'alice', failClosed: false });
+    expect(seen[3]).toEqual({ type: 'approval.audit', audit: out.audit });
+    expect(out.audit).toMatchObject({ startedAt: 5_000, finishedAt: 5_250, latencyMs: 250 });
   });
 });

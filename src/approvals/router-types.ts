@@ -37,7 +37,7 @@ export interface ApprovalRouterOptions {
   timeouts?: Partial<ApprovalTimeouts>;
   log?: Logger;
   onAudit?: (audit: ApprovalAudit) => void;
-  /** Replace the machine (tests provide fake actors this way). */
+  /** The approval machine to run (e.g. an instrumented one); the router provides its reviewers, tools and clock to it. */
   machine?: ApprovalMachine;
   /** XState inspection (tracing); off unless given. */
   inspect?: (ev: InspectionEvent) => void;

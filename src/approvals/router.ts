@@ -2,20 +2,20 @@
 // request; room prompts and decisions for the user reviewer; an audit stream of every
 // outcome. Whatever goes wrong, the request is answered with its denial.
 import { randomUUID } from 'node:crypto';
-import { createActor, type Actor } from 'xstate';
+import { createActor, toPromise, type Actor } from 'xstate';
 import { Subject, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
-import { approvalMachine, type ApprovalMachine } from '../../machines/approval.machine.js';
+import { approvalMachine, provideApprovalMachine, type ApprovalMachine } from '../../machines/approval.machine.js';
 import type { RoomEvent } from '../events/room-events.js';
 import { defaultLogger } from '../log/logger.js';
 import type { InboundNotification } from '../protocol/notifications.js';
 import type { ServerRequestAnswer } from '../protocol/server-requests.js';
 import { summarize } from '../protocol/wire.js';
 import type { ServerRequest, ServerRequestHandler } from '../connection/rpc-engine.js';
+import { reviewActor, toolActor } from './actors.js';
 import { GuardianReviewer } from './guardian.js';
-import { approvalRuntimes } from './runtime.js';
 import { ToolRegistry, type DynamicTool } from './tools.js';
-import { ApprovalTimeoutsSchema, type ApprovalAudit, type ApprovalOutput, type ApprovalTimeouts, type RequestHints, type Reviewer } from './types.js';
+import { ApprovalTimeoutsSchema, type ApprovalAudit, type ApprovalTimeouts, type RequestHints, type Reviewer } from './types.js';
 import { UserReviewer } from './user-reviewer.js';
 import { authorize, whoMay } from './authorize.js';
 import { answerFor } from './classify.js';
@@ -71,7 +71,6 @@ export class ApprovalRouter {
     const t = ApprovalTimeoutsSchema.safeParse(opts.timeouts);
     if (!t.success) throw new Error(`invalid approval timeouts: ${summarize(t.error)}`);
     this.timeouts = t.data ?? {};
-    this.machine = opts.machine ?? approvalMachine;
 
     this.user = new UserReviewer({ emit: (e) => this.onUserPrompt(e), now: this.now });
     this.reviewers.set('user', this.user);
@@ -81,7 +80,12 @@ export class ApprovalRouter {
       if (r.name === 'user') throw new Error('the reviewer name "user" is reserved for the room reviewer');
       this.reviewers.set(r.name, r);
     }
-    approvalRuntimes.register(this.id, { reviewer: (name) => this.reviewers.get(name), tools: this.tools });
+    // The machine reaches this router's reviewers, tools and clock through closures only.
+    this.machine = provideApprovalMachine(opts.machine ?? approvalMachine, {
+      review: reviewActor((name) => this.reviewers.get(name)),
+      runTool: toolActor(this.tools),
+      now: this.now,
+    });
     this.handler = (req) => this.handle(req);
   }
 
@@ -141,8 +145,8 @@ export class ApprovalRouter {
       id: `approval:${approvalId}`,
       ...(this.opts.inspect ? { inspect: this.opts.inspect } : {}),
       input: {
-        runtimeId: this.id,
         approvalId,
+        startedAt: this.now(),
         request: { id: req.id, method: req.method, params: req.params, threadId },
         reviewer: sctx?.reviewer ?? this.opts.reviewer ?? 'user',
         escalateTo,
@@ -165,38 +169,36 @@ export class ApprovalRouter {
     this.live.set(approvalId, entry);
     this.log.debug({ approvalId, requestId: req.id, method: req.method, threadId }, 'approval started');
 
-    return new Promise((resolve) => {
-      let settled = false;
-      const onAbort = (): void => {
-        actor.send({ type: 'WITHDRAW', reason: reasonText(req.signal.reason) });
-      };
-      const settle = (output: ApprovalOutput | undefined, err?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        req.signal.removeEventListener('abort', onAbort);
-        sub.unsubscribe();
-        actor.stop();
-        this.finish(entry, output, err);
-        resolve(output?.answer);
-      };
-      const sub = actor.subscribe({
-        next: (snap) => {
-          if (snap.status === 'done') settle(snap.output);
-        },
-        error: (err) => settle(undefined, err),
-      });
-      req.signal.addEventListener('abort', onAbort, { once: true });
-      actor.start();
-      const snap = actor.getSnapshot();
-      if (snap.status === 'done') settle(snap.output);
-      else if (req.signal.aborted) onAbort();
-    });
+    const onAbort = (): void => {
+      actor.send({ type: 'WITHDRAW', reason: reasonText(req.signal.reason) });
+    };
+    let finished = false;
+    const finish = (audit: ApprovalAudit | undefined, err?: unknown): void => {
+      if (finished) return;
+      finished = true;
+      req.signal.removeEventListener('abort', onAbort);
+      this.finish(entry, audit, err);
+    };
+    // The audit is announced as the machine settles, before its output resolves the answer.
+    actor.on('approval.audit', ({ audit }) => finish(audit));
+    actor.on('approval.requested', (e) => this.log.debug({ approvalId, reviewer: e.reviewer, kind: e.kind, escalatedFrom: e.escalatedFrom?.reviewer }, 'approval asks a reviewer'));
+    const answer = toPromise(actor).then(
+      (output) => output.answer,
+      (err: unknown) => {
+        finish(undefined, err);
+        return undefined; // the engine answers fail-closed
+      },
+    );
+    req.signal.addEventListener('abort', onAbort, { once: true });
+    actor.start();
+    if (!finished && req.signal.aborted) onAbort();
+    return answer.finally(() => actor.stop());
   }
 
-  private finish(entry: Entry, output: ApprovalOutput | undefined, err: unknown): void {
+  private finish(entry: Entry, done: ApprovalAudit | undefined, err: unknown): void {
     this.live.delete(entry.approvalId);
     const audit: ApprovalAudit =
-      output?.audit ??
+      done ??
       ({
         approvalId: entry.approvalId,
         requestId: entry.requestId,
@@ -352,7 +354,6 @@ export class ApprovalRouter {
     if (this.disposed) return;
     this.disposed = true;
     for (const e of [...this.live.values()]) e.actor.send({ type: 'WITHDRAW', reason });
-    approvalRuntimes.unregister(this.id);
     this.auditSubject.complete();
   }
 

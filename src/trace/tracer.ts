@@ -228,9 +228,12 @@ export function createTracer(file: string, options: RecorderOptions & { also?: (
  * event the system sent before that is replayed. Children of those actors share the system
  * and are observed too. Prefer the `inspect` option of `createActor` where you have it.
  */
-export function instrumentMachine<T extends AnyStateMachine>(machine: T, inspect: (ev: InspectionEvent) => void): T {
-  const attached = new WeakSet<object>();
+export function instrumentMachine<T extends AnyStateMachine>(machine: T, inspect: (ev: InspectionEvent) => void, attached = new WeakSet<object>()): T {
   const wrapped = Object.create(machine) as T;
+  // Owners provide their dependencies to the machine they are given: stay instrumented.
+  Object.defineProperty(wrapped, 'provide', {
+    value: (implementations: Parameters<T['provide']>[0]) => instrumentMachine(machine.provide(implementations as never) as T, inspect, attached),
+  });
   const original = machine.getInitialSnapshot;
   Object.defineProperty(wrapped, 'getInitialSnapshot', {
     value: function (this: T, scope: Parameters<T['getInitialSnapshot']>[0], input: unknown) {

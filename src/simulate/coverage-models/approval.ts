@@ -17,8 +17,8 @@ const toolCall = {
 };
 const unsupported = { id: 3, method: 'account/chatgptAuthTokens/refresh', threadId: undefined, params: {} };
 const approvalInput = (request: unknown, escalateTo: string | undefined) => ({
-  runtimeId: 'graph-approval',
   approvalId: 'apr_graph',
+  startedAt: 0,
   request,
   reviewer: 'guardian',
   escalateTo,
