@@ -16,33 +16,18 @@ import { assign, emit, enqueueActions, fromCallback, fromPromise, sendTo, setup,
 import type { ConnectionActorInput, HandshakeInput, HandshakeOutput, TransportCommand, TransportEvent } from '../src/connection/actors.js';
 import { checkVersion } from '../src/protocol/version.js';
 import type { TransportExit } from '../src/transport/types.js';
+import {
+  defaultConnectionConfig,
+  failureExit,
+  restartDelay,
+  restartExit,
+  tooManyFailures,
+  withFailure,
+  type ConnectionClock,
+  type ConnectionConfig,
+} from '../src/connection/policy.js';
 
-export interface ConnectionConfig {
-  minVersion: string;
-  /** `warn` accepts older/unversioned servers (forks) with a warning. */
-  versionPolicy: 'enforce' | 'warn';
-  handshakeTimeoutMs: number;
-  stopTimeoutMs: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  /** 0..1: fraction of random spread added to each backoff delay. */
-  jitter: number;
-  /** This many failures within `failureWindowMs` → failed. */
-  maxFailures: number;
-  failureWindowMs: number;
-}
-
-export const defaultConnectionConfig: ConnectionConfig = {
-  minVersion: '0.118.0',
-  versionPolicy: 'enforce',
-  handshakeTimeoutMs: 20_000,
-  stopTimeoutMs: 5_000,
-  backoffBaseMs: 250,
-  backoffMaxMs: 15_000,
-  jitter: 0.2,
-  maxFailures: 5,
-  failureWindowMs: 60_000,
-};
+export { defaultConnectionConfig, restartExit, type ConnectionClock, type ConnectionConfig };
 
 export interface ConnectionContext {
   connectionId: string;
@@ -78,26 +63,10 @@ export interface ConnectionInput {
   config?: Partial<ConnectionConfig>;
 }
 
-const failureExit = (reason: string): TransportExit => ({ kind: 'error', retryable: true, reason });
-
-/** What pending calls and listeners are told when a live transport is dropped without a close of its own. */
-export const restartExit: TransportExit = { kind: 'closed', retryable: true, reason: 'app-server connection restarting' };
-
-/** Failures still inside the window at `now`. */
-export function recentFailures(failures: number[], now: number, windowMs: number): number[] {
-  return failures.filter((t) => t >= now - windowMs);
-}
-
 /** The exit the engine was lost to when running is left: the transport's own, or the forced restart's; none for a close we asked for. */
 export function lostExit(event: ConnectionEvent): TransportExit | undefined {
   if (event.type !== 'TRANSPORT.CLOSED') return restartExit;
   return event.exit.intentional ? undefined : event.exit;
-}
-
-export interface ConnectionClock {
-  now(): number;
-  /** 0..1, for the backoff jitter. */
-  random(): number;
 }
 
 // Stand-ins of the bare machine: it has no transport and a frozen clock until provided.
@@ -106,23 +75,6 @@ const unprovidedTransport = fromCallback<TransportCommand, ConnectionActorInput,
 });
 const unprovidedHandshake = fromPromise<HandshakeOutput, HandshakeInput>(() => Promise.reject(new Error('no handshake provided')));
 const frozenClock: ConnectionClock = { now: () => 0, random: () => 0 };
-
-// What the clock-reading guard, action and delay compute; the machine's defaults and
-// `provideConnection` call them with their own clock.
-function tooManyFailures(context: ConnectionContext, now: number): boolean {
-  return recentFailures(context.failures, now, context.config.failureWindowMs).length + 1 >= context.config.maxFailures;
-}
-
-function withFailure(context: ConnectionContext, now: number): number[] {
-  return [...recentFailures(context.failures, now, context.config.failureWindowMs), now];
-}
-
-function restartDelay(context: ConnectionContext, random: number): number {
-  const { backoffBaseMs, backoffMaxMs, jitter } = context.config;
-  const n = Math.max(0, context.failures.length - 1);
-  const base = Math.min(backoffMaxMs, backoffBaseMs * 2 ** n);
-  return Math.round(base * (1 + jitter * random));
-}
 
 export const connectionMachine = setup({
   types: {
@@ -136,17 +88,17 @@ export const connectionMachine = setup({
   delays: {
     handshakeTimeout: ({ context }) => context.config.handshakeTimeoutMs,
     stopTimeout: ({ context }) => context.config.stopTimeoutMs,
-    restartDelay: ({ context }) => restartDelay(context, frozenClock.random()),
+    restartDelay: ({ context }) => restartDelay(context.config, context.failures.length, frozenClock.random()),
   },
   guards: {
     exitNotRetryable: (_, params: { exit: TransportExit }) => !params.exit.retryable,
-    tooManyFailures: ({ context }) => tooManyFailures(context, frozenClock.now()),
+    tooManyFailures: ({ context }) => tooManyFailures(context.failures, frozenClock.now(), context.config),
     versionAccepted: ({ context }, params: { userAgent: string }) => checkVersion(params.userAgent, context.config.minVersion).ok,
     versionWarnOnly: ({ context }) => context.config.versionPolicy === 'warn',
   },
   actions: {
     recordExit: assign((_, params: { exit: TransportExit }) => ({ lastExit: params.exit, pid: undefined })),
-    recordFailure: assign({ failures: ({ context }) => withFailure(context, frozenClock.now()) }),
+    recordFailure: assign({ failures: ({ context }) => withFailure(context.failures, frozenClock.now(), context.config) }),
     recordHandshakeError: assign((_, params: { error: unknown }) => ({
       lastExit: failureExit(`handshake failed: ${String((params.error as Error | undefined)?.message ?? 'unknown')}`),
     })),
@@ -307,8 +259,8 @@ export function provideConnection(deps: ConnectionDeps): ConnectionLogic {
   const { clock } = deps;
   return connectionMachine.provide({
     actors: { transport: deps.transport, handshake: deps.handshake },
-    guards: { tooManyFailures: ({ context }) => tooManyFailures(context, clock.now()) },
-    actions: { recordFailure: assign({ failures: ({ context }) => withFailure(context, clock.now()) }) },
-    delays: { restartDelay: ({ context }) => restartDelay(context, clock.random()) },
+    guards: { tooManyFailures: ({ context }) => tooManyFailures(context.failures, clock.now(), context.config) },
+    actions: { recordFailure: assign({ failures: ({ context }) => withFailure(context.failures, clock.now(), context.config) }) },
+    delays: { restartDelay: ({ context }) => restartDelay(context.config, context.failures.length, clock.random()) },
   });
 }

@@ -1,5 +1,8 @@
 // Drives the connection machine through every state over an in-memory scripted peer.
 import { afterEach, describe, expect, it } from 'vitest';
+import { createActor, setup, spawnChild } from 'xstate';
+import { connectionMachine, defaultConnectionConfig } from '../machines/connection.machine.js';
+import { restartDelay } from '../src/connection/policy.js';
 import { Connection, type ConnectionLifecycleEvent } from '../src/connection/connection.js';
 import { RpcError } from '../src/connection/errors.js';
 import { FakePeer, type PeerScript } from './support/fake-peer.js';
@@ -224,5 +227,77 @@ describe('restart races', () => {
     expect(conn.status().state).toBe('running.ready');
     await expect(conn.request('model/list', {}, { timeoutMs: 1000 })).resolves.toEqual({ data: [], nextCursor: null });
     await conn.stop();
+  });
+});
+
+describe('what the machine announces, and what it is given', () => {
+  it('emits connection.ready / lost / failed as typed events; lifecycle listeners follow them', async () => {
+    const { conn, peer, events } = connect({}, { machine: { maxFailures: 2 } });
+    const emitted: string[] = [];
+    for (const type of ['connection.ready', 'connection.lost', 'connection.failed', 'connection.stopped'] as const) conn.actor.on(type, (e) => emitted.push(e.type));
+    const ready: Array<{ version: string | undefined; restarts: number }> = [];
+    conn.actor.on('connection.ready', (e) => ready.push({ version: e.version, restarts: e.restarts }));
+    await conn.start();
+    peer.crash();
+    await conn.waitForReady(undefined, 2000);
+    peer.crash();
+    await expect(conn.waitForReady(undefined, 2000)).rejects.toThrow(/failed 2 times/);
+    expect(emitted).toEqual(['connection.ready', 'connection.lost', 'connection.ready', 'connection.lost', 'connection.failed']);
+    expect(ready).toEqual([{ version: '0.169.0', restarts: 0 }, { version: '0.169.0', restarts: 1 }]);
+    expect(events.map((e) => e.type)).toEqual(['ready', 'lost', 'ready', 'lost', 'failed']);
+    expect(conn.ready).toBe(false);
+  });
+
+  it('a graceful stop announces stopped and no loss', async () => {
+    const { conn, events } = connect();
+    const failed: unknown[] = [];
+    conn.actor.on('connection.failed', (e) => failed.push(e));
+    await conn.start();
+    await conn.stop();
+    expect(events.map((e) => e.type)).toEqual(['ready', 'stopped']);
+    expect(failed).toEqual([]);
+    await expect(conn.waitForReady()).rejects.toThrow('connection stopped');
+  });
+
+  it('the failure window runs on the injected clock', async () => {
+    let now = 0;
+    // Every reading is a minute and a half later: no two failures share a window.
+    const clock = { now: () => (now += 90_000), random: () => 0 };
+    const { conn, peer } = connect({}, { machine: { maxFailures: 2 }, clock });
+    await conn.start();
+    for (let i = 0; i < 3; i++) {
+      peer.crash();
+      await conn.waitForReady(undefined, 2000);
+    }
+    expect(conn.status()).toMatchObject({ state: 'running.ready', restarts: 3 });
+  });
+
+  it('hands out its machine for a parent to spawn, and adopts the child', async () => {
+    const peer = new FakePeer({});
+    const { log } = memoryLogger();
+    const conn = new Connection({ id: 'conn:parented', transport: { kind: 'custom', open: peer.factory }, log, machine: fast, spawnedByParent: true });
+    const parent = createActor(
+      setup({ actors: { connection: conn.logic } }).createMachine({
+        entry: spawnChild('connection', { id: conn.id, systemId: conn.id, input: conn.connectionInput() }),
+      }),
+    ).start();
+    conn.adopt(parent.system.get(conn.id)!);
+    await conn.start();
+    expect(conn.status()).toMatchObject({ id: 'conn:parented', state: 'running.ready', pid: 4242 });
+    await conn.stop();
+    parent.stop();
+  });
+
+  it('the bare machine has no transport: it fails at once, saying so', () => {
+    const actor = createActor(connectionMachine, { input: { connectionId: 'bare' } }).start();
+    actor.send({ type: 'START' });
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(actor.getSnapshot().context.error).toMatch(/no transport provided/);
+  });
+
+  it('backoff doubles per failure up to the cap, spread by jitter', () => {
+    const cfg = { ...defaultConnectionConfig, backoffBaseMs: 100, backoffMaxMs: 1_000, jitter: 0.5 };
+    expect([1, 2, 3, 4, 5, 6].map((n) => restartDelay(cfg, n, 0))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(restartDelay(cfg, 1, 1)).toBe(150);
   });
 });

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { TransportError, type Transport, type TransportExit, type TransportFactory } from '../transport/types.js';
 import { InitializeResultSchema } from '../protocol/client-requests.js';
 import type { RpcEngine } from './rpc-engine.js';
-import { restartExit } from '../../machines/connection.machine.js';
+import { restartExit } from './policy.js';
 
 export interface ClientInfo {
   name: string;

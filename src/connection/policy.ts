@@ -1,0 +1,65 @@
+// The connection's retry policy as pure functions of its config, failures and a clock
+// reading: the connection machine's guards, actions and delays call them.
+import type { TransportExit } from '../transport/types.js';
+
+export interface ConnectionConfig {
+  minVersion: string;
+  /** `warn` accepts older/unversioned servers (forks) with a warning. */
+  versionPolicy: 'enforce' | 'warn';
+  handshakeTimeoutMs: number;
+  stopTimeoutMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** 0..1: fraction of random spread added to each backoff delay. */
+  jitter: number;
+  /** This many failures within `failureWindowMs` → failed. */
+  maxFailures: number;
+  failureWindowMs: number;
+}
+
+export const defaultConnectionConfig: ConnectionConfig = {
+  minVersion: '0.118.0',
+  versionPolicy: 'enforce',
+  handshakeTimeoutMs: 20_000,
+  stopTimeoutMs: 5_000,
+  backoffBaseMs: 250,
+  backoffMaxMs: 15_000,
+  jitter: 0.2,
+  maxFailures: 5,
+  failureWindowMs: 60_000,
+};
+
+/** Time for the failure window and randomness for the backoff jitter (injected: simulations use their own). */
+export interface ConnectionClock {
+  now(): number;
+  /** 0..1, for the backoff jitter. */
+  random(): number;
+}
+
+export const failureExit = (reason: string): TransportExit => ({ kind: 'error', retryable: true, reason });
+
+/** What pending calls and listeners are told when a live transport is dropped without a close of its own. */
+export const restartExit: TransportExit = { kind: 'closed', retryable: true, reason: 'app-server connection restarting' };
+
+/** Failures still inside the window at `now`. */
+export function recentFailures(failures: number[], now: number, windowMs: number): number[] {
+  return failures.filter((t) => t >= now - windowMs);
+}
+
+/** One more failure now would reach `maxFailures` within the window. */
+export function tooManyFailures(failures: number[], now: number, config: ConnectionConfig): boolean {
+  return recentFailures(failures, now, config.failureWindowMs).length + 1 >= config.maxFailures;
+}
+
+/** The failures of the window, plus one now. */
+export function withFailure(failures: number[], now: number, config: ConnectionConfig): number[] {
+  return [...recentFailures(failures, now, config.failureWindowMs), now];
+}
+
+/** Exponential backoff from the failures so far, capped, with up to `jitter` random spread (random in 0..1). */
+export function restartDelay(config: ConnectionConfig, failures: number, random: number): number {
+  const { backoffBaseMs, backoffMaxMs, jitter } = config;
+  const n = Math.max(0, failures - 1);
+  const base = Math.min(backoffMaxMs, backoffBaseMs * 2 ** n);
+  return Math.round(base * (1 + jitter * random));
+}
