@@ -12,11 +12,11 @@
 //   room events           → expect.events (volatile fields removed)
 import { existsSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { Connection } from '../connection/connection.js';
 import { DEFAULT_APP_SERVER_ARGS, resolveCodexCommand } from '../connection/codex-command.js';
-import { ApprovalRouter } from '../approvals/router.js';
-import type { ToolCallResult } from '../approvals/tools.js';
-import { SessionManager } from '../session/manager.js';
+import type { SessionManager } from '../session/manager.js';
+import { buildCodexStack } from '../stack/codex-stack.js';
+import { participant, scenarioAgent, simulatedTool, stackSettingsFromScenario } from './scenario-stack.js';
+import { SimAccess } from './sim-access.js';
 import { MemoryBindingStore } from '../session/bindings.js';
 import { bindingOf } from '../session/actors.js';
 import type { RoomEvent } from '../events/room-events.js';
@@ -26,6 +26,7 @@ import { TransportError, type TransportExit, type TransportFactory } from '../tr
 import { VirtualClock } from './clock.js';
 import { mismatch } from './match.js';
 import { parseScenario, type Scenario, type Step } from './scenario.js';
+import { stripUndefined, toScenario } from './record-scenario.js';
 
 export type TapEvent =
   | { kind: 'open'; process: number; t: number }
@@ -88,7 +89,7 @@ export interface Recording {
   events: RoomEvent[];
 }
 
-type Entry = { kind: 'tap'; e: TapEvent } | { kind: 'room'; step: Record<string, unknown> } | { kind: 'stop' };
+export type Entry = { kind: 'tap'; e: TapEvent } | { kind: 'room'; step: Record<string, unknown> } | { kind: 'stop' };
 
 const VOLATILE = new Set(['at', 'approvalId', 'expiresAt']);
 
@@ -132,51 +133,27 @@ export async function recordScenario(opts: RecordOptions): Promise<Recording> {
     events.push(e);
     wake();
   };
-  const cc = c.connection;
-  const conn = new Connection({
-    transport: { kind: 'custom', open, description: 'recorded app-server' },
-    log,
-    machine: Object.fromEntries(
-      Object.entries({ minVersion: cc.minVersion, versionPolicy: cc.versionPolicy, handshakeTimeoutMs: cc.handshakeTimeoutMs, stopTimeoutMs: cc.stopTimeoutMs, backoffBaseMs: cc.backoffBaseMs, maxFailures: cc.maxFailures }).filter(
-        ([, v]) => v !== undefined,
-      ),
-    ),
-    ...(cc.experimentalApi !== undefined ? { experimentalApi: cc.experimentalApi } : {}),
-  });
+  // The same composition root as the harness and the simulator (every retry/backoff field
+  // included), on the tapped real app-server.
   const store = new MemoryBindingStore();
-  const r = c.room;
-  const user = typeof r.user === 'string' ? { id: r.user, name: r.user } : { id: r.user.id, name: r.user.name ?? r.user.id };
-  const a = c.approvals;
-  let mgr: SessionManager | undefined;
-  const router = new ApprovalRouter({
+  const access = new SimAccess(log);
+  const agent = scenarioAgent(c, cwd);
+  const stack = buildCodexStack(stackSettingsFromScenario(c, { connection: 'record-connection', approvals: 'record', sessions: 'record' }, cwd), {
+    transport: { kind: 'custom', open, description: 'recorded app-server' },
     sink,
+    bindings: () => store,
+    owners: access,
     log,
-    reviewer: a.reviewer,
-    ...(a.escalateTo !== undefined ? { escalateTo: a.escalateTo } : {}),
-    ...(a.guardian ? { guardian: a.guardian } : {}),
-    ...(a.timeouts ? { timeouts: a.timeouts } : {}),
-    resolveContext: (threadId) => {
-      const ctx = mgr?.threadContext(threadId);
-      return ctx ? { session: ctx.session, owner: a.owner ?? ctx.participants[0]?.id ?? user.id, approvers: a.approvers } : undefined;
-    },
   });
-  for (const t of c.tools) {
-    router.registerTool({
-      name: t.name,
-      ...(t.namespace ? { namespace: t.namespace } : {}),
-      description: t.description,
-      inputSchema: t.inputSchema,
-      execute: async () => {
-        if (t.throws) throw new Error(t.throws);
-        return t.result as ToolCallResult | string;
-      },
-    });
-  }
-  router.attach(conn);
-  const settings = Object.fromEntries(Object.entries({ ...c.session, cwd }).filter(([k, v]) => v !== undefined && k !== 'perParticipant')) as typeof c.session;
-  mgr = new SessionManager({ connection: conn, sink, store, settings, approvals: router, log, ...(c.session.perParticipant ? { perParticipant: true } : {}) });
-  const key = mgr.keyOf({ room: r.room, channel: r.channel, thread: r.thread, from: user });
+  const conn = stack.connection;
+  const router = stack.router;
+  const mgr = stack.manager(agent);
+  for (const t of c.tools) router.registerTool(simulatedTool(t));
+  const r = c.room;
+  const user = participant(r.user);
+  const key = stack.keyOf({ room: r.room, channel: r.channel, thread: r.thread, from: user });
   for (const b of c.bindings) await store.save(bindingOf(b.key ?? key, b.threadId, b.model ?? undefined, cwd, undefined));
+  if (c.approvals.owner !== undefined) await access.seed(key, c.approvals.owner);
 
   const waitFor = <T>(find: () => T | undefined, what: string): Promise<T> =>
     new Promise((resolve, reject) => {
@@ -211,18 +188,16 @@ export async function recordScenario(opts: RecordOptions): Promise<Recording> {
     return { scenario, tap: taps, events };
 
     async function playRoomStep(step: Step): Promise<void> {
-      const post = (text: string, from: unknown, thread: string | undefined): void => {
-        const f = from === undefined ? user : typeof from === 'string' ? { id: from, name: from } : (from as { id: string; name?: string });
-        mgr!.post({ room: r.room, channel: r.channel, thread: thread ?? r.thread, from: { id: f.id, name: f.name ?? f.id }, text });
-      };
+      const post = (text: string, from: Parameters<typeof participant>[0] | undefined, thread: string | undefined): Promise<void> =>
+        access.post(stack, agent, sink, { room: r.room, channel: r.channel, thread: thread ?? r.thread, from: from === undefined ? user : participant(from), text });
       if ('post' in step) {
         mark({ post: step.post, from: step.from, thread: step.thread });
-        post(step.post, step.from, step.thread);
+        await post(step.post, step.from, step.thread);
         return;
       }
       if ('command' in step) {
         mark({ command: step.command, arg: step.arg, from: step.from });
-        post(`/${step.command}${step.arg ? ` ${step.arg}` : ''}`, step.from, undefined);
+        await post(`/${step.command}${step.arg ? ` ${step.arg}` : ''}`, step.from, undefined);
         return;
       }
       if ('decide' in step) {
@@ -238,7 +213,7 @@ export async function recordScenario(opts: RecordOptions): Promise<Recording> {
         mark({ decide: step.decide, approval: step.approval, by: step.by, content: step.content, reason: step.reason });
         router.decide({
           approvalId: prompt.approvalId,
-          by: step.by ?? a.owner ?? user.id,
+          by: step.by ?? access.ownerOf(key) ?? user.id,
           decision: step.decide,
           ...(step.content !== undefined ? { content: step.content } : {}),
           ...(step.reason !== undefined ? { reason: step.reason } : {}),
@@ -266,9 +241,7 @@ export async function recordScenario(opts: RecordOptions): Promise<Recording> {
       // App-server steps, shutdown and asserts are the real server's and the replay's business.
     }
   } finally {
-    await mgr.stop({ interrupt: false }).catch(() => undefined);
-    router.dispose('recording over');
-    await conn.stop().catch(() => undefined);
+    await stack.stop({ interrupt: false, reason: 'recording over' }).catch(() => undefined);
   }
 }
 
@@ -278,136 +251,4 @@ function isDir(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}
-
-interface Final {
-  cwd: string;
-  connection: string;
-  status: ReturnType<SessionManager['sessionStatus']>;
-}
-
-/** The recorded timeline as a scenario (plain JSON). */
-function toScenario(plan: Scenario, timeline: Entry[], events: RoomEvent[], final: Final): Record<string, unknown> {
-  const steps: Array<Record<string, unknown>> = [];
-  const processes: Array<Record<string, unknown>> = [];
-  const clientRequests = new Map<string, { step: Record<string, unknown>; index: number; process: number }>();
-  const serverRequests = new Map<string, string>();
-  const handshakes: Array<{ ok: boolean; userAgent: string | undefined }> = [];
-  const initIds = new Map<string, number>();
-  const initNames = new Set<unknown>();
-  let lastServerFrameAt = -1;
-
-  for (const entry of timeline) {
-    if (entry.kind === 'stop') break;
-    if (entry.kind === 'room') {
-      steps.push(entry.step);
-      continue;
-    }
-    const e = entry.e;
-    if (e.kind === 'open') {
-      processes[e.process - 1] = {};
-      continue;
-    }
-    if (e.kind === 'refused') {
-      processes[e.process - 1] = { refuse: { kind: e.exit.kind === 'auth' ? 'auth' : e.exit.kind === 'spawn-error' ? 'spawn-error' : 'error', reason: e.exit.reason, retryable: e.exit.retryable } };
-      continue;
-    }
-    if (e.kind === 'close') {
-      if (!e.exit.intentional) {
-        steps.push({
-          crash: stripUndefined({
-            code: e.exit.code,
-            signal: e.exit.signal,
-            reason: e.exit.reason,
-            retryable: e.exit.retryable,
-            ...(e.exit.kind !== 'exit' ? { kind: e.exit.kind } : {}),
-            ...(e.exit.stderrTail ? { stderr: e.exit.stderrTail } : {}),
-          }),
-        });
-      }
-      continue;
-    }
-    let msg: Record<string, unknown>;
-    try {
-      msg = JSON.parse(e.text) as Record<string, unknown>;
-    } catch {
-      if (e.kind === 'in') steps.push({ malformed: e.text });
-      continue;
-    }
-    const id = msg.id as string | number | undefined;
-    const hasMethod = typeof msg.method === 'string';
-    if (e.kind === 'out') {
-      if (hasMethod && id !== undefined) {
-        if (msg.method === 'initialize') {
-          initIds.set(`${e.process}:${String(id)}`, handshakes.length);
-          handshakes.push({ ok: false, userAgent: undefined });
-        }
-        const step: Record<string, unknown> = { expect: msg.method, ...(msg.params !== undefined ? { params: msg.params } : {}), as: `r${String(id)}` };
-        if (msg.method === 'initialize') initNames.add(step.as);
-        clientRequests.set(`${e.process}:${String(id)}`, { step, index: steps.length, process: e.process });
-        steps.push(step);
-      } else if (!hasMethod && id !== undefined) {
-        const name = serverRequests.get(`${e.process}:${String(id)}`);
-        if (name) steps.push('error' in msg ? { answer: name, error: msg.error } : { answer: name, result: msg.result });
-      }
-      continue;
-    }
-    // server → client
-    if (hasMethod && id !== undefined) {
-      const name = `s${String(id)}`;
-      serverRequests.set(`${e.process}:${String(id)}`, name);
-      steps.push({ request: msg.method, id, params: msg.params ?? {}, as: name });
-      lastServerFrameAt = steps.length - 1;
-    } else if (hasMethod) {
-      steps.push(msg.params === undefined ? { notify: msg.method } : { notify: msg.method, params: msg.params });
-      lastServerFrameAt = steps.length - 1;
-    } else if (id !== undefined) {
-      const k = `${e.process}:${String(id)}`;
-      const hs = initIds.get(k);
-      if (hs !== undefined) handshakes[hs] = { ok: 'result' in msg, userAgent: (msg.result as { userAgent?: string } | undefined)?.userAgent };
-      const req = clientRequests.get(k);
-      const answer = 'error' in msg ? { error: msg.error } : { result: msg.result };
-      if (req && req.index === steps.length - 1 && lastServerFrameAt < req.index) {
-        // Answered before anything else happened: answer inline.
-        delete req.step.as;
-        if ('error' in answer) req.step.error = answer.error;
-        else req.step.respond = answer.result ?? {};
-      } else if (req) {
-        steps.push({ respond: req.step.as, ...answer });
-      } else {
-        steps.push({ send: msg });
-      }
-      lastServerFrameAt = steps.length - 1;
-    }
-  }
-
-  const autoHandshake = handshakes.every((h) => h.ok);
-  const userAgent = handshakes.find((h) => h.userAgent)?.userAgent;
-  const config = JSON.parse(JSON.stringify({ ...plan.config, session: { ...plan.config.session, cwd: final.cwd } })) as Record<string, unknown>;
-  const st = final.status;
-  const scenario = {
-    name: `${plan.name} (recorded)`,
-    description: `Recorded from a real codex app-server run of "${plan.name}". The app-server side is scripted from the frames it sent; replays without the binary.`,
-    tags: [...plan.tags, 'recorded'],
-    config,
-    server: {
-      ...(userAgent ? { userAgent } : {}),
-      handshake: autoHandshake ? 'auto' : 'manual',
-      ...(processes.some((p) => Object.keys(p).length) ? { processes } : {}),
-    },
-    // With every handshake answered, the auto-handshake replays them: drop their steps.
-    steps: autoHandshake ? steps.filter((st) => st.expect !== 'initialize' && !initNames.has(st.respond)) : steps,
-    expect: {
-      events: events.map(eventExpectation),
-      final: {
-        connection: final.connection,
-        ...(st ? { sessionStatus: stripUndefined({ threadId: st.threadId, turns: st.turns, lastTurn: st.lastTurn ? stripUndefined({ ...st.lastTurn }) : undefined }) } : {}),
-      },
-    },
-  };
-  return scenario;
 }

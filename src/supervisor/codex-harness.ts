@@ -1,21 +1,22 @@
-// The built-in `codex` harness: one app-server connection (spawned by the supervisor
-// machine), one approval router on it, one session manager per agent.
+// The built-in `codex` harness: the Codex stack (one app-server connection, spawned by the
+// supervisor machine; one approval router on it; one session manager per agent), built by
+// the composition root, seen through the Harness interface.
 import path from 'node:path';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 import type { ActorRefFrom } from 'xstate';
-import { Connection } from '../connection/connection.js';
+import type { Connection } from '../connection/connection.js';
 import type { connectionMachine } from '../../machines/connection.machine.js';
-import { ApprovalRouter, type DecideInput } from '../approvals/router.js';
+import type { ApprovalRouter, DecideInput } from '../approvals/router.js';
 import { FileBindingStore, type Binding, type BindingStore } from '../session/bindings.js';
-import { resolveApprovalSettings } from '../approvals/settings.js';
 import type { DynamicTool } from '../approvals/tools.js';
 import type { ApprovalAudit } from '../approvals/types.js';
-import { SessionManager } from '../session/manager.js';
+import type { SessionManager } from '../session/manager.js';
 import type { SwitchboardConfig } from '../config/schema.js';
 import type { RoomEvent, RoomEventSink } from '../events/room-events.js';
-import { codexModelName, type AgentSpec, type Harness, type HarnessMessage } from './harness.js';
-import type { Attachment } from '../turn/translate.js';
+import { buildCodexStack, type CodexStack, type StackClock } from '../stack/codex-stack.js';
+import { stackSettingsFromConfig } from '../stack/settings.js';
+import type { AgentSpec, Harness, HarnessMessage } from './harness.js';
 
 export interface CodexHarnessOptions {
   config: SwitchboardConfig;
@@ -26,6 +27,7 @@ export interface CodexHarnessOptions {
   onAudit?: (a: ApprovalAudit) => void;
   clientVersion: string;
   inspect?: (ev: InspectionEvent) => void;
+  clock?: StackClock;
   /** The persisted owner of a conversation (the approval router asks, synchronously). */
   ownerOf?: (session: string) => string | undefined;
   /** A conversation started or bound a Codex thread: remember its room (awaited before the binding is written). */
@@ -34,49 +36,35 @@ export interface CodexHarnessOptions {
 
 export class CodexHarness implements Harness {
   readonly id = 'codex';
+  readonly stack: CodexStack;
   readonly connection: Connection;
   readonly router: ApprovalRouter;
-  private readonly managers = new Map<string, SessionManager>();
   private startError: string | undefined;
-  private readonly agents = new Map<string, AgentSpec>();
 
   constructor(private readonly o: CodexHarnessOptions) {
     const a = o.config.appServer;
-    this.connection = new Connection({
-      id: 'conn:codex',
-      spawnedByParent: true,
-      log: o.log,
-      clientInfo: { name: 'switchboard', title: 'Switchboard', version: o.clientVersion },
-      requestTimeoutMs: a.requestTimeoutMs,
-      experimentalApi: a.experimentalApi,
+    this.stack = buildCodexStack(stackSettingsFromConfig(o.config, o.clientVersion), {
       transport:
         a.transport === 'websocket'
           ? { kind: 'websocket', url: a.url!, authToken: a.authToken, headers: a.headers }
           : { kind: 'stdio', command: a.command, args: a.args, env: { ...process.env, ...a.env } },
-      machine: { minVersion: a.minVersion, versionPolicy: a.versionPolicy },
-    });
-    const settings = this.approvalSettings();
-    this.router = new ApprovalRouter({
-      id: 'approvals:codex',
       sink: o.sink,
       log: o.log,
-      reviewer: settings.reviewer,
-      guardian: o.config.approvals.guardian,
-      timeouts: o.config.approvals.timeouts ?? undefined,
-      onAudit: o.onAudit,
-      inspect: o.inspect,
-      resolveContext: (threadId) => this.resolveContext(threadId),
+      owners: { ownerOf: (session) => o.ownerOf?.(session) },
+      bindings: (agent) =>
+        new ThreadRecordingStore(new FileBindingStore(path.resolve(o.baseDir, o.config.sessions.bindingsDir, agent.id)), o.onThreadBound, o.log),
+      spawnedByParent: true,
+      ...(o.inspect ? { inspect: o.inspect } : {}),
+      ...(o.onAudit ? { onAudit: o.onAudit } : {}),
+      ...(o.clock ? { clock: o.clock } : {}),
     });
+    this.connection = this.stack.connection;
+    this.router = this.stack.router;
   }
 
-  private approvalSettings() {
-    const a = this.o.config.appServer;
-    return resolveApprovalSettings(a.mode, {
-      approvalPolicy: a.approvalPolicy,
-      sandbox: a.sandbox,
-      approvalsReviewer: a.approvalsReviewer,
-      reviewer: this.o.config.approvals.reviewer,
-    });
+  /** The logic the supervisor spawns as this harness's connection child. */
+  connectionLogic(): Connection['logic'] {
+    return this.connection.logic;
   }
 
   connections() {
@@ -113,59 +101,15 @@ export class CodexHarness implements Harness {
   }
 
   async stop(): Promise<void> {
-    // Turns first (interrupt, bounded), then pending approvals fail closed, then the server.
-    await Promise.all([...this.managers.values()].map((m) => m.stop({ interrupt: true })));
-    this.router.dispose('Switchboard is stopping');
-    await this.connection.stop();
+    await this.stack.stop({ interrupt: true, reason: 'Switchboard is stopping' });
   }
 
   private manager(agent: AgentSpec): SessionManager {
-    let m = this.managers.get(agent.id);
-    if (m) return m;
-    const cfg = this.o.config;
-    const s = this.approvalSettings();
-    m = new SessionManager({
-      id: `sessions:codex:${agent.id}`,
-      connection: this.connection,
-      sink: this.o.sink,
-      store: new ThreadRecordingStore(new FileBindingStore(path.resolve(this.o.baseDir, cfg.sessions.bindingsDir, agent.id)), this.o.onThreadBound, this.o.log),
-      approvals: this.router,
-      tools: () => this.router.tools.specs(),
-      inspect: this.o.inspect,
-      log: this.o.log,
-      perParticipant: cfg.sessions.perParticipant,
-      settings: {
-        cwd: agent.cwd,
-        model: codexModelName(agent.model),
-        models: agent.models?.map((m) => codexModelName(m)!),
-        approvalPolicy: s.approvalPolicy,
-        sandbox: s.sandbox,
-        approvalsReviewer: s.approvalsReviewer,
-        developerInstructions: agent.developerInstructions,
-        busyMode: cfg.sessions.onMessageDuringTurn,
-        watchdogMs: cfg.sessions.idleWatchdogSeconds * 1000,
-        startTimeoutMs: cfg.turns.startTimeoutMs,
-        modelDiscoveryMs: cfg.appServer.discovery.enabled ? cfg.appServer.discovery.timeoutMs : 1,
-      },
-    });
-    this.managers.set(agent.id, m);
-    this.agents.set(agent.id, agent);
-    return m;
-  }
-
-  private resolveContext(threadId: string) {
-    for (const [agentId, m] of this.managers) {
-      const ctx = m.threadContext(threadId);
-      if (!ctx) continue;
-      const agent = this.agents.get(agentId);
-      // The persisted owner, never "whoever posted first in this process".
-      return { session: ctx.session, owner: this.o.ownerOf?.(ctx.session), approvers: agent?.approvers ?? [] };
-    }
-    return undefined;
+    return this.stack.manager(agent);
   }
 
   post(agent: AgentSpec, msg: HarnessMessage): void {
-    this.manager(agent).post({ ...msg, attachments: msg.attachments as Attachment[] | undefined });
+    this.stack.post(agent, msg);
   }
 
   decide(d: DecideInput) {
@@ -188,7 +132,7 @@ export class CodexHarness implements Harness {
   status(): Record<string, unknown> {
     return {
       connection: this.connection.status(),
-      sessions: [...this.managers.values()].flatMap((m) => m.status().sessions),
+      sessions: [...this.stack.managers().values()].flatMap((m) => m.status().sessions),
       pendingApprovals: this.router.pending(),
       startError: this.startError,
     };
@@ -217,7 +161,7 @@ export class CodexHarness implements Harness {
 
   /** Sessions of all agents (for /status and stop). */
   allSessions(): Array<{ agent: string; status: ReturnType<SessionManager['sessionStatus']> }> {
-    return [...this.managers.entries()].flatMap(([agent, m]) => m.status().sessions.map((s) => ({ agent, status: s })));
+    return [...this.stack.managers().entries()].flatMap(([agent, m]) => m.status().sessions.map((s) => ({ agent, status: s })));
   }
 }
 

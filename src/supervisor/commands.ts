@@ -3,8 +3,10 @@
 import { RpcError } from '../connection/errors.js';
 import { ErrorCodes } from '../protocol/wire.js';
 import type { InboxMessage } from '../storage/types.js';
-import type { AgentSpec } from './harness.js';
-import type { Supervisor } from './supervisor.js';
+import type { Hooks } from '../hooks/hooks.js';
+import type { CodexHarness } from './codex-harness.js';
+import type { RoomAccess } from './access.js';
+import type { ResolvedAgent, SessionInfo } from './sessions.js';
 
 export const HELP_TEXT = [
   'Commands:',
@@ -18,16 +20,30 @@ export const HELP_TEXT = [
   '  /codex status|models|threads|resume <id>|compact|review|account|mcp|skills',
 ].join('\n');
 
-interface CommandContext {
+/** What the commands need of the supervisor (it passes closures; no import of the Supervisor). */
+export interface CommandHost {
+  readonly codex: CodexHarness;
+  readonly access: RoomAccess;
+  readonly hooks: Hooks;
+  notice(session: string, level: 'info' | 'warning' | 'error', text: string): void;
+  sessionInfo(session: string): SessionInfo | undefined;
+  resolveSession(session: string, agent: ResolvedAgent): Promise<SessionInfo>;
+  /** `/new` and `/reset` let the next turn re-resolve the harness. */
+  unpin(session: string): void;
+  /** `codex` storage: `/reset` archives the thread the conversation leaves behind. */
+  archiveCodexThread(threadId: string): Promise<void>;
+}
+
+export interface CommandContext {
   session: string;
-  agent: AgentSpec & { runtime: string; fallback: string };
+  agent: ResolvedAgent;
   text: string;
   from: { id: string; name: string };
   msg: InboxMessage;
 }
 
 /** Returns true when the supervisor handled the command; false to pass it to the session. */
-export async function runSupervisorCommand(sb: Supervisor, c: CommandContext): Promise<boolean> {
+export async function runSupervisorCommand(sb: CommandHost, c: CommandContext): Promise<boolean> {
   const [cmd, ...args] = c.text.slice(1).trim().split(/\s+/);
   switch (cmd) {
     case 'help':
@@ -52,7 +68,7 @@ export async function runSupervisorCommand(sb: Supervisor, c: CommandContext): P
   }
 }
 
-async function statusText(sb: Supervisor, c: CommandContext): Promise<string> {
+async function statusText(sb: CommandHost, c: CommandContext): Promise<string> {
   const info = sb.sessionInfo(c.session) ?? (await sb.resolveSession(c.session, c.agent).catch(() => undefined));
   const conn = sb.codex.connection.status();
   const thread = info?.selection.harness === 'codex' ? sb.codex.threadOf(c.agent, c.session) : undefined;
@@ -67,7 +83,7 @@ async function statusText(sb: Supervisor, c: CommandContext): Promise<string> {
 
 const unsupported = (err: unknown): boolean => err instanceof RpcError && err.code === ErrorCodes.methodNotFound;
 
-async function codexCommand(sb: Supervisor, c: CommandContext, args: string[]): Promise<void> {
+async function codexCommand(sb: CommandHost, c: CommandContext, args: string[]): Promise<void> {
   const conn = sb.codex.connection;
   const sub = args[0] ?? 'status';
   const thread = () => sb.codex.threadOf(c.agent, c.session);

@@ -24,11 +24,12 @@ export class InboxTracker {
     private readonly store: () => ThreadStore | undefined,
     private readonly log: Logger,
     private readonly steer: boolean,
+    private readonly clock: { now(): number } = { now: () => Date.now() },
   ) {}
 
   handed(session: string, id: string): void {
     const q = this.waiting.get(session) ?? [];
-    q.push({ id, at: Date.now() });
+    q.push({ id, at: this.clock.now() });
     this.waiting.set(session, q);
   }
 
@@ -86,7 +87,7 @@ export class InboxTracker {
       for (const e of finished) await this.ack(e.id);
       const taken = entries.filter((e) => e.turnId !== undefined && !ended.has(e.turnId));
       const rest = entries.filter((e) => e.turnId === undefined);
-      const at = Date.now();
+      const at = this.clock.now();
       if (taken.length) {
         const { turnId, threadId } = taken[0]!;
         const texts = taken.map((e) => `"${preview(e.message.text)}"`).join(', ');

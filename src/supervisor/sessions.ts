@@ -2,7 +2,7 @@
 // pinned in history (a `harness` record), re-resolved after `/new` or `/reset`.
 import type { Logger } from 'pino';
 import type { SwitchboardConfig } from '../config/schema.js';
-import { conversationKeyString } from '../events/room-events.js';
+import { conversationKey } from '../stack/key.js';
 import { HarnessSelectionError, selectHarness, type HarnessSelection } from '../harness/select.js';
 import type { HistoryRecord, ThreadStore } from '../storage/types.js';
 import type { AgentSpec, Harness } from './harness.js';
@@ -30,8 +30,7 @@ export class AgentSessions {
 
   /** The conversation key of a post (per participant when so configured). */
   keyOf(m: { room: string; channel: string; thread: string; from: { id: string } }): string {
-    const base = conversationKeyString(m);
-    return this.o.config.sessions.perParticipant ? `${base}/@${m.from.id}` : base;
+    return conversationKey(m, this.o.config.sessions.perParticipant);
   }
 
   agentFor(id: string | undefined): ResolvedAgent {

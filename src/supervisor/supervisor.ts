@@ -1,6 +1,6 @@
 // The embedding API: one object a host creates, starts, feeds and watches.
 import { Subject, type Observable } from 'rxjs';
-import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import { createActor, fromPromise, toPromise, waitFor, type Actor, type InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { ConfigError, loadConfig, redactedConfig, type LoadedConfig } from '../config/load.js';
@@ -18,16 +18,18 @@ import { CodexHarness } from './codex-harness.js';
 import type { Harness } from './harness.js';
 import { recordOf } from './history.js';
 import { AgentSessions, type ResolvedAgent, type SessionInfo } from './sessions.js';
-import { supervisorRuntimes } from './runtime.js';
 import { processRegistry } from '../process/registry.js';
-import { runSupervisorCommand } from './commands.js';
+import { runSupervisorCommand, type CommandHost } from './commands.js';
+import { startHarnesses, stopHarnesses } from './startup.js';
+import { systemClock, type StackClock } from '../stack/codex-stack.js';
+import type { SupervisorStatus } from './status.js';
 import { summarize } from '../protocol/wire.js';
 import { RoomAccess } from './access.js';
 import { InboxTracker } from './inbox.js';
 import { HistoryWriter, type HistoryQuery } from './history-writer.js';
 import { checkAttachments, DecideSchema, PostSchema, type DecideInput, type PostInput } from './post.js';
 
-export { PostSchema, type PostInput, type DecideInput };
+export { PostSchema, type PostInput, type DecideInput, type SupervisorStatus };
 export type DynamicToolSpec = DynamicTool;
 
 const VERSION = '0.1.0';
@@ -46,6 +48,8 @@ export interface SupervisorOptions {
   store?: ThreadStore;
   /** XState inspection for every actor (e.g. `createTracer(file)`); off unless given. */
   inspect?: (ev: InspectionEvent) => void;
+  /** Time for notices, the inbox and approvals (default: the system clock). */
+  clock?: StackClock;
 }
 
 export class Supervisor {
@@ -68,6 +72,8 @@ export class Supervisor {
   readonly access: RoomAccess;
   private readonly inbox: InboxTracker;
   private readonly historyWriter: HistoryWriter;
+  private readonly clock: StackClock;
+  private started = false;
 
   constructor(loaded: LoadedConfig, private readonly options: SupervisorOptions = {}) {
     this.config = loaded.config;
@@ -76,9 +82,10 @@ export class Supervisor {
     this.log = (options.log ?? createLogger({ level: this.config.log.level })).child({ supervisor: this.id });
     for (const w of this.warnings) this.log.warn({ warning: w }, 'configuration warning');
     this.hooks = new Hooks(this.log);
+    this.clock = options.clock ?? systemClock;
     const store = () => this.store;
     this.access = new RoomAccess(() => this.store!, this.log, this.config.sessions.restrictedCommands);
-    this.inbox = new InboxTracker(store, this.log, this.config.sessions.onMessageDuringTurn === 'steer');
+    this.inbox = new InboxTracker(store, this.log, this.config.sessions.onMessageDuringTurn === 'steer', this.clock);
     this.historyWriter = new HistoryWriter(store, this.hooks, this.log);
     this.agentSessions = new AgentSessions({
       config: this.config,
@@ -96,6 +103,7 @@ export class Supervisor {
       onAudit: (a) => this.auditSubject.next(a),
       clientVersion: VERSION,
       inspect: options.inspect,
+      ...(options.clock ? { clock: options.clock } : {}),
       ownerOf: (session) => this.access.ownerOf(session),
       onThreadBound: (threadId, session) => this.access.recordThread(threadId, session),
     });
@@ -104,89 +112,58 @@ export class Supervisor {
       if (this.harnesses.has(h.id)) throw new Error(`harness id "${h.id}" is registered twice`);
       this.harnesses.set(h.id, h);
     }
-    supervisorRuntimes.register(this.id, {
-      startHarnesses: (getChild, signal) => this.startHarnesses(getChild, signal),
-      stopHarnesses: () => this.stopHarnesses(),
-      onChildDone: (child) => this.log.warn({ child }, 'connection actor ended'),
-    });
     const connections = [...this.harnesses.values()].flatMap((h) => h.connections?.() ?? []);
-    this.actor = createActor(supervisorMachine, { id: this.id, input: { supervisorId: this.id, connections }, ...(options.inspect ? { inspect: options.inspect } : {}) });
+    // The machine's live work, as closures over this supervisor's harnesses.
+    const machine = supervisorMachine.provide({
+      actors: {
+        connection: this.codex.connectionLogic(),
+        startHarnesses: fromPromise(({ system, signal }) => this.startAll((id) => system.get(id), signal)),
+        stopHarnesses: fromPromise(() => this.stopAll()),
+      },
+    });
+    this.actor = createActor(machine, { id: this.id, input: { supervisorId: this.id, connections }, ...(options.inspect ? { inspect: options.inspect } : {}) });
+    this.actor.on('supervisor.connectionEnded', (e) => this.log.warn({ child: e.id, ...(e.error ? { err: e.error } : {}) }, 'connection actor ended'));
+    this.actor.on('supervisor.failed', (e) => this.log.error({ error: e.error }, 'Switchboard failed'));
     this.actor.subscribe({ error: (err) => this.log.error({ err }, 'supervisor actor error') });
   }
 
   /** Start: open storage, start harnesses (fails early when a forced runtime cannot serve), replay the inbox. */
   async start(): Promise<void> {
-    if (this.actor.getSnapshot().status === 'active' && this.actor.getSnapshot().value !== 'idle') return;
+    if (this.started) return;
+    this.started = true;
     this.actor.start();
-    const done = new Promise<void>((resolve, reject) => {
-      const sub = this.actor.subscribe((s) => {
-        if (s.value === 'running') {
-          sub.unsubscribe();
-          resolve();
-        } else if (s.status === 'done') {
-          sub.unsubscribe();
-          reject(new Error(`Switchboard failed to start: ${s.context.error ?? 'stopped'}`));
-        }
-      });
-    });
     this.actor.send({ type: 'START' });
-    await done;
+    const snap = await waitFor(this.actor, (s) => s.hasTag('serving') || s.status !== 'active');
+    if (!snap.hasTag('serving')) throw new Error(`Switchboard failed to start: ${snap.context.error ?? 'stopped'}`);
     await this.replayInbox();
   }
 
-  private async startHarnesses(getChild: Parameters<Harness['start']>[0], signal: AbortSignal): Promise<void> {
+  private async startAll(getChild: Parameters<Harness['start']>[0], signal: AbortSignal): Promise<void> {
     const orphans = processRegistry.reapOrphans();
     if (orphans.length) this.log.warn({ pids: orphans }, 'killed processes left behind by a Switchboard host that died');
     this.store = this.options.store ?? (await openConfiguredStore(this.config, this.baseDir, this.log));
     await this.access.load();
-    const d = this.config.agents.defaults.embeddedHarness;
-    const forced = new Set([d.runtime, ...this.config.agents.list.map((a) => a.embeddedHarness?.runtime ?? d.runtime)].filter((r) => r !== 'auto'));
-    const fallbacks = new Set([d.fallback, ...this.config.agents.list.map((a) => a.embeddedHarness?.fallback ?? d.fallback)]);
-    for (const [id, h] of this.harnesses) {
-      try {
-        await h.start(getChild, signal);
-      } catch (err) {
-        const msg = (err as Error).message;
-        // A forced runtime with no fallback must fail early; otherwise we run without it.
-        if (forced.has(id) && fallbacks.has('none')) throw new Error(`harness "${id}" is required (runtime ${id}, fallback none) but cannot start: ${msg}`);
-        this.log.warn({ harness: id, err: msg }, 'harness unavailable; continuing with the others');
-      }
-    }
-    for (const id of forced) {
-      if (!this.harnesses.has(id) && fallbacks.has('none')) throw new Error(`runtime "${id}" is configured with fallback none, but no harness "${id}" is registered`);
-    }
+    await startHarnesses(this.harnesses, this.config, getChild, signal, this.log);
   }
 
-  private async stopHarnesses(): Promise<void> {
-    for (const h of [...this.harnesses.values()].reverse()) {
-      try {
-        await h.stop();
-      } catch (err) {
-        this.log.error({ err, harness: h.id }, 'harness stop failed');
-      }
-    }
+  private async stopAll(): Promise<void> {
+    await stopHarnesses(this.harnesses, this.log);
     await this.historyWriter.flush();
     await this.store?.close();
   }
 
   /** Graceful stop: interrupt turns (bounded), deny pending approvals, stop app-servers. */
   async stop(): Promise<void> {
-    const snap = this.actor.getSnapshot();
-    if (snap.status !== 'active') return;
-    const done = new Promise<void>((resolve) => {
-      const sub = this.actor.subscribe((s) => {
-        if (s.status === 'done') {
-          sub.unsubscribe();
-          resolve();
-        }
-      });
-    });
-    this.actor.send({ type: 'STOP' });
-    if (snap.value === 'idle') this.actor.stop();
-    else await done;
+    if (this.actor.getSnapshot().status !== 'active') return;
+    if (!this.started) {
+      // Never started: nothing runs, nothing to wait for.
+      this.actor.stop();
+    } else {
+      this.actor.send({ type: 'STOP' });
+      await toPromise(this.actor).catch((err: unknown) => this.log.error({ err }, 'supervisor stopped with an error'));
+    }
     this.subject.complete();
     this.auditSubject.complete();
-    supervisorRuntimes.unregister(this.id);
   }
 
   /** Hand over a room message. Validated (throws a readable error); durable before it returns. */
@@ -194,7 +171,7 @@ export class Supervisor {
     const parsed = PostSchema.safeParse(input);
     if (!parsed.success) throw new Error(`invalid post: ${summarize(parsed.error)}`);
     const msg = parsed.data;
-    if (this.actor.getSnapshot().value !== 'running') throw new Error('Switchboard is not running: call start() first');
+    if (!this.actor.getSnapshot().hasTag('serving')) throw new Error('Switchboard is not running: call start() first');
     const role = msg.from.role;
     if (role === 'observer' || role === 'agent') throw new Error(`${msg.from.id} may not post: ${role}s cannot post in a room`);
     const session = this.agentSessions.keyOf(msg);
@@ -219,7 +196,7 @@ export class Supervisor {
         await this.inbox.done(inboxId);
         return;
       }
-      const handled = await runSupervisorCommand(this, { session, agent, text, from, msg });
+      const handled = await runSupervisorCommand(this.commandHost, { session, agent, text, from, msg });
       if (handled) {
         await this.inbox.done(inboxId);
         return;
@@ -246,17 +223,31 @@ export class Supervisor {
     if (command) await this.inbox.done(inboxId);
   }
 
+  /** The slice of this supervisor the slash commands use (closures: commands.ts does not import this file). */
+  private get commandHost(): CommandHost {
+    return {
+      codex: this.codex,
+      access: this.access,
+      hooks: this.hooks,
+      notice: (session, level, text) => this.notice(session, level, text),
+      sessionInfo: (session) => this.sessionInfo(session),
+      resolveSession: (session, agent) => this.resolveSession(session, agent),
+      unpin: (session) => this.unpin(session),
+      archiveCodexThread: (threadId) => this.archiveCodexThread(threadId),
+    };
+  }
+
   /** Harness for a session: pinned once chosen; logged as one structured record. */
-  resolveSession(session: string, agent: ResolvedAgent): Promise<SessionInfo> {
+  private resolveSession(session: string, agent: ResolvedAgent): Promise<SessionInfo> {
     return this.agentSessions.resolve(session, agent);
   }
 
   /** `/new` and `/reset` let the next turn re-resolve the harness. */
-  unpin(session: string): void {
+  private unpin(session: string): void {
     this.agentSessions.unpin(session);
   }
 
-  sessionInfo(session: string): SessionInfo | undefined {
+  private sessionInfo(session: string): SessionInfo | undefined {
     return this.agentSessions.info(session);
   }
 
@@ -265,7 +256,7 @@ export class Supervisor {
   }
 
   notice(session: string, level: 'info' | 'warning' | 'error', text: string): void {
-    this.onEvent({ type: 'notice', session, at: Date.now(), level, text });
+    this.onEvent({ type: 'notice', session, at: this.clock.now(), level, text });
   }
 
   /** Every room event passes here: history, hooks, inbox acks, then the host. */
@@ -304,7 +295,7 @@ export class Supervisor {
   }
 
   /** `codex` storage: `/reset` archives the thread the conversation leaves behind. */
-  async archiveCodexThread(threadId: string): Promise<void> {
+  private async archiveCodexThread(threadId: string): Promise<void> {
     if (this.config.storage.kind === 'codex') await this.codex.archiveThread(threadId);
   }
 
@@ -371,12 +362,13 @@ export class Supervisor {
     return this.codex.registerTool(withResultHook(tool, this.hooks, (threadId) => this.codex.sessionOfThread(threadId)));
   }
 
-  status(): Record<string, unknown> {
+  status(): SupervisorStatus {
     const snap = this.actor.getSnapshot();
     return {
       id: this.id,
       state: snap.value,
       error: snap.context.error,
+      endedConnections: snap.context.finishedChildren,
       config: redactedConfig(this.config),
       warnings: this.warnings,
       harnesses: Object.fromEntries([...this.harnesses].map(([id, h]) => [id, h.status()])),

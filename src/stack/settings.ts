@@ -1,0 +1,103 @@
+// What a Codex stack is built from, as plain data: the one place where a Switchboard config
+// becomes connection, approval and session settings. The harness and the simulator both go
+// through `buildCodexStack` with a `StackSettings`, so retry/backoff and decision rules cannot
+// drift between production and scenarios again.
+import type { ConnectionOptions } from '../connection/connection.js';
+import type { ApprovalRouterOptions } from '../approvals/router-types.js';
+import { resolveApprovalSettings } from '../approvals/settings.js';
+import type { SwitchboardConfig } from '../config/schema.js';
+import type { SessionSettings } from '../session/types.js';
+import type { ConnectionConfig } from '../../machines/connection.machine.js';
+import { codexModelName, type AgentSpec } from '../supervisor/harness.js';
+
+/** Connection settings: everything but the transport (an injected dependency). */
+export interface StackConnectionSettings {
+  id: string;
+  clientInfo?: ConnectionOptions['clientInfo'];
+  requestTimeoutMs?: number;
+  methodTimeoutsMs?: ConnectionOptions['methodTimeoutsMs'];
+  overloadRetry?: ConnectionOptions['overloadRetry'];
+  serverRequestBackstopMs?: number;
+  experimentalApi?: boolean;
+  /** Version policy, handshake/stop bounds and the retry/backoff rule of the connection machine. */
+  machine: Partial<ConnectionConfig>;
+}
+
+export type StackApprovalSettings = Pick<ApprovalRouterOptions, 'reviewer' | 'escalateTo' | 'guardian' | 'timeouts'> & { id: string };
+
+export type SessionSettingsInput = Partial<SessionSettings> & { cwd: string };
+
+export interface StackSettings {
+  connection: StackConnectionSettings;
+  approvals: StackApprovalSettings;
+  sessions: {
+    perParticipant: boolean;
+    /** The session manager id of an agent (stable: traces compare it). */
+    managerId: (agentId: string) => string;
+    /** An agent's session settings. */
+    settings: (agent: AgentSpec) => SessionSettingsInput;
+  };
+}
+
+/** Every field of the connection machine's config: a settings source drops none of them. */
+export const CONNECTION_MACHINE_FIELDS = [
+  'minVersion',
+  'versionPolicy',
+  'handshakeTimeoutMs',
+  'stopTimeoutMs',
+  'backoffBaseMs',
+  'backoffMaxMs',
+  'jitter',
+  'maxFailures',
+  'failureWindowMs',
+] as const satisfies ReadonlyArray<keyof ConnectionConfig>;
+
+/** The connection machine fields of `source` that are set (undefined ones keep the machine's defaults). */
+export function connectionMachineSettings(source: Partial<Record<keyof ConnectionConfig, unknown>>): Partial<ConnectionConfig> {
+  const out: Record<string, unknown> = {};
+  for (const k of CONNECTION_MACHINE_FIELDS) if (source[k] !== undefined) out[k] = source[k];
+  return out as Partial<ConnectionConfig>;
+}
+
+/** Production: a validated Switchboard config as stack settings. */
+export function stackSettingsFromConfig(config: SwitchboardConfig, clientVersion: string): StackSettings {
+  const a = config.appServer;
+  const approval = resolveApprovalSettings(a.mode, {
+    approvalPolicy: a.approvalPolicy,
+    sandbox: a.sandbox,
+    approvalsReviewer: a.approvalsReviewer,
+    reviewer: config.approvals.reviewer,
+  });
+  return {
+    connection: {
+      id: 'conn:codex',
+      clientInfo: { name: 'switchboard', title: 'Switchboard', version: clientVersion },
+      requestTimeoutMs: a.requestTimeoutMs,
+      experimentalApi: a.experimentalApi,
+      machine: connectionMachineSettings({ minVersion: a.minVersion, versionPolicy: a.versionPolicy }),
+    },
+    approvals: {
+      id: 'approvals:codex',
+      reviewer: approval.reviewer,
+      guardian: config.approvals.guardian,
+      timeouts: config.approvals.timeouts ?? undefined,
+    },
+    sessions: {
+      perParticipant: config.sessions.perParticipant,
+      managerId: (agentId) => `sessions:codex:${agentId}`,
+      settings: (agent) => ({
+        cwd: agent.cwd,
+        model: codexModelName(agent.model),
+        models: agent.models?.map((m) => codexModelName(m)!),
+        approvalPolicy: approval.approvalPolicy,
+        sandbox: approval.sandbox,
+        approvalsReviewer: approval.approvalsReviewer,
+        developerInstructions: agent.developerInstructions,
+        busyMode: config.sessions.onMessageDuringTurn,
+        watchdogMs: config.sessions.idleWatchdogSeconds * 1000,
+        startTimeoutMs: config.turns.startTimeoutMs,
+        modelDiscoveryMs: config.appServer.discovery.enabled ? config.appServer.discovery.timeoutMs : 1,
+      }),
+    },
+  };
+}

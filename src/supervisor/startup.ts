@@ -1,0 +1,42 @@
+// Startup policy: every harness is started; one that cannot start is skipped with a warning,
+// unless its runtime is forced with fallback `none` — then Switchboard fails early. Kept out
+// of the supervisor chart because it is a rule over the configured agents, not a state.
+import type { Logger } from 'pino';
+import type { SwitchboardConfig } from '../config/schema.js';
+import type { Harness } from './harness.js';
+
+export async function startHarnesses(
+  harnesses: ReadonlyMap<string, Harness>,
+  config: SwitchboardConfig,
+  getChild: Parameters<Harness['start']>[0],
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  const d = config.agents.defaults.embeddedHarness;
+  const forced = new Set([d.runtime, ...config.agents.list.map((a) => a.embeddedHarness?.runtime ?? d.runtime)].filter((r) => r !== 'auto'));
+  const fallbacks = new Set([d.fallback, ...config.agents.list.map((a) => a.embeddedHarness?.fallback ?? d.fallback)]);
+  for (const [id, h] of harnesses) {
+    try {
+      await h.start(getChild, signal);
+    } catch (err) {
+      const msg = (err as Error).message;
+      // A forced runtime with no fallback must fail early; otherwise we run without it.
+      if (forced.has(id) && fallbacks.has('none')) throw new Error(`harness "${id}" is required (runtime ${id}, fallback none) but cannot start: ${msg}`);
+      log.warn({ harness: id, err: msg }, 'harness unavailable; continuing with the others');
+    }
+  }
+  for (const id of forced) {
+    if (!harnesses.has(id) && fallbacks.has('none')) throw new Error(`runtime "${id}" is configured with fallback none, but no harness "${id}" is registered`);
+  }
+}
+
+/** Harnesses in reverse start order; a failing stop is logged and the others still stop. */
+export async function stopHarnesses(harnesses: ReadonlyMap<string, Harness>, log: Logger): Promise<void> {
+  for (const h of [...harnesses.values()].reverse()) {
+    try {
+      await h.stop();
+    } catch (err) {
+      log.error({ err, harness: h.id }, 'harness stop failed');
+    }
+  }
+}
