@@ -6,7 +6,7 @@ import { restartDelay } from '../src/connection/policy.js';
 import { Connection, type ConnectionLifecycleEvent } from '../src/connection/connection.js';
 import { RpcError } from '../src/connection/errors.js';
 import { FakePeer, type PeerScript } from './support/fake-peer.js';
-import type { TransportFactory } from '../src/transport/types.js';
+import { TransportError, type TransportFactory } from '../src/transport/types.js';
 import { memoryLogger } from './support/log.js';
 import { waitFor } from './support/procs.js';
 
@@ -286,6 +286,17 @@ describe('what the machine announces, and what it is given', () => {
     expect(conn.status()).toMatchObject({ id: 'conn:parented', state: 'running.ready', pid: 4242 });
     await conn.stop();
     parent.stop();
+  });
+
+  it('a transport factory that throws is a failed open, not an actor error', async () => {
+    const { log } = memoryLogger();
+    const open: TransportFactory = () => {
+      throw new TransportError({ kind: 'spawn-error', retryable: false, reason: 'spawn codex ENOENT' });
+    };
+    const conn = new Connection({ transport: { kind: 'custom', open }, log, machine: fast });
+    await expect(conn.start()).rejects.toThrow('spawn codex ENOENT');
+    expect(conn.status()).toMatchObject({ state: 'failed', restarts: 0 });
+    expect(conn.actor.getSnapshot().status).toBe('done');
   });
 
   it('the bare machine has no transport: it fails at once, saying so', () => {

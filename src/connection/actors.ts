@@ -2,7 +2,7 @@
 // `Connection` passes them to `provideConnection()`; tests provide stand-ins the same way.
 import { fromCallback, fromPromise } from 'xstate';
 import type { Logger } from 'pino';
-import { TransportError, type Transport, type TransportExit, type TransportFactory } from '../transport/types.js';
+import { TransportError, type Transport, type TransportExit, type TransportFactory, type TransportHandlers } from '../transport/types.js';
 import { InitializeResultSchema } from '../protocol/client-requests.js';
 import type { RpcEngine } from './rpc-engine.js';
 import { restartExit } from './policy.js';
@@ -45,7 +45,7 @@ export function transportActor(deps: TransportActorDeps) {
   return fromCallback<TransportCommand, ConnectionActorInput, TransportEvent>(({ sendBack, receive }) => {
     let transport: Transport | undefined;
     let stopped = false;
-    open({
+    const handlers: TransportHandlers = {
       onLine: (text) => {
         // A transport the machine has left behind may still be draining: ignore it.
         if (!stopped) engine.handleLine(text);
@@ -59,7 +59,15 @@ export function transportActor(deps: TransportActorDeps) {
         if (stopped) return;
         sendBack({ type: 'TRANSPORT.CLOSED', exit });
       },
-    }).then(
+    };
+    // A factory that throws instead of rejecting is a failed open too: this actor never errors.
+    let opening: Promise<Transport>;
+    try {
+      opening = open(handlers);
+    } catch (err) {
+      opening = Promise.reject(err);
+    }
+    opening.then(
       (t) => {
         transport = t;
         if (stopped) {
