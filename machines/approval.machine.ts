@@ -11,22 +11,20 @@
 // `approvalMachine.provide(...)`; unprovided, every review fails and so is denied.
 import { assign, emit, fromPromise, setup } from 'xstate';
 import type { ReviewActorInput, ToolActorInput } from '../src/approvals/actors.js';
-import { answerFor, classifyServerRequest, denialVerdict, type AnswerVerdict } from '../src/approvals/classify.js';
+import { answerFor, classifyServerRequest, denialVerdict } from '../src/approvals/classify.js';
+import { auditOutput, errorText, fromVerdict, resultOf, type ApprovalEmitted, type Result } from '../src/approvals/outcome.js';
 import type { ToolCallOutcome } from '../src/approvals/tools.js';
 import {
   DEFAULT_APPROVAL_TIMEOUTS,
   ReviewResultSchema,
   isEscalation,
-  type ApprovalAudit,
   type ApprovalKind,
-  type ApprovalOutcome,
   type ApprovalOutput,
   type ApprovalRequest,
   type ApprovalTimeouts,
   type RequestHints,
   type ServerRequestData,
 } from '../src/approvals/types.js';
-import type { ServerRequestAnswer } from '../src/protocol/server-requests.js';
 
 export interface ApprovalMachineInput {
   approvalId: string;
@@ -41,15 +39,6 @@ export interface ApprovalMachineInput {
   session?: string | undefined;
   timeouts?: Partial<ApprovalTimeouts>;
   hints?: RequestHints;
-}
-
-interface Result {
-  answer: ServerRequestAnswer | undefined;
-  outcome: ApprovalOutcome;
-  decision: string | undefined;
-  by: string;
-  reason: string;
-  failClosed: boolean;
 }
 
 export interface ApprovalContext {
@@ -77,41 +66,7 @@ export interface ApprovalContext {
 }
 
 export type ApprovalEvent = { type: 'WITHDRAW'; reason: string };
-
-/** What the machine announces; the router listens with `actor.on(...)`. */
-export type ApprovalEmitted =
-  | {
-      /** A reviewer is being asked (again after an escalation). */
-      type: 'approval.requested';
-      approvalId: string;
-      reviewer: string;
-      kind: ApprovalKind;
-      title: string;
-      choices: string[];
-      expiresAt: number | undefined;
-      escalatedFrom: { reviewer: string; reason: string } | undefined;
-    }
-  | {
-      /** The request is settled: answered (`done`) or withdrawn. Carries no answer content. */
-      type: 'approval.resolved';
-      approvalId: string;
-      outcome: ApprovalOutcome;
-      decision: string | undefined;
-      by: string;
-      failClosed: boolean;
-    }
-  | { type: 'approval.audit'; audit: ApprovalAudit };
-
-const fromVerdict = (v: AnswerVerdict, decision: string | undefined, by: string): Result => ({
-  answer: v.answer,
-  outcome: v.outcome,
-  decision,
-  by,
-  reason: v.reason,
-  failClosed: v.failClosed,
-});
-
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : typeof err === 'string' ? err : 'unknown error');
+export type { ApprovalEmitted };
 
 /** What a reviewer actor gets; `escalatedFrom` is set only once a reviewer escalated. */
 const reviewInput = (context: ApprovalContext): ReviewActorInput => ({
@@ -312,34 +267,6 @@ export const approvalMachine = setup({
   },
   output: ({ context }) => auditOutput(context),
 });
-
-// Unreachable by construction without a result; if it ever happens, the answer is the denial.
-const resultOf = (context: ApprovalContext): Result =>
-  context.result ?? fromVerdict(denialVerdict(context.raw.method, 'no result recorded'), undefined, 'switchboard');
-
-function auditOutput(context: ApprovalContext): ApprovalOutput {
-  const { finishedAt } = context;
-  const r = resultOf(context);
-  const audit: ApprovalAudit = {
-    approvalId: context.approvalId,
-    requestId: context.raw.id,
-    method: context.raw.method,
-    kind: context.kind,
-    threadId: context.request?.threadId ?? context.raw.threadId,
-    turnId: context.request?.turnId,
-    title: context.title,
-    reviewers: context.route === 'review' ? context.reviewers : context.route === 'tool' ? ['tool'] : [],
-    decision: r.decision,
-    outcome: r.outcome,
-    by: r.by,
-    reason: r.reason,
-    failClosed: r.failClosed,
-    startedAt: context.startedAt,
-    finishedAt,
-    latencyMs: finishedAt - context.startedAt,
-  };
-  return { answer: r.answer, audit };
-}
 
 export type ApprovalMachine = typeof approvalMachine;
 
