@@ -100,6 +100,8 @@ export class Connection {
   private readonly everything = new Set<NotificationListener>();
   private readonly lifecycle = new Set<(e: ConnectionLifecycleEvent) => void>();
   private readonly description: string;
+  /** Time and randomness for the machine (failure window, jitter) and for request deadlines and retries. */
+  private readonly clock: ConnectionClock;
 
   constructor(private readonly options: ConnectionOptions) {
     this.id = options.id ?? `conn-${randomUUID().slice(0, 8)}`;
@@ -115,7 +117,7 @@ export class Connection {
     });
     this.description = description;
     const c = options.clock;
-    const clock: ConnectionClock = { now: c ? () => c.now() : () => Date.now(), random: c?.random ? () => c.random!() : () => Math.random() };
+    this.clock = { now: c ? () => c.now() : () => Date.now(), random: c?.random ? () => c.random!() : () => Math.random() };
     this.logic =
       options.machineOverride ??
       provideConnection({
@@ -125,7 +127,7 @@ export class Connection {
           clientInfo: options.clientInfo ?? { name: 'switchboard', title: 'Switchboard', version: '0.1.0' },
           experimentalApi: options.experimentalApi ?? false,
         }),
-        clock,
+        clock: this.clock,
       });
     if (!options.spawnedByParent) {
       this.own = createActor(this.logic, { id: this.id, input: this.connectionInput(), ...(options.inspect ? { inspect: options.inspect } : {}) });
@@ -256,11 +258,11 @@ export class Connection {
     const checked = spec.params.safeParse(params);
     if (!checked.success) throw new InvalidParamsError(method, summarize(checked.error));
     const timeoutMs = opts.timeoutMs ?? this.options.methodTimeoutsMs?.[method] ?? DEFAULT_METHOD_TIMEOUTS[method] ?? this.options.requestTimeoutMs ?? 60_000;
-    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
+    const deadline = timeoutMs > 0 ? this.clock.now() + timeoutMs : undefined;
     const retry = this.options.overloadRetry ?? { attempts: 4, baseMs: 200, maxMs: 5_000 };
     for (let attempt = 0; ; attempt++) {
-      if (!this.ready) await this.waitForReady(opts.signal, deadline ? Math.max(1, deadline - Date.now()) : undefined);
-      const remaining = deadline ? Math.max(1, deadline - Date.now()) : undefined;
+      if (!this.ready) await this.waitForReady(opts.signal, deadline ? Math.max(1, deadline - this.clock.now()) : undefined);
+      const remaining = deadline ? Math.max(1, deadline - this.clock.now()) : undefined;
       try {
         const raw = await this.engine.request(method, params, remaining, opts.signal);
         const parsed = spec.result.safeParse(raw);
@@ -272,8 +274,8 @@ export class Connection {
       } catch (err) {
         const overloaded = err instanceof RpcError && err.code === ErrorCodes.overloaded;
         if (!overloaded || !spec.idempotent || attempt >= retry.attempts) throw err;
-        const delay = Math.min(retry.maxMs, retry.baseMs * 2 ** attempt) * (0.5 + Math.random() * 0.5);
-        if (deadline && Date.now() + delay > deadline) throw err;
+        const delay = Math.min(retry.maxMs, retry.baseMs * 2 ** attempt) * (0.5 + this.clock.random() * 0.5);
+        if (deadline && this.clock.now() + delay > deadline) throw err;
         this.log.info({ method, attempt: attempt + 1, delay: Math.round(delay) }, 'server overloaded; retrying');
         await sleep(delay, opts.signal);
       }
