@@ -74,6 +74,7 @@ export function buildCodexStack(settings: StackSettings, deps: StackDeps): Codex
     ...(c.serverRequestBackstopMs !== undefined ? { serverRequestBackstopMs: c.serverRequestBackstopMs } : {}),
     ...(c.experimentalApi !== undefined ? { experimentalApi: c.experimentalApi } : {}),
     ...(deps.spawnedByParent ? { spawnedByParent: true } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
   });
   const managers = new Map<string, SessionManager>();
   const agents = new Map<string, AgentSpec>();
