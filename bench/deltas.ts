@@ -10,8 +10,7 @@ import { MAX_FRAME_BYTES } from '../src/protocol/wire.js';
 import { createLogger } from '../src/log/logger.js';
 import type { TransportFactory, TransportHandlers } from '../src/transport/types.js';
 import type { RoomEvent } from '../src/events/room-events.js';
-import { turnRuntimes } from '../src/turn/runtime.js';
-import { turnMachine } from '../machines/turn.machine.js';
+import { provideTurnMachine } from '../src/turn/provide.js';
 import { bestOf, deltaLines, lineStream, rawPipe, type Figure } from './common.js';
 
 const THREAD = 'thr_bench';
@@ -57,12 +56,12 @@ async function throughSwitchboard(lines: string[]): Promise<number> {
       chars += e.delta.length;
     }
   };
-  const runtimeId = `bench-${Math.random().toString(36).slice(2)}`;
-  turnRuntimes.register(runtimeId, { conn, sink, approvals: undefined, log });
   // The real turn machine and stream actor; only turn/start is answered locally.
-  const machine = turnMachine.provide({ actors: { startTurn: fromPromise(async () => ({ turnId: TURN })) } });
+  const machine = provideTurnMachine({ conn, sink, approvals: undefined, log }).provide({
+    actors: { startTurn: fromPromise(async () => ({ turnId: TURN })) },
+  });
   const turn = createActor(machine, {
-    input: { runtimeId, session: 'bench/room/thread', threadId: THREAD, input: [{ type: 'text', text: 'go', text_elements: [] }] },
+    input: { session: 'bench/room/thread', threadId: THREAD, input: [{ type: 'text', text: 'go', text_elements: [] }] },
   });
   turn.start();
   await waitFor(turn, (s) => s.matches('running'));
@@ -77,7 +76,6 @@ async function throughSwitchboard(lines: string[]): Promise<number> {
   const secs = (performance.now() - t0) / 1000;
 
   turn.stop();
-  turnRuntimes.unregister(runtimeId);
   await conn.stop();
   if (n !== lines.length || chars === 0) throw new Error(`sink got ${n} of ${lines.length} deltas`);
   return n / secs;

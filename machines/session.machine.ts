@@ -1,9 +1,9 @@
 // The session actor: one conversation (room/channel/thread, optionally per participant)
 // bound to one Codex thread. Parallel regions:
 //
-//   conversation: unbound → binding → ready ⇄ turn        (bindWait on a failed bind)
+//   conversation: unbound → binding(loading → resuming → starting) → ready ⇄ turn   (bindWait on a failed bind)
 //   steer:        idle ⇄ steering                         (messages into the running turn)
-//   catalog:      idle ⇄ loading                          (/model, /models; discovery timeout)
+//   catalog:      idle ⇄ loading → fallback               (/model, /models; discovery timeout)
 //   persist:      idle ⇄ writing                          (binding file, one write at a time)
 //
 // A session may start from a hibernated record (`input.restore`): an idle session's plain
@@ -12,79 +12,45 @@
 //
 // One turn at a time. A message during a turn is steered (default) or queued; a steer that
 // fails (the turn just ended) queues the message. Queued messages are never dropped.
-import { and, assign, enqueueActions, not, sendTo, setup, stateIn } from 'xstate';
+//
+// The chart does no IO: its actors are placeholders provided by `provideSessionMachine`
+// (src/session/provide.ts). It announces room notices, its turn's room events and log lines
+// with typed `emit` events; states where work is in flight carry the tag `busy`, the resting
+// states of the conversation the tag `idle` (the manager hibernates on them).
+import { and, assign, emit, enqueueActions, fromCallback, fromPromise, not, sendTo, setup, stateIn, type AnyEventObject } from 'xstate';
 import { turnMachine, type TurnOutput, type TurnParentEvent } from './turn.machine.js';
-import {
-  bindingOf,
-  bindThreadActor,
-  connectionWatchActor,
-  listModelsActor,
-  persistBindingActor,
-  steerActor,
-  type BindOutput,
-  type LifecycleEvent,
-  type SessionNotice,
+import type {
+  BoundThread,
+  FallbackInput,
+  LifecycleEvent,
+  ListModelsInput,
+  PersistInput,
+  ResumeInput,
+  StartThreadInput,
+  SteerInput,
 } from '../src/session/actors.js';
-import { catalogOf, describeCatalog, findModel, type Catalog } from '../src/session/models.js';
-import { sessionRuntimes } from '../src/session/runtime.js';
-import type { PendingMessage, SessionSettings, SlashCommand } from '../src/session/types.js';
+import type { Binding, BindingCorruptError } from '../src/session/bindings.js';
+import { answerCatalogRequests, catalogOf, type Catalog } from '../src/session/models.js';
+import { texts } from '../src/session/texts.js';
+import { isCorruptBinding, isTransient } from '../src/session/policy.js';
+import type {
+  PendingMessage,
+  SessionContext,
+  SessionLog,
+  SessionNotice,
+  SessionRestore,
+  SessionSettings,
+  SlashCommand,
+} from '../src/session/types.js';
+
+export type { SessionContext, SessionRestore };
 
 export interface SessionMachineInput {
-  /** Key of the live handles in `sessionRuntimes`. */
-  runtimeId: string;
   /** Conversation key; the `session` of every room event. */
   key: string;
   settings: SessionSettings;
   /** Start from a hibernated session instead of a new conversation. */
   restore?: SessionRestore;
-}
-
-/** What an idle session needs to go on where it left off (see `src/session/hibernate.ts`). */
-export interface SessionRestore {
-  threadId: string | undefined;
-  /** False when the connection restarted since the thread was bound: resume it first. */
-  threadLoaded: boolean;
-  createdAt: string | undefined;
-  model: string | undefined;
-  fresh: boolean;
-  turns: number;
-  lastTurn: SessionContext['lastTurn'];
-  catalog: Catalog | undefined;
-}
-
-type CatalogRequest = { kind: 'model'; name: string } | { kind: 'models' };
-
-export interface SessionContext {
-  runtimeId: string;
-  key: string;
-  settings: SessionSettings;
-  threadId: string | undefined;
-  /** The thread is loaded in the current app-server process (false after a restart). */
-  threadLoaded: boolean;
-  createdAt: string | undefined;
-  /** Model passed on `turn/start`; `/model` changes it from the next turn. */
-  model: string | undefined;
-  /** The next bind starts a new thread (`/new`, `/reset`). */
-  fresh: boolean;
-  queue: PendingMessage[];
-  /** The message that started the running turn. */
-  current: PendingMessage | undefined;
-  activeTurnId: string | undefined;
-  /** The running turn is being interrupted: new messages queue instead of steering. */
-  stopping: boolean;
-  steerQueue: PendingMessage[];
-  /** The message a `turn/steer` is in flight for. */
-  steering: PendingMessage | undefined;
-  catalog: Catalog | undefined;
-  catalogRequests: CatalogRequest[];
-  /** A binding write is due. */
-  persist: 'save' | 'delete' | undefined;
-  /** The write in progress. */
-  writing: 'save' | 'delete' | undefined;
-  turns: number;
-  /** Times the current message was retried because its thread was not loaded. */
-  startRetries: number;
-  lastTurn: { status: string; turnId: string | undefined; error: string | undefined } | undefined;
 }
 
 export type SessionEvent =
@@ -93,22 +59,40 @@ export type SessionEvent =
   | TurnParentEvent
   | LifecycleEvent;
 
+/** What a session emits: room events without `session`/`at` (the manager stamps them), and log lines. */
+export type SessionEmitted = ({ type: 'notice' } & SessionNotice) | SessionLog;
+
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const FALLBACK_CACHE_MS = 30_000;
+const notice = (level: SessionNotice['level'], text: string): SessionEmitted => ({ type: 'notice', level, text });
+const logLine = (level: SessionLog['level'], msg: string, data: Record<string, unknown>): SessionLog => ({ type: 'log', level, msg, data });
+type Err = { error: unknown };
+
+/** enqueueActions typed without the machine's guards (their params defeat its inference). */
+type Collect = Parameters<typeof enqueueActions<SessionContext, SessionEvent, undefined, SessionEvent, never, never, never, never, SessionEmitted>>[0];
+const collect = (f: Collect) => enqueueActions<SessionContext, SessionEvent, undefined, SessionEvent, never, never, never, never, SessionEmitted>(f);
+
+// Placeholders: `provideSessionMachine` supplies the real actors.
+const unprovided = (name: string) => () => {
+  throw new Error(`session machine: actor "${name}" was not provided`);
+};
 
 export const sessionMachine = setup({
   types: {
     context: {} as SessionContext,
     events: {} as SessionEvent,
     input: {} as SessionMachineInput,
+    emitted: {} as SessionEmitted,
   },
   actors: {
-    bind: bindThreadActor,
+    loadBinding: fromPromise<Binding | undefined, { key: string }>(unprovided('loadBinding')),
+    resumeThread: fromPromise<BoundThread, ResumeInput>(unprovided('resumeThread')),
+    startThread: fromPromise<BoundThread, StartThreadInput>(unprovided('startThread')),
     turn: turnMachine,
-    steer: steerActor,
-    listModels: listModelsActor,
-    persistBinding: persistBindingActor,
-    connectionWatch: connectionWatchActor,
+    steer: fromPromise<{ turnId: string }, SteerInput>(unprovided('steer')),
+    listModels: fromPromise<Catalog, ListModelsInput>(unprovided('listModels')),
+    fallbackCatalog: fromPromise<Catalog, FallbackInput>(unprovided('fallbackCatalog')),
+    persistBinding: fromPromise<void, PersistInput>(unprovided('persistBinding')),
+    connectionWatch: fromCallback<AnyEventObject, void, LifecycleEvent>(unprovided('connectionWatch')),
   },
   delays: {
     bindRetry: ({ context }) => context.settings.bindRetryMs,
@@ -118,6 +102,7 @@ export const sessionMachine = setup({
     hasQueue: ({ context }) => context.queue.length > 0,
     /** The session has a thread of its own (not `/new`, not reset). */
     hasThread: ({ context }) => context.threadId !== undefined && !context.fresh,
+    freshThread: ({ context }) => context.fresh,
     needsBind: ({ context }) => context.queue.length > 0 && (!context.threadLoaded || context.threadId === undefined),
     canStartTurn: ({ context }) => context.queue.length > 0 && context.steering === undefined,
     inTurn: stateIn({ conversation: 'turn' }),
@@ -125,15 +110,21 @@ export const sessionMachine = setup({
     canSteer: ({ context }) => context.steerQueue.length > 0 && context.activeTurnId !== undefined && !context.stopping,
     turnStopping: ({ context }) => context.stopping,
     wantsCatalog: ({ context }) => context.catalogRequests.length > 0,
-    catalogFresh: ({ context }) => catalogFresh(context),
+    /** Needs the clock: provided by the manager (unprovided, the catalog is always reloaded). */
+    catalogFresh: () => false,
     wantsWrite: ({ context }) => context.persist === 'delete' || (context.persist === 'save' && context.threadId !== undefined),
     isModel: ({ event }) => event.type === 'COMMAND' && (event.command.name === 'model' || event.command.name === 'models'),
     isStop: ({ event }) => event.type === 'COMMAND' && event.command.name === 'stop',
     isNew: ({ event }) => event.type === 'COMMAND' && event.command.name === 'new',
     isReset: ({ event }) => event.type === 'COMMAND' && event.command.name === 'reset',
     isStatus: ({ event }) => event.type === 'COMMAND' && event.command.name === 'status',
-    retryStart: ({ context, event }) =>
-      (event as { output?: TurnOutput }).output?.retry === true && context.current !== undefined && context.startRetries < 1,
+    foundBinding: (_, p: { binding: Binding | undefined }) => p.binding !== undefined,
+    corruptBinding: (_, p: Err) => isCorruptBinding(p.error),
+    transientError: (_, p: Err) => isTransient(p.error),
+    /** Codex never took the turn (thread not loaded): resume, then run the message once more. */
+    retryStart: ({ context }, p: { output: TurnOutput }) => p.output.retry && context.current !== undefined && context.startRetries < 1,
+    /** A fresh thread and nothing else to say: tell the room its id. */
+    quietStart: ({ context }) => context.bindNotices.length === 0,
   },
   actions: {
     enqueue: assign({
@@ -142,33 +133,56 @@ export const sessionMachine = setup({
     enqueueSteer: assign({
       steerQueue: ({ context, event }) => (event.type === 'MESSAGE' ? [...context.steerQueue, event.message] : context.steerQueue),
     }),
-    noticeQueued: ({ context }) =>
-      notice(context, 'info', `A turn is running; your message is queued (${context.queue.length} waiting).`),
+    noticeQueued: emit(({ context }) => notice('info', texts.queued(context.queue.length))),
     markUnloaded: assign({ threadLoaded: false }),
-    recordBinding: assign(({ event }) => {
-      const out = (event as unknown as { output: BindOutput }).output;
-      return {
-        threadId: out.threadId,
-        threadLoaded: true,
-        createdAt: out.createdAt,
-        model: out.model,
-        fresh: false,
-        persist: 'save' as const,
-      };
+    startBind: assign({
+      bindNotices: [],
+      candidate: ({ context }) =>
+        context.fresh || context.threadId === undefined
+          ? undefined
+          : { threadId: context.threadId, model: context.model, createdAt: context.createdAt, fromStore: false },
     }),
-    noticeBinding: ({ context, event }) => {
-      const out = (event as unknown as { output: BindOutput }).output;
-      for (const n of out.notices) notice(context, n.level, n.text);
-    },
-    noticeBindError: ({ context, event }) => {
-      const err = errorMessage((event as { error?: unknown }).error);
-      sessionRuntimes.get(context.runtimeId).log.warn({ err, key: context.key }, 'binding the Codex thread failed');
-      notice(
-        context,
-        'error',
-        `Could not open the Codex thread: ${err}. ${context.queue.length ? `Will retry in ${Math.round(context.settings.bindRetryMs / 1000)} s; ${context.queue.length} message(s) kept.` : ''}`.trim(),
-      );
-    },
+    useStoredBinding: assign({
+      candidate: ({ context }, p: { binding: Binding | undefined }) =>
+        p.binding && { threadId: p.binding.threadId, model: p.binding.model ?? context.model, createdAt: p.binding.createdAt, fromStore: true },
+    }),
+    logCorruptBinding: emit(({ context }, p: { error: BindingCorruptError }) =>
+      logLine('error', 'corrupt binding; starting a new thread', { err: p.error.message, key: context.key, movedTo: p.error.movedTo }),
+    ),
+    noteCorruptBinding: assign({
+      bindNotices: ({ context }, p: { error: BindingCorruptError }) => [...context.bindNotices, { level: 'warning' as const, text: texts.corruptBinding(p.error) }],
+    }),
+    logResumeFailed: emit(({ context }, p: Err) =>
+      logLine('warn', 'thread/resume failed; starting a new thread', { err: errorMessage(p.error), threadId: context.candidate?.threadId }),
+    ),
+    noteResumeFailed: assign({
+      bindNotices: ({ context }, p: Err) => [
+        ...context.bindNotices,
+        { level: 'warning' as const, text: texts.resumeFailed(context.candidate?.threadId ?? '', errorMessage(p.error)) },
+      ],
+    }),
+    /** Bound: record the thread and what the bind will tell the room. */
+    recordBinding: assign(({ context }, p: { thread: BoundThread; resumed: boolean }) => ({
+      threadId: p.thread.threadId,
+      threadLoaded: true,
+      createdAt: p.thread.createdAt,
+      model: p.resumed ? context.candidate?.model : (context.model ?? context.settings.model),
+      fresh: false,
+      persist: 'save' as const,
+      candidate: undefined,
+      bindNotices:
+        p.resumed && context.candidate?.fromStore
+          ? [...context.bindNotices, { level: 'info' as const, text: texts.continuing(p.thread.threadId) }]
+          : context.bindNotices,
+    })),
+    tellBindNotices: collect(({ context, enqueue }) => {
+      for (const n of context.bindNotices) enqueue.emit(notice(n.level, n.text));
+    }),
+    noticeNewThread: emit(({ context }) => notice('info', texts.newThread(context.threadId))),
+    logBindError: emit(({ context }, p: Err) => logLine('warn', 'binding the Codex thread failed', { err: errorMessage(p.error), key: context.key })),
+    noticeBindError: emit(({ context }, p: Err) =>
+      notice('error', texts.bindFailed(errorMessage(p.error), context.queue.length, context.settings.bindRetryMs)),
+    ),
     dequeue: assign({
       current: ({ context }) => context.queue[0],
       queue: ({ context }) => context.queue.slice(1),
@@ -182,24 +196,19 @@ export const sessionMachine = setup({
       steerQueue: [],
     }),
     recordTurnId: assign({ activeTurnId: ({ context, event }) => (event.type === 'TURN.BOUND' ? event.turnId : context.activeTurnId) }),
-    turnEnded: enqueueActions(({ context, event, enqueue }) => {
-      const out = (event as unknown as { output: TurnOutput }).output;
-      const leftover = context.steerQueue;
-      enqueue.assign({
-        current: undefined,
-        activeTurnId: undefined,
-        steerQueue: [],
-        queue: [...context.queue, ...leftover],
-        turns: context.turns + 1,
-        startRetries: 0,
-        persist: context.threadId ? 'save' : context.persist,
-        lastTurn: { status: out.status, turnId: out.turnId, error: out.error },
-      });
-      if (leftover.length) {
-        enqueue(() =>
-          notice(context, 'info', `The turn ended before ${leftover.length} message(s) could be added to it; they will run next.`),
-        );
-      }
+    turnEnded: assign(({ context }, p: { output: TurnOutput }) => ({
+      current: undefined,
+      activeTurnId: undefined,
+      steerQueue: [],
+      queue: [...context.queue, ...context.steerQueue],
+      turns: context.turns + 1,
+      startRetries: 0,
+      persist: context.threadId ? ('save' as const) : context.persist,
+      lastTurn: { status: p.output.status, turnId: p.output.turnId, error: p.output.error },
+    })),
+    /** Messages still waiting to be steered into the turn that just ended run next. */
+    noticeLeftover: collect(({ context, enqueue }) => {
+      if (context.steerQueue.length) enqueue.emit(notice('info', texts.leftoverSteer(context.steerQueue.length)));
     }),
     requeueForRetry: assign({
       queue: ({ context }) => (context.current ? [context.current, ...context.steerQueue, ...context.queue] : context.queue),
@@ -209,17 +218,14 @@ export const sessionMachine = setup({
       threadLoaded: false,
       startRetries: ({ context }) => context.startRetries + 1,
     }),
-    turnCrashed: enqueueActions(({ context, event, enqueue }) => {
-      const err = errorMessage((event as { error?: unknown }).error);
-      sessionRuntimes.get(context.runtimeId).log.error({ err, key: context.key }, 'turn actor crashed');
-      enqueue.assign({
-        current: undefined,
-        activeTurnId: undefined,
-        queue: [...context.queue, ...context.steerQueue],
-        steerQueue: [],
-      });
-      enqueue(() => notice(context, 'error', `The turn failed unexpectedly: ${err}`));
-    }),
+    logTurnCrash: emit(({ context }, p: Err) => logLine('error', 'turn actor crashed', { err: errorMessage(p.error), key: context.key })),
+    turnCrashed: assign(({ context }) => ({
+      current: undefined,
+      activeTurnId: undefined,
+      queue: [...context.queue, ...context.steerQueue],
+      steerQueue: [],
+    })),
+    noticeTurnCrash: emit((_, p: Err) => notice('error', texts.turnCrashed(errorMessage(p.error)))),
     stopTurn: sendTo('turn', { type: 'STOP', reason: 'stopped by /stop' }),
     popSteer: assign({
       steering: ({ context }) => context.steerQueue[0],
@@ -227,15 +233,13 @@ export const sessionMachine = setup({
     }),
     steered: assign({
       steering: undefined,
-      activeTurnId: ({ context, event }) =>
-        context.current !== undefined ? ((event as { output?: { turnId?: string } }).output?.turnId ?? context.activeTurnId) : context.activeTurnId,
+      activeTurnId: ({ context }, p: { turnId: string }) => (context.current !== undefined ? p.turnId : context.activeTurnId),
     }),
-    steerFailed: enqueueActions(({ context, event, enqueue }) => {
+    logSteerFailed: emit(({ context }, p: Err) => logLine('info', 'turn/steer failed; message queued', { err: errorMessage(p.error), key: context.key })),
+    steerFailed: collect(({ context, enqueue }) => {
       const msg = context.steering;
-      const err = errorMessage((event as { error?: unknown }).error);
-      sessionRuntimes.get(context.runtimeId).log.info({ err, key: context.key }, 'turn/steer failed; message queued');
       enqueue.assign({ steering: undefined, queue: msg ? [...context.queue, msg] : context.queue });
-      if (msg) enqueue(() => notice(context, 'info', 'Your message could not be added to the running turn; it will run as the next turn.'));
+      if (msg) enqueue.emit(notice('info', texts.steerFailed));
     }),
     requestCatalog: assign({
       catalogRequests: ({ context, event }) => {
@@ -246,57 +250,21 @@ export const sessionMachine = setup({
         return context.catalogRequests;
       },
     }),
-    storeCatalog: assign({ catalog: ({ event }) => (event as unknown as { output: Catalog }).output }),
-    useFallback: assign({
-      catalog: ({ context, event }) => {
-        const why = 'error' in event ? `model/list failed: ${errorMessage((event as { error?: unknown }).error)}` : `model/list did not answer within ${context.settings.modelDiscoveryMs} ms`;
-        sessionRuntimes.get(context.runtimeId).log.warn({ why }, 'model discovery: using the fallback catalog');
-        return catalogOf(context.settings.fallbackModels, 'fallback', why);
-      },
-    }),
-    answerCatalog: enqueueActions(({ context, enqueue }) => {
+    storeCatalog: assign({ catalog: (_, p: { catalog: Catalog }) => p.catalog }),
+    answerCatalog: collect(({ context, enqueue }) => {
       const catalog = context.catalog ?? catalogOf(context.settings.fallbackModels, 'fallback');
-      let model = context.model;
-      let changed = false;
-      const texts: Array<[SessionNotice['level'], string]> = [];
-      for (const r of context.catalogRequests) {
-        if (r.kind === 'models') {
-          texts.push(['info', describeCatalog(catalog, model)]);
-        } else if (r.name === '') {
-          texts.push(['info', `Model: ${model ?? 'the Codex default'}. Use /model NAME to switch, /models to list.`]);
-        } else {
-          const found = findModel(catalog, r.name);
-          if (!found) {
-            const names = catalog.models.filter((m) => !m.hidden).map((m) => m.model);
-            texts.push(['warning', `Unknown model "${r.name}". Available: ${names.join(', ')}.`]);
-          } else {
-            model = found.model;
-            changed = true;
-            const when = context.current !== undefined ? 'from the next turn' : 'from the next message';
-            texts.push(['info', `Model set to ${found.model}; it applies ${when}, in the same Codex thread.`]);
-          }
-        }
-      }
-      enqueue.assign({ catalogRequests: [], model, persist: changed && context.threadId ? 'save' : context.persist });
-      enqueue(() => {
-        for (const [level, text] of texts) notice(context, level, text);
-      });
+      const a = answerCatalogRequests(catalog, context.model, context.catalogRequests, context.current !== undefined);
+      enqueue.assign({ catalogRequests: [], model: a.model, persist: a.changed && context.threadId ? 'save' : context.persist });
+      for (const t of a.texts) enqueue.emit(notice(t.level, t.text));
     }),
     startPersist: assign({ writing: ({ context }) => context.persist, persist: undefined }),
-    persistFailed: ({ context, event }) => {
-      const err = errorMessage((event as { error?: unknown }).error);
-      sessionRuntimes.get(context.runtimeId).log.error({ err, key: context.key }, 'saving the thread binding failed');
-      notice(context, 'warning', `Could not save the thread binding (${err}); a host restart may not resume this thread.`);
-    },
-    noticeNothingToStop: ({ context }) => notice(context, 'info', 'Nothing to stop: no turn is running.'),
-    noticeStopping: ({ context }) =>
-      notice(
-        context,
-        'info',
-        `Stopping the current turn…${context.queue.length ? ` ${context.queue.length} queued message(s) will run after it.` : ''}`,
-      ),
-    noticeBusy: ({ context }) =>
-      notice(context, 'warning', 'A turn is running or messages are waiting; /stop it (or wait) before /new or /reset.'),
+    endPersist: assign({ writing: undefined }),
+    logPersistFailed: emit(({ context }, p: Err) => logLine('error', 'saving the thread binding failed', { err: errorMessage(p.error), key: context.key })),
+    noticePersistFailed: emit((_, p: Err) => notice('warning', texts.persistFailed(errorMessage(p.error)))),
+    logWatchError: emit(({ context }, p: Err) => logLine('error', 'connection watch failed', { err: errorMessage(p.error), key: context.key })),
+    noticeNothingToStop: emit(notice('info', texts.nothingToStop)),
+    noticeStopping: emit(({ context }) => notice('info', texts.stopping(context.queue.length))),
+    noticeBusy: emit(notice('warning', texts.busy)),
     prepareNew: assign({ fresh: true }),
     reset: assign(({ context }) => ({
       threadId: undefined,
@@ -306,31 +274,26 @@ export const sessionMachine = setup({
       fresh: true,
       persist: 'delete' as const,
     })),
-    noticeReset: ({ context }) =>
-      notice(context, 'info', 'Cleared the thread binding of this conversation; the next message starts a new Codex thread.'),
-    noticeNewThread: ({ context }) => notice(context, 'info', `Started a new Codex thread ${context.threadId}.`),
-    noticeStatus: ({ context, self }) => {
-      const snap = self.getSnapshot();
-      const turn = context.current ? `running (turn ${context.activeTurnId ?? 'starting'})` : 'idle';
+    noticeReset: emit(notice('info', texts.reset)),
+    noticeStatus: emit(({ context, self }) =>
       notice(
-        context,
         'info',
-        [
-          `Thread: ${context.threadId ?? 'none yet'}`,
-          `Model: ${context.model ?? 'the Codex default'}`,
-          `Turn: ${turn}`,
-          `Queued: ${context.queue.length}`,
-          `Mode: ${context.settings.busyMode}`,
-          `State: ${JSON.stringify(snap.value)}`,
-        ].join('\n'),
-      );
-    },
+        texts.status({
+          threadId: context.threadId,
+          model: context.model,
+          running: context.current !== undefined,
+          activeTurnId: context.activeTurnId,
+          queued: context.queue.length,
+          busyMode: context.settings.busyMode,
+          state: self.getSnapshot().value,
+        }),
+      ),
+    ),
   },
 }).createMachine({
   id: 'session',
   type: 'parallel',
   context: ({ input }) => ({
-    runtimeId: input.runtimeId,
     key: input.key,
     settings: input.settings,
     threadId: input.restore?.threadId,
@@ -338,6 +301,8 @@ export const sessionMachine = setup({
     createdAt: input.restore?.createdAt,
     model: input.restore ? input.restore.model : input.settings.model,
     fresh: input.restore?.fresh ?? false,
+    candidate: undefined,
+    bindNotices: [],
     queue: [],
     current: undefined,
     activeTurnId: undefined,
@@ -355,11 +320,7 @@ export const sessionMachine = setup({
   invoke: {
     id: 'connectionWatch',
     src: 'connectionWatch',
-    input: ({ context }) => ({ runtimeId: context.runtimeId }),
-    onError: {
-      actions: ({ context, event }) =>
-        sessionRuntimes.get(context.runtimeId).log.error({ err: errorMessage(event.error), key: context.key }, 'connection watch failed'),
-    },
+    onError: { actions: { type: 'logWatchError', params: ({ event }) => ({ error: event.error }) } },
   },
   on: {
     MESSAGE: [
@@ -386,34 +347,93 @@ export const sessionMachine = setup({
       },
       states: {
         unbound: {
+          tags: ['idle'],
           always: [
             // A thread of its own (restored, or back from bindWait): `ready` resumes it if needed.
             { guard: 'hasThread', target: 'ready' },
             { guard: 'hasQueue', target: 'binding' },
           ],
         },
+        // Bind the conversation to a Codex thread: the one it had (resume), the stored one
+        // (load, then resume), or a new one (start). A corrupt binding file was moved aside by
+        // the store: say so and start a new thread. A failed resume starts a new thread too,
+        // unless the connection is the problem (bindWait, then try again).
         binding: {
-          invoke: {
-            id: 'bind',
-            src: 'bind',
-            input: ({ context }) => ({
-              runtimeId: context.runtimeId,
-              key: context.key,
-              fresh: context.fresh,
-              knownThreadId: context.fresh ? undefined : context.threadId,
-              knownCreatedAt: context.createdAt,
-              model: context.model,
-              settings: context.settings,
-            }),
-            onDone: [
-              {
-                guard: ({ event }) => !event.output.resumed && event.output.notices.length === 0,
-                target: 'ready',
-                actions: ['recordBinding', 'noticeBinding', 'noticeNewThread'],
+          tags: ['busy'],
+          entry: 'startBind',
+          initial: 'choosing',
+          states: {
+            choosing: {
+              always: [
+                { guard: 'freshThread', target: 'starting' },
+                { guard: 'hasThread', target: 'resuming' },
+                { target: 'loading' },
+              ],
+            },
+            loading: {
+              invoke: {
+                id: 'loadBinding',
+                src: 'loadBinding',
+                input: ({ context }) => ({ key: context.key }),
+                onDone: [
+                  {
+                    guard: { type: 'foundBinding', params: ({ event }) => ({ binding: event.output }) },
+                    target: 'resuming',
+                    actions: { type: 'useStoredBinding', params: ({ event }) => ({ binding: event.output }) },
+                  },
+                  { target: 'starting' },
+                ],
+                onError: [
+                  {
+                    guard: { type: 'corruptBinding', params: ({ event }) => ({ error: event.error }) },
+                    target: 'starting',
+                    actions: [
+                      { type: 'logCorruptBinding', params: ({ event }) => ({ error: event.error as BindingCorruptError }) },
+                      { type: 'noteCorruptBinding', params: ({ event }) => ({ error: event.error as BindingCorruptError }) },
+                    ],
+                  },
+                  { target: '#session.conversation.bindWait', actions: [{ type: 'logBindError', params: ({ event }) => ({ error: event.error }) }, { type: 'noticeBindError', params: ({ event }) => ({ error: event.error }) }] },
+                ],
               },
-              { target: 'ready', actions: ['recordBinding', 'noticeBinding'] },
-            ],
-            onError: { target: 'bindWait', actions: 'noticeBindError' },
+            },
+            resuming: {
+              invoke: {
+                id: 'resumeThread',
+                src: 'resumeThread',
+                input: ({ context }) => ({ candidate: context.candidate!, settings: context.settings }),
+                onDone: {
+                  target: '#session.conversation.ready',
+                  actions: [{ type: 'recordBinding', params: ({ event }) => ({ thread: event.output, resumed: true }) }, 'tellBindNotices'],
+                },
+                onError: [
+                  {
+                    guard: { type: 'transientError', params: ({ event }) => ({ error: event.error }) },
+                    target: '#session.conversation.bindWait',
+                    actions: [{ type: 'logBindError', params: ({ event }) => ({ error: event.error }) }, { type: 'noticeBindError', params: ({ event }) => ({ error: event.error }) }],
+                  },
+                  { target: 'starting', actions: [{ type: 'logResumeFailed', params: ({ event }) => ({ error: event.error }) }, { type: 'noteResumeFailed', params: ({ event }) => ({ error: event.error }) }] },
+                ],
+              },
+            },
+            starting: {
+              invoke: {
+                id: 'startThread',
+                src: 'startThread',
+                input: ({ context }) => ({ model: context.model ?? context.settings.model, settings: context.settings }),
+                onDone: [
+                  {
+                    guard: 'quietStart',
+                    target: '#session.conversation.ready',
+                    actions: [{ type: 'recordBinding', params: ({ event }) => ({ thread: event.output, resumed: false }) }, 'tellBindNotices', 'noticeNewThread'],
+                  },
+                  {
+                    target: '#session.conversation.ready',
+                    actions: [{ type: 'recordBinding', params: ({ event }) => ({ thread: event.output, resumed: false }) }, 'tellBindNotices'],
+                  },
+                ],
+                onError: { target: '#session.conversation.bindWait', actions: [{ type: 'logBindError', params: ({ event }) => ({ error: event.error }) }, { type: 'noticeBindError', params: ({ event }) => ({ error: event.error }) }] },
+              },
+            },
           },
           on: {
             COMMAND: [
@@ -424,9 +444,11 @@ export const sessionMachine = setup({
           },
         },
         bindWait: {
+          tags: ['busy'],
           after: { bindRetry: 'unbound' },
         },
         ready: {
+          tags: ['idle'],
           always: [
             { guard: 'needsBind', target: 'binding' },
             { guard: 'canStartTurn', target: 'turn' },
@@ -440,12 +462,12 @@ export const sessionMachine = setup({
           },
         },
         turn: {
+          tags: ['busy'],
           entry: 'dequeue',
           invoke: {
             id: 'turn',
             src: 'turn',
             input: ({ context }) => ({
-              runtimeId: context.runtimeId,
               session: context.key,
               threadId: context.threadId!,
               input: context.current!.input,
@@ -455,10 +477,17 @@ export const sessionMachine = setup({
               interruptWaitMs: context.settings.interruptWaitMs,
             }),
             onDone: [
-              { guard: 'retryStart', target: 'ready', actions: 'requeueForRetry' },
-              { target: 'ready', actions: 'turnEnded' },
+              {
+                guard: { type: 'retryStart', params: ({ event }) => ({ output: event.output }) },
+                target: 'ready',
+                actions: 'requeueForRetry',
+              },
+              { target: 'ready', actions: ['noticeLeftover', { type: 'turnEnded', params: ({ event }) => ({ output: event.output }) }] },
             ],
-            onError: { target: 'ready', actions: 'turnCrashed' },
+            onError: {
+              target: 'ready',
+              actions: [{ type: 'logTurnCrash', params: ({ event }) => ({ error: event.error }) }, 'turnCrashed', { type: 'noticeTurnCrash', params: ({ event }) => ({ error: event.error }) }],
+            },
           },
           on: {
             'TURN.BOUND': { actions: 'recordTurnId' },
@@ -479,17 +508,13 @@ export const sessionMachine = setup({
           always: { guard: 'canSteer', target: 'steering', actions: 'popSteer' },
         },
         steering: {
+          tags: ['busy'],
           invoke: {
             id: 'steer',
             src: 'steer',
-            input: ({ context }) => ({
-              runtimeId: context.runtimeId,
-              threadId: context.threadId!,
-              turnId: context.activeTurnId!,
-              input: context.steering!.input,
-            }),
-            onDone: { target: 'idle', actions: 'steered' },
-            onError: { target: 'idle', actions: 'steerFailed' },
+            input: ({ context }) => ({ threadId: context.threadId!, turnId: context.activeTurnId!, input: context.steering!.input }),
+            onDone: { target: 'idle', actions: { type: 'steered', params: ({ event }) => ({ turnId: event.output.turnId }) } },
+            onError: { target: 'idle', actions: [{ type: 'logSteerFailed', params: ({ event }) => ({ error: event.error }) }, 'steerFailed'] },
           },
         },
       },
@@ -504,18 +529,32 @@ export const sessionMachine = setup({
           ],
         },
         loading: {
+          tags: ['busy'],
           invoke: {
             id: 'models',
             src: 'listModels',
-            input: ({ context }) => ({
-              runtimeId: context.runtimeId,
-              cacheMs: context.settings.modelCacheMs,
-              staticModels: context.settings.models,
-            }),
-            onDone: { target: 'idle', actions: ['storeCatalog', 'answerCatalog'] },
-            onError: { target: 'idle', actions: ['useFallback', 'answerCatalog'] },
+            input: ({ context }) => ({ cacheMs: context.settings.modelCacheMs, staticModels: context.settings.models }),
+            onDone: { target: 'idle', actions: [{ type: 'storeCatalog', params: ({ event }) => ({ catalog: event.output }) }, 'answerCatalog'] },
+            onError: { target: 'fallback' },
           },
-          after: { modelDiscovery: { target: 'idle', actions: ['useFallback', 'answerCatalog'] } },
+          after: { modelDiscovery: { target: 'fallback' } },
+        },
+        // Discovery failed or is slow: answer from the configured list (reused for a while).
+        fallback: {
+          tags: ['busy'],
+          invoke: {
+            id: 'fallback',
+            src: 'fallbackCatalog',
+            input: ({ context, event }) => ({
+              models: context.settings.fallbackModels,
+              why:
+                'error' in event
+                  ? `model/list failed: ${errorMessage(event.error)}`
+                  : `model/list did not answer within ${context.settings.modelDiscoveryMs} ms`,
+            }),
+            onDone: { target: 'idle', actions: [{ type: 'storeCatalog', params: ({ event }) => ({ catalog: event.output }) }, 'answerCatalog'] },
+            onError: { target: 'idle', actions: 'answerCatalog' },
+          },
         },
       },
     },
@@ -526,20 +565,20 @@ export const sessionMachine = setup({
           always: { guard: 'wantsWrite', target: 'writing' },
         },
         writing: {
+          tags: ['busy', 'persisting'],
           entry: 'startPersist',
           invoke: {
             id: 'persist',
             src: 'persistBinding',
-            input: ({ context }) =>
+            input: ({ context }): PersistInput =>
               context.writing === 'delete'
-                ? { runtimeId: context.runtimeId, op: 'delete' as const, key: context.key }
-                : {
-                    runtimeId: context.runtimeId,
-                    op: 'save' as const,
-                    binding: bindingOf(context.key, context.threadId!, context.model, context.settings.cwd, context.createdAt),
-                  },
-            onDone: { target: 'idle', actions: assign({ writing: undefined }) },
-            onError: { target: 'idle', actions: [assign({ writing: undefined }), 'persistFailed'] },
+                ? { op: 'delete', key: context.key }
+                : { op: 'save', key: context.key, threadId: context.threadId!, model: context.model, cwd: context.settings.cwd, createdAt: context.createdAt },
+            onDone: { target: 'idle', actions: 'endPersist' },
+            onError: {
+              target: 'idle',
+              actions: ['endPersist', { type: 'logPersistFailed', params: ({ event }) => ({ error: event.error }) }, { type: 'noticePersistFailed', params: ({ event }) => ({ error: event.error }) }],
+            },
           },
         },
       },
@@ -548,16 +587,3 @@ export const sessionMachine = setup({
 });
 
 export type SessionMachine = typeof sessionMachine;
-
-function catalogFresh(context: SessionContext): boolean {
-  const c = context.catalog;
-  if (!c) return false;
-  const age = Date.now() - c.fetchedAt;
-  if (c.source === 'static') return true;
-  if (c.source === 'fallback') return age < FALLBACK_CACHE_MS;
-  return age < context.settings.modelCacheMs;
-}
-
-function notice(context: Pick<SessionContext, 'runtimeId' | 'key'>, level: SessionNotice['level'], text: string): void {
-  sessionRuntimes.get(context.runtimeId).sink({ type: 'notice', session: context.key, at: Date.now(), level, text });
-}

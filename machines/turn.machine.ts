@@ -1,24 +1,25 @@
 // The turn actor: one Codex turn, from `turn/start` to its end.
 //
 //   subscribing → starting → running(active ⇄ waiting) → completed | failed | interrupted
-//                                  ↘ interrupting (/stop, watchdog) → … | escalating → …
+//                                  ↘ interrupting(requesting ⇄ retryWait) → … | escalating → …
 //
-// The stream actor (`src/turn/actors.ts`) is subscribed to the thread before `turn/start`
-// is sent and forwards streamed deltas straight to the room; this machine only sees
-// lifecycle facts. Timeouts are `after` transitions with named delays.
-import { assign, enqueueActions, sendTo, setup } from 'xstate';
+// The stream actor is subscribed to the thread before `turn/start` is sent and forwards
+// streamed deltas straight to the room; this machine only sees lifecycle facts. Timeouts are
+// `after` transitions with named delays.
+//
+// The chart does no IO itself. Its actors are placeholders and its outward actions
+// (`announce`, `report`, `withdrawRequests`, `restartAppServer`, `log`) are provided by the
+// owner of the live handles: `provideTurnMachine` in src/turn/provide.ts. Unprovided,
+// `announce` and `report` are XState `emit`s (observe them with `actor.on`).
+import { assign, emit, fromCallback, fromPromise, sendTo, setup } from 'xstate';
 import type { UserInput } from '../src/protocol/common.js';
-import { ConnectionLostError, RpcError } from '../src/connection/errors.js';
-import { interruptTurnActor, startTurnActor, streamActor, type StreamEvent } from '../src/turn/actors.js';
-import { turnRuntimes } from '../src/turn/runtime.js';
-import { DEFAULT_START_TIMEOUT_MS } from '../src/turn/limits.js';
+import type { InterruptInput, StartTurnInput, StreamCommand, StreamEvent, StreamInput } from '../src/turn/actors.js';
+import { DEFAULT_INTERRUPT_WAIT_MS, DEFAULT_START_TIMEOUT_MS, DEFAULT_WATCHDOG_MS, INTERRUPT_RETRY_MS } from '../src/turn/limits.js';
+import { errorMessage, interruptTooEarly, seconds, turnNotTaken } from '../src/turn/policy.js';
 
-export const DEFAULT_WATCHDOG_MS = 300_000;
-export const DEFAULT_INTERRUPT_WAIT_MS = 10_000;
+export { DEFAULT_INTERRUPT_WAIT_MS, DEFAULT_WATCHDOG_MS };
 
 export interface TurnMachineInput {
-  /** Key of the live handles in `turnRuntimes`. */
-  runtimeId: string;
   /** `session` of the room events. */
   session: string;
   threadId: string;
@@ -50,7 +51,6 @@ interface StopRequest {
 }
 
 export interface TurnContext {
-  runtimeId: string;
   session: string;
   threadId: string;
   input: UserInput[];
@@ -69,14 +69,97 @@ export interface TurnContext {
 
 export type TurnEvent = StreamEvent | { type: 'STOP'; reason?: string };
 
-/** Parent (session) is told the turn id as soon as Codex assigns it. */
+/** The parent session is told the turn id as soon as Codex assigns it. */
 export type TurnParentEvent =
   | { type: 'TURN.BOUND'; turnId: string }
   /** The turn is being interrupted (/stop or watchdog): do not steer into it any more. */
   | { type: 'TURN.INTERRUPTING'; turnId: string };
 
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const THREAD_NOT_LOADED = /thread not found|not loaded|no such thread/i;
+/** The room events a turn announces itself (streamed ones come from the stream actor), without `session`/`at`. */
+export type TurnAnnouncement =
+  | { type: 'turn.started'; turnId: string; threadId: string; model: string | undefined }
+  | { type: 'turn.completed'; turnId: string; threadId: string }
+  | { type: 'turn.failed'; turnId: string | undefined; threadId: string | undefined; error: string }
+  | { type: 'turn.interrupted'; turnId: string; threadId: string; reason: string }
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+export interface TurnLog {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  data: Record<string, unknown>;
+}
+export interface WithdrawRequest {
+  threadId: string;
+  /** Undefined when Codex never took the turn: nothing to withdraw. */
+  turnId: string | undefined;
+  reason: string;
+}
+
+type Args = { context: TurnContext };
+/** What the turn says to the room (the params of `announce`). */
+const say = {
+  watchdog: ({ context }: Args): TurnAnnouncement => ({
+    type: 'notice',
+    level: 'warning',
+    text: `No progress from Codex for ${seconds(context.watchdogMs)}: interrupting the turn.`,
+  }),
+  startTimeout: ({ context }: Args): TurnAnnouncement => ({
+    type: 'notice',
+    level: 'warning',
+    text: `Codex did not accept the turn within ${seconds(context.startTimeoutMs)}; the turn failed and the conversation is free for the next message.`,
+  }),
+  escalation: ({ context }: Args): TurnAnnouncement => ({
+    type: 'notice',
+    level: 'error',
+    text: `Codex did not confirm the interrupt within ${seconds(context.interruptWaitMs)}; restarting the app-server.`,
+  }),
+  started: ({ context }: Args): TurnAnnouncement => ({ type: 'turn.started', turnId: context.turnId!, threadId: context.threadId, model: context.model }),
+  completed: ({ context }: Args): TurnAnnouncement => ({ type: 'turn.completed', turnId: context.turnId!, threadId: context.threadId }),
+  interrupted: ({ context }: Args): TurnAnnouncement => ({
+    type: 'turn.interrupted',
+    turnId: context.turnId ?? '',
+    threadId: context.threadId,
+    reason: context.endReason ?? context.stop?.reason ?? 'interrupted',
+  }),
+  failed: ({ context }: Args): TurnAnnouncement => ({
+    type: 'turn.failed',
+    turnId: context.turnId,
+    threadId: context.threadId,
+    error: context.error ?? 'the turn failed',
+  }),
+};
+const escalationReason = ({ context }: Args): string =>
+  `turn/interrupt of turn ${context.turnId} was not confirmed within ${seconds(context.interruptWaitMs)}`;
+const logs = {
+  startTimeout: ({ context }: Args): TurnLog => ({
+    level: 'warn',
+    msg: 'turn/start unanswered; turn failed',
+    data: { threadId: context.threadId, startTimeoutMs: context.startTimeoutMs },
+  }),
+  escalation: (a: Args): TurnLog => ({ level: 'warn', msg: escalationReason(a), data: { threadId: a.context.threadId, turnId: a.context.turnId } }),
+  interruptError: ({ context }: Args, error: unknown): TurnLog => ({
+    level: 'warn',
+    msg: 'turn/interrupt failed; still waiting for turn/completed',
+    data: { err: errorMessage(error), turnId: context.turnId },
+  }),
+  ended: (status: TurnStatus) => ({ context }: Args): TurnLog => ({
+    level: 'info',
+    msg: 'turn ended',
+    data: { threadId: context.threadId, turnId: context.turnId, status, error: context.error },
+  }),
+};
+/** A final state: record the status, tell the room, withdraw the turn's open requests, log. */
+const ending = (status: TurnStatus) => [
+  { type: 'setStatus' as const, params: { status } },
+  { type: 'announce' as const, params: say[status] },
+  { type: 'withdrawRequests' as const, params: ({ context }: Args) => ({ threadId: context.threadId, turnId: context.turnId, reason: `turn ${status}` }) },
+  { type: 'log' as const, params: logs.ended(status) },
+];
+
+// Placeholders: `provideTurnMachine` supplies the real actors.
+const unprovided = (name: string) => () => {
+  throw new Error(`turn machine: actor "${name}" was not provided`);
+};
+const noop = () => {};
 
 export const turnMachine = setup({
   types: {
@@ -84,12 +167,18 @@ export const turnMachine = setup({
     events: {} as TurnEvent,
     input: {} as TurnMachineInput,
     output: {} as TurnOutput,
+    emitted: {} as TurnAnnouncement | TurnParentEvent,
   },
-  actors: { stream: streamActor, startTurn: startTurnActor, interruptTurn: interruptTurnActor },
+  actors: {
+    stream: fromCallback<StreamCommand, StreamInput, StreamEvent>(unprovided('stream')),
+    startTurn: fromPromise<{ turnId: string }, StartTurnInput>(unprovided('startTurn')),
+    interruptTurn: fromPromise<void, InterruptInput>(unprovided('interruptTurn')),
+  },
   delays: {
     watchdog: ({ context }) => context.watchdogMs,
     interruptWait: ({ context }) => context.interruptWaitMs,
     startWait: ({ context }) => context.startTimeoutMs,
+    interruptRetry: INTERRUPT_RETRY_MS,
   },
   guards: {
     stopRequested: ({ context }) => context.stop !== undefined,
@@ -98,56 +187,44 @@ export const turnMachine = setup({
     endedFailed: ({ event }) => event.type === 'TURN.COMPLETED' && event.status === 'failed',
     nowWaiting: ({ event }) => event.type === 'WAITING' && event.waiting,
     notWaiting: ({ event }) => event.type === 'WAITING' && !event.waiting,
+    interruptTooEarly: (_, p: { error: unknown }) => interruptTooEarly(p.error),
   },
   actions: {
+    // Outward actions, provided by the owner of the live handles (see the header).
+    announce: emit((_, e: TurnAnnouncement) => e),
+    report: emit((_, e: TurnParentEvent) => e),
+    withdrawRequests: (_, _r: WithdrawRequest) => noop(),
+    restartAppServer: (_, _p: { reason: string }) => noop(),
+    log: (_, _l: TurnLog) => noop(),
+
     requestStop: assign({
       stop: ({ context, event }) =>
         context.stop ?? { by: 'user' as const, reason: (event.type === 'STOP' && event.reason) || 'stopped by request' },
     }),
+    recordTurnId: assign({ turnId: (_, p: { turnId: string }) => p.turnId }),
+    recordStartError: assign({
+      error: ({ context }, p: { error: unknown }) => context.error ?? `turn/start failed: ${errorMessage(p.error)}`,
+      // Retry the message once (after a resume) when Codex never took it.
+      retry: (_, p: { error: unknown }) => turnNotTaken(p.error),
+    }),
+    recordStreamError: assign({ error: (_, p: { error: unknown }) => `turn stream failed: ${errorMessage(p.error)}` }),
     recordWatchdog: assign({
       stop: ({ context }) => ({ by: 'watchdog' as const, reason: `no progress for ${seconds(context.watchdogMs)}` }),
       error: ({ context }) => `no progress from Codex for ${seconds(context.watchdogMs)}; the turn was interrupted`,
     }),
-    noticeWatchdog: ({ context }) =>
-      emit(context, {
-        type: 'notice',
-        level: 'warning',
-        text: `No progress from Codex for ${seconds(context.watchdogMs)}: interrupting the turn.`,
-      }),
     recordStartTimeout: assign({
       error: ({ context }) => `Codex did not accept the turn within ${seconds(context.startTimeoutMs)} (turn/start got no answer)`,
     }),
-    noticeStartTimeout: ({ context }) => {
-      turnRuntimes.get(context.runtimeId).log.warn({ threadId: context.threadId, startTimeoutMs: context.startTimeoutMs }, 'turn/start unanswered; turn failed');
-      emit(context, {
-        type: 'notice',
-        level: 'warning',
-        text: `Codex did not accept the turn within ${seconds(context.startTimeoutMs)}; the turn failed and the conversation is free for the next message.`,
-      });
-    },
     recordTurnError: assign({
-      error: ({ context, event }) =>
-        context.error ?? (event.type === 'TURN.COMPLETED' ? event.error ?? 'the turn failed' : undefined),
+      error: ({ context, event }) => context.error ?? (event.type === 'TURN.COMPLETED' ? (event.error ?? 'the turn failed') : undefined),
     }),
     markRetry: assign({ retry: true }),
     recordLost: assign({
       error: ({ context, event }) => context.error ?? (event.type === 'CONNECTION.LOST' ? event.reason : 'connection lost'),
     }),
-    escalate: ({ context }) => {
-      const rt = turnRuntimes.get(context.runtimeId);
-      const reason = `turn/interrupt of turn ${context.turnId} was not confirmed within ${seconds(context.interruptWaitMs)}`;
-      rt.log.warn({ threadId: context.threadId, turnId: context.turnId }, reason);
-      emit(context, {
-        type: 'notice',
-        level: 'error',
-        text: `Codex did not confirm the interrupt within ${seconds(context.interruptWaitMs)}; restarting the app-server.`,
-      });
-      rt.conn.restart(reason);
-    },
     recordEscalation: assign({
       endReason: ({ context }) => `interrupt not confirmed within ${seconds(context.interruptWaitMs)}; app-server restarted`,
-      error: ({ context }) =>
-        context.error ?? `interrupt not confirmed within ${seconds(context.interruptWaitMs)}; app-server restarted`,
+      error: ({ context }) => context.error ?? `interrupt not confirmed within ${seconds(context.interruptWaitMs)}; app-server restarted`,
     }),
     abandonStream: sendTo('stream', ({ context }) => ({
       type: 'ABANDON' as const,
@@ -155,41 +232,11 @@ export const turnMachine = setup({
       reason: context.endReason ?? 'turn abandoned',
     })),
     bindStream: sendTo('stream', ({ context }) => ({ type: 'BIND' as const, turnId: context.turnId! })),
-    emitStarted: ({ context }) =>
-      emit(context, { type: 'turn.started', turnId: context.turnId!, threadId: context.threadId, model: context.model }),
-    tellParent: enqueueActions(({ context, enqueue, self }) => {
-      if (self._parent) enqueue.sendParent({ type: 'TURN.BOUND', turnId: context.turnId! } satisfies TurnParentEvent);
-    }),
-    tellParentInterrupting: enqueueActions(({ context, enqueue, self }) => {
-      if (self._parent) enqueue.sendParent({ type: 'TURN.INTERRUPTING', turnId: context.turnId! } satisfies TurnParentEvent);
-    }),
-    logInterruptError: ({ context, event }) =>
-      turnRuntimes
-        .get(context.runtimeId)
-        .log.warn({ err: errorMessage((event as { error?: unknown }).error), turnId: context.turnId }, 'turn/interrupt failed; still waiting for turn/completed'),
-    finish: ({ context }) => {
-      const rt = turnRuntimes.get(context.runtimeId);
-      const { turnId, threadId } = context;
-      if (context.status === 'completed') emit(context, { type: 'turn.completed', turnId: turnId!, threadId });
-      else if (context.status === 'interrupted') {
-        emit(context, { type: 'turn.interrupted', turnId: turnId ?? '', threadId, reason: context.endReason ?? context.stop?.reason ?? 'interrupted' });
-      } else emit(context, { type: 'turn.failed', turnId, threadId, error: context.error ?? 'the turn failed' });
-      if (turnId !== undefined) {
-        const reason = `turn ${context.status}`;
-        try {
-          rt.conn.withdrawServerRequests(threadId, reason);
-          rt.approvals?.withdrawTurn(threadId, turnId, reason);
-        } catch (err) {
-          rt.log.error({ err, turnId }, 'withdrawing approvals of an ended turn failed');
-        }
-      }
-      rt.log.info({ threadId, turnId, status: context.status, error: context.error }, 'turn ended');
-    },
+    setStatus: assign({ status: (_, p: { status: TurnStatus }) => p.status }),
   },
 }).createMachine({
   id: 'turn',
   context: ({ input }) => ({
-    runtimeId: input.runtimeId,
     session: input.session,
     threadId: input.threadId,
     input: input.input,
@@ -209,12 +256,11 @@ export const turnMachine = setup({
     id: 'stream',
     src: 'stream',
     input: ({ context }) => ({
-      runtimeId: context.runtimeId,
       session: context.session,
       threadId: context.threadId,
       activityThrottleMs: Math.min(1000, Math.max(10, Math.floor(context.watchdogMs / 10))),
     }),
-    onError: { target: '.failed', actions: assign({ error: ({ event }) => `turn stream failed: ${errorMessage(event.error)}` }) },
+    onError: { target: '.failed', actions: { type: 'recordStreamError', params: ({ event }) => ({ error: event.error }) } },
   },
   initial: 'subscribing',
   output: ({ context }) => ({
@@ -236,31 +282,20 @@ export const turnMachine = setup({
       invoke: {
         id: 'start',
         src: 'startTurn',
-        input: ({ context }) => ({
-          runtimeId: context.runtimeId,
-          threadId: context.threadId,
-          input: context.input,
-          model: context.model,
-        }),
+        input: ({ context }) => ({ threadId: context.threadId, input: context.input, model: context.model }),
         onDone: {
           target: 'running',
-          actions: [assign({ turnId: ({ event }) => event.output.turnId }), 'emitStarted', 'bindStream', 'tellParent'],
+          actions: [{ type: 'recordTurnId', params: ({ event }) => ({ turnId: event.output.turnId }) }, { type: 'announce', params: say.started },
+            'bindStream',
+            { type: 'report', params: ({ context }) => ({ type: 'TURN.BOUND', turnId: context.turnId! }) },
+          ],
         },
-        onError: {
-          target: 'failed',
-          actions: assign({
-            error: ({ context, event }) => context.error ?? `turn/start failed: ${errorMessage(event.error)}`,
-            // Retry the message once (after a resume) when Codex never took it: the thread was
-            // not loaded, or the connection died before turn/start was answered.
-            retry: ({ event }) =>
-              event.error instanceof ConnectionLostError || (event.error instanceof RpcError && THREAD_NOT_LOADED.test(event.error.message)),
-          }),
-        },
+        onError: { target: 'failed', actions: { type: 'recordStartError', params: ({ event }) => ({ error: event.error }) } },
       },
       // turn/start has no control timeout of the connection; Codex answers it once the turn is
       // accepted (before the model runs), so a silence is a dropped request (e.g. ill-formed
       // text in 0.169.0): fail the turn and free the session instead of waiting for the watchdog.
-      after: { startWait: { target: 'failed', actions: ['recordStartTimeout', 'noticeStartTimeout'] } },
+      after: { startWait: { target: 'failed', actions: ['recordStartTimeout', { type: 'log', params: logs.startTimeout }, { type: 'announce', params: say.startTimeout }] } },
       on: {
         STOP: { actions: 'requestStop' },
         'CONNECTION.LOST': { target: 'failed', actions: ['recordLost', 'markRetry'] },
@@ -271,7 +306,7 @@ export const turnMachine = setup({
       initial: 'active',
       states: {
         active: {
-          after: { watchdog: { target: '#turn.interrupting', actions: ['recordWatchdog', 'noticeWatchdog'] } },
+          after: { watchdog: { target: '#turn.interrupting', actions: ['recordWatchdog', { type: 'announce', params: say.watchdog }] } },
           on: {
             ACTIVITY: { target: 'active', reenter: true },
             ITEM: { target: 'active', reenter: true },
@@ -295,19 +330,35 @@ export const turnMachine = setup({
       },
     },
     interrupting: {
-      entry: 'tellParentInterrupting',
-      invoke: {
-        id: 'interrupt',
-        src: 'interruptTurn',
-        input: ({ context }) => ({
-          runtimeId: context.runtimeId,
-          threadId: context.threadId,
-          turnId: context.turnId!,
-          timeoutMs: context.interruptWaitMs,
-        }),
-        onError: { actions: 'logInterruptError' },
+      entry: { type: 'report', params: ({ context }) => ({ type: 'TURN.INTERRUPTING', turnId: context.turnId! }) },
+      initial: 'requesting',
+      states: {
+        requesting: {
+          invoke: {
+            id: 'interrupt',
+            src: 'interruptTurn',
+            input: ({ context }) => ({ threadId: context.threadId, turnId: context.turnId!, timeoutMs: context.interruptWaitMs }),
+            onError: [
+              // Right after turn/start is answered the turn may not be active in Codex yet: ask again shortly.
+              { guard: { type: 'interruptTooEarly', params: ({ event }) => ({ error: event.error }) }, target: 'retryWait' },
+              // Otherwise keep waiting for turn/completed, bounded by interruptWait.
+              { actions: { type: 'log', params: (a) => logs.interruptError(a, a.event.error) } },
+            ],
+          },
+        },
+        retryWait: { after: { interruptRetry: 'requesting' } },
       },
-      after: { interruptWait: { target: 'escalating', actions: ['recordEscalation', 'escalate'] } },
+      after: {
+        interruptWait: {
+          target: 'escalating',
+          actions: [
+            'recordEscalation',
+            { type: 'log', params: logs.escalation },
+            { type: 'announce', params: say.escalation },
+            { type: 'restartAppServer', params: (a) => ({ reason: escalationReason(a) }) },
+          ],
+        },
+      },
       on: {
         'TURN.COMPLETED': [
           { guard: 'stoppedByWatchdog', target: 'failed' },
@@ -325,21 +376,10 @@ export const turnMachine = setup({
         'CONNECTION.LOST': [{ guard: 'stoppedByWatchdog', target: 'failed' }, { target: 'interrupted' }],
       },
     },
-    completed: { type: 'final', entry: [assign({ status: 'completed' as const }), 'finish'] },
-    failed: { type: 'final', entry: [assign({ status: 'failed' as const }), 'finish'] },
-    interrupted: { type: 'final', entry: [assign({ status: 'interrupted' as const }), 'finish'] },
+    completed: { type: 'final', entry: ending('completed') },
+    failed: { type: 'final', entry: ending('failed') },
+    interrupted: { type: 'final', entry: ending('interrupted') },
   },
 });
 
 export type TurnMachine = typeof turnMachine;
-
-type Emitted = Parameters<ReturnType<typeof turnRuntimes.get>['sink']>[0];
-type WithoutBase<T> = T extends unknown ? Omit<T, 'session' | 'at'> : never;
-
-function emit(context: Pick<TurnContext, 'runtimeId' | 'session'>, e: WithoutBase<Emitted>): void {
-  turnRuntimes.get(context.runtimeId).sink({ ...e, session: context.session, at: Date.now() } as Emitted);
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}

@@ -19,13 +19,14 @@ const GRAPH_ONLY: Record<string, Record<string, string>> = {
     'running.stopping -> backoff : RESTART': 'needs a restart racing a stop; a host stops only after its turns ended',
   },
   turn: {
-    'subscribing -> failed : xstate.error.actor.stream': 'the stream actor has no failure path (it throws only if its runtime is missing)',
+    'subscribing -> failed : xstate.error.actor.stream': 'the stream actor has no failure path (its handles are closures; nothing in it throws)',
     'subscribing -> subscribing : STOP': 'the stream actor reports STREAM.READY as it starts, in the macrostep that entered subscribing',
     'subscribing -> failed : CONNECTION.LOST': 'as above: nothing can arrive while the turn is subscribing',
     'starting -> failed : xstate.error.actor.stream': 'the stream actor has no failure path',
     'running.active -> failed : xstate.error.actor.stream': 'the stream actor has no failure path',
     'running.active -> running.active : WAITING': 'the translator signals WAITING only on a change, so waiting:false only follows waiting:true (in running.waiting)',
-    'interrupting -> failed : xstate.error.actor.stream': 'the stream actor has no failure path',
+    'interrupting.requesting -> failed : xstate.error.actor.stream': 'the stream actor has no failure path',
+    'interrupting.retryWait -> failed : xstate.error.actor.stream': 'the stream actor has no failure path',
     'running.waiting -> failed : xstate.error.actor.stream': 'the stream actor has no failure path',
     'escalating -> failed : xstate.error.actor.stream': 'the stream actor has no failure path',
     'escalating -> interrupted : STREAM.CLOSED':
@@ -64,7 +65,7 @@ describe('path coverage', () => {
     const ids = Object.fromEntries([...graphs].map(([id, g]) => [id, { states: g.states.length, transitions: g.edges.size, definitions: g.definitions.length }]));
     expect(ids).toEqual({
       connection: { states: 9, transitions: 27, definitions: 17 },
-      turn: { states: 10, transitions: 42, definitions: 32 },
+      turn: { states: 12, transitions: 50, definitions: 34 },
       approval: { states: 7, transitions: 13, definitions: 12 },
     });
     for (const g of graphs.values()) {

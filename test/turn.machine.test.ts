@@ -2,29 +2,28 @@
 // interrupt escalation, the idle watchdog and connection loss.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromPromise, toPromise } from 'xstate';
-import { turnMachine, type TurnMachineInput, type TurnOutput } from '../machines/turn.machine.js';
-import { turnRuntimes } from '../src/turn/runtime.js';
+import { type TurnMachineInput, type TurnOutput } from '../machines/turn.machine.js';
+import { provideTurnMachine } from '../src/turn/provide.js';
 import { codex, FakeConnection, rpcError } from './support/fake-connection.js';
 import type { RoomEvent } from '../src/events/room-events.js';
 import { createLogger } from '../src/log/logger.js';
 
 const T = 'thr_1';
-const ids: string[] = [];
 
-function harness(over: Partial<TurnMachineInput> = {}, machine = turnMachine) {
+type LiveTurn = ReturnType<typeof provideTurnMachine>;
+
+function harness(over: Partial<TurnMachineInput> = {}, adapt: (m: LiveTurn) => LiveTurn = (m) => m) {
   const conn = new FakeConnection();
   const events: RoomEvent[] = [];
   const withdrawn: Array<[string, string, string]> = [];
-  const runtimeId = `turn-test-${ids.length}`;
-  ids.push(runtimeId);
-  turnRuntimes.register(runtimeId, {
+  const machine = provideTurnMachine({
     conn,
     sink: (e) => events.push(e),
     approvals: { withdrawTurn: (threadId, turnId, reason) => withdrawn.push([threadId, turnId, reason]) },
     log: createLogger({ level: 'silent' }),
   });
-  const actor = createActor(machine, {
-    input: { runtimeId, session: 'r/c/t', threadId: T, input: [{ type: 'text', text: 'hi', text_elements: [] }], ...over },
+  const actor = createActor(adapt(machine), {
+    input: { session: 'r/c/t', threadId: T, input: [{ type: 'text', text: 'hi', text_elements: [] }], ...over },
   });
   const done = toPromise(actor) as Promise<TurnOutput>;
   const types = () => events.map((e) => e.type);
@@ -33,7 +32,6 @@ function harness(over: Partial<TurnMachineInput> = {}, machine = turnMachine) {
 
 afterEach(() => {
   vi.useRealTimers();
-  for (const id of ids.splice(0)) turnRuntimes.unregister(id);
 });
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -211,8 +209,7 @@ describe('turn machine', () => {
   });
 
   it('IO actors can be swapped with provide()', async () => {
-    const machine = turnMachine.provide({ actors: { startTurn: fromPromise(async () => ({ turnId: 'provided' })) } });
-    const h = harness({}, machine);
+    const h = harness({}, (m) => m.provide({ actors: { startTurn: fromPromise(async () => ({ turnId: 'provided' })) } }));
     h.actor.start();
     await flush();
     expect(h.conn.sent('turn/start')).toEqual([]);

@@ -1,175 +1,169 @@
-// IO of the session machine, as XState actors. Tests replace them with
-// `sessionMachine.provide({ actors: ... })` or run them over a fake connection.
+// IO of the session machine, as XState actors closing over the session host's live handles
+// (`SessionDeps`). `provideSessionMachine` (./provide.ts) plugs them into the chart; tests
+// swap any of them with `.provide({ actors: ... })` or run them over a fake connection.
 import { fromCallback, fromPromise, type AnyEventObject } from 'xstate';
-import { ConnectionLostError, RpcError, RpcTimeoutError } from '../connection/errors.js';
-import { ErrorCodes } from '../protocol/wire.js';
+import type { Logger } from 'pino';
+import { RpcError } from '../connection/errors.js';
 import type { UserInput } from '../protocol/common.js';
-import { BindingCorruptError, BINDING_SCHEMA_VERSION, type Binding } from './bindings.js';
-import { catalogOf, discoverModels, type Catalog } from './models.js';
-import { sessionRuntimes } from './runtime.js';
+import type { RoomEventSink } from '../events/room-events.js';
+import type { ApprovalHooks, SessionConnection } from '../turn/runtime.js';
+import { BINDING_SCHEMA_VERSION, type Binding, type BindingStore } from './bindings.js';
+import { catalogOf, discoverModels, type Catalog, type ModelCache } from './models.js';
 import type { SessionSettings } from './types.js';
 
-export interface SessionNotice {
-  level: 'info' | 'warning' | 'error';
-  text: string;
+/** The live handles of a session host. */
+export interface SessionDeps {
+  conn: SessionConnection;
+  /** Room event sink; never throws (the manager wraps it). */
+  sink: RoomEventSink;
+  approvals: ApprovalHooks | undefined;
+  log: Logger;
+  store: BindingStore;
+  modelCache: ModelCache;
+  /** Host-registered dynamic tools, declared to Codex on thread/start. */
+  tools?: (() => Array<{ type: 'function'; name: string; description: string; inputSchema: Record<string, unknown> }>) | undefined;
+  now: () => number;
 }
 
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** The connection, not Codex, is the problem: retry later rather than give up a thread. */
-export function isTransient(err: unknown): boolean {
-  if (err instanceof ConnectionLostError || err instanceof RpcTimeoutError) return true;
-  if (err instanceof RpcError) return err.code === ErrorCodes.overloaded || /active writer/i.test(err.message);
-  const msg = errorMessage(err);
-  // "already has an active writer": the previous app-server still holds the thread; it is
-  // going away, so resume again shortly instead of forking the conversation.
-  return /not ready|aborted|connection (is )?(stopped|failed|lost)|active writer/i.test(msg);
+/** The thread a bind tries to resume. */
+export interface ResumeCandidate {
+  threadId: string;
+  model: string | undefined;
+  /** Undefined: the thread was bound before this process knew when; `now` is used. */
+  createdAt: string | undefined;
+  /** Found in the binding store (the room is told the thread continues). */
+  fromStore: boolean;
 }
 
-// ---------------------------------------------------------------------------------------
-// bind: thread/resume (binding known) or thread/start
-
-export interface BindInput {
-  runtimeId: string;
-  key: string;
-  /** Start a new thread whatever the store says (`/new`, `/reset`). */
-  fresh: boolean;
-  /** The thread this session already uses (after a connection loss): resume it. */
-  knownThreadId: string | undefined;
-  knownCreatedAt: string | undefined;
+export interface ResumeInput {
+  candidate: ResumeCandidate;
+  settings: SessionSettings;
+}
+export interface StartThreadInput {
   model: string | undefined;
   settings: SessionSettings;
 }
-
-export interface BindOutput {
+/** A bound thread. */
+export interface BoundThread {
   threadId: string;
-  resumed: boolean;
-  /** The model the session uses from now on (binding's, else the configured one). */
-  model: string | undefined;
   createdAt: string;
-  notices: SessionNotice[];
 }
 
-export const bindThreadActor = fromPromise<BindOutput, BindInput>(async ({ input, signal }) => {
-  const rt = sessionRuntimes.get(input.runtimeId);
-  const { settings } = input;
-  const notices: SessionNotice[] = [];
-  let candidate: { threadId: string; model: string | undefined; createdAt: string; fromStore: boolean } | undefined;
-  if (!input.fresh && input.knownThreadId) {
-    candidate = { threadId: input.knownThreadId, model: input.model, createdAt: input.knownCreatedAt ?? new Date().toISOString(), fromStore: false };
-  } else if (!input.fresh) {
-    try {
-      const b = await rt.store.load(input.key);
-      if (b) candidate = { threadId: b.threadId, model: b.model ?? input.model, createdAt: b.createdAt, fromStore: true };
-    } catch (err) {
-      if (!(err instanceof BindingCorruptError)) throw err;
-      rt.log.error({ err: err.message, key: input.key, movedTo: err.movedTo }, 'corrupt binding; starting a new thread');
-      notices.push({
-        level: 'warning',
-        text: `The saved thread binding of this conversation is corrupt (${err.detail}); started a new Codex thread.${
-          err.movedTo ? ` The old file was kept as ${err.movedTo}.` : ''
-        }`,
-      });
-    }
-  }
-  const common = {
-    cwd: settings.cwd,
-    approvalPolicy: settings.approvalPolicy,
-    sandbox: settings.sandbox,
-    ...(settings.approvalsReviewer ? { approvalsReviewer: settings.approvalsReviewer } : {}),
-    ...(settings.developerInstructions ? { developerInstructions: settings.developerInstructions } : {}),
-  };
-  if (candidate) {
-    try {
-      const res = await rt.conn.request(
-        'thread/resume',
-        { threadId: candidate.threadId, ...common, ...(candidate.model ? { model: candidate.model } : {}), excludeTurns: true },
-        { signal },
-      );
-      if (candidate.fromStore) notices.push({ level: 'info', text: `Continuing Codex thread ${res.thread.id}.` });
-      return { threadId: res.thread.id, resumed: true, model: candidate.model, createdAt: candidate.createdAt, notices };
-    } catch (err) {
-      if (isTransient(err) || signal.aborted) throw err;
-      rt.log.warn({ err: errorMessage(err), threadId: candidate.threadId }, 'thread/resume failed; starting a new thread');
-      notices.push({
-        level: 'warning',
-        text: `Started a new Codex thread because resuming thread ${candidate.threadId} failed: ${errorMessage(err)}`,
-      });
-    }
-  }
-  const model = input.model ?? settings.model;
-  const dynamicTools = rt.tools?.() ?? [];
-  const res = await rt.conn.request(
-    'thread/start',
-    { ...common, ...(model ? { model } : {}), ...(dynamicTools.length ? { dynamicTools } : {}) },
-    { signal },
-  );
-  return { threadId: res.thread.id, resumed: false, model, createdAt: new Date().toISOString(), notices };
-});
-
-// ---------------------------------------------------------------------------------------
-// steer: turn/steer with expectedTurnId, following "expected … but found …"
-
 export interface SteerInput {
-  runtimeId: string;
   threadId: string;
   turnId: string;
   input: UserInput[];
 }
 
-const MISMATCH = /expected active turn id `?([^`\s]+)`? but found `?([^`\s]+)`?/i;
-
-export const steerActor = fromPromise<{ turnId: string }, SteerInput>(async ({ input, signal }) => {
-  const rt = sessionRuntimes.get(input.runtimeId);
-  let expected = input.turnId;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const res = await rt.conn.request('turn/steer', { threadId: input.threadId, input: input.input, expectedTurnId: expected }, { signal });
-      return { turnId: res.turnId ?? expected };
-    } catch (err) {
-      const found = err instanceof RpcError ? MISMATCH.exec(err.message)?.[2] : undefined;
-      if (!found || found === expected || attempt >= 2) throw err;
-      rt.log.info({ expected, found }, 'turn/steer: active turn differs; retrying against it');
-      expected = found;
-    }
-  }
-});
-
-// ---------------------------------------------------------------------------------------
-// model catalog
-
 export interface ListModelsInput {
-  runtimeId: string;
   cacheMs: number;
   staticModels: string[] | undefined;
 }
 
-/** The catalog: static, the host-wide cache, or `model/list` (the machine bounds the wait). */
-export const listModelsActor = fromPromise<Catalog, ListModelsInput>(async ({ input, signal }) => {
-  if (input.staticModels) return catalogOf(input.staticModels, 'static');
-  const rt = sessionRuntimes.get(input.runtimeId);
-  const cached = rt.modelCache.value;
-  if (cached && cached.source === 'model/list' && Date.now() - cached.fetchedAt < input.cacheMs) return cached;
-  const catalog = await discoverModels(rt.conn, signal);
-  rt.modelCache.value = catalog;
-  return catalog;
-});
-
-// ---------------------------------------------------------------------------------------
-// binding persistence (serialized by the machine's persist region)
+export interface FallbackInput {
+  models: string[];
+  why: string;
+}
 
 export type PersistInput =
-  | { runtimeId: string; op: 'save'; binding: Binding }
-  | { runtimeId: string; op: 'delete'; key: string };
+  | { op: 'save'; key: string; threadId: string; model: string | undefined; cwd: string; createdAt: string | undefined }
+  | { op: 'delete'; key: string };
 
-export const persistBindingActor = fromPromise<void, PersistInput>(async ({ input }) => {
-  const rt = sessionRuntimes.get(input.runtimeId);
-  if (input.op === 'save') await rt.store.save(input.binding);
-  else await rt.store.remove(input.key);
+export type LifecycleEvent = { type: 'CONNECTION.LOST'; reason: string } | { type: 'CONNECTION.READY' };
+
+const threadParams = (settings: SessionSettings) => ({
+  cwd: settings.cwd,
+  approvalPolicy: settings.approvalPolicy,
+  sandbox: settings.sandbox,
+  ...(settings.approvalsReviewer ? { approvalsReviewer: settings.approvalsReviewer } : {}),
+  ...(settings.developerInstructions ? { developerInstructions: settings.developerInstructions } : {}),
 });
 
-export function bindingOf(key: string, threadId: string, model: string | undefined, cwd: string, createdAt: string | undefined): Binding {
-  const now = new Date().toISOString();
+const MISMATCH = /expected active turn id `?([^`\s]+)`? but found `?([^`\s]+)`?/i;
+
+export function createSessionActors(deps: SessionDeps) {
+  const iso = () => new Date(deps.now()).toISOString();
+  return {
+    /** The stored binding of the conversation (BindingCorruptError: moved aside, unusable). */
+    loadBinding: fromPromise<Binding | undefined, { key: string }>(({ input }) => deps.store.load(input.key)),
+
+    resumeThread: fromPromise<BoundThread, ResumeInput>(async ({ input, signal }) => {
+      const { candidate } = input;
+      const res = await deps.conn.request(
+        'thread/resume',
+        { threadId: candidate.threadId, ...threadParams(input.settings), ...(candidate.model ? { model: candidate.model } : {}), excludeTurns: true },
+        { signal },
+      );
+      return { threadId: res.thread.id, createdAt: candidate.createdAt ?? iso() };
+    }),
+
+    startThread: fromPromise<BoundThread, StartThreadInput>(async ({ input, signal }) => {
+      const dynamicTools = deps.tools?.() ?? [];
+      const res = await deps.conn.request(
+        'thread/start',
+        { ...threadParams(input.settings), ...(input.model ? { model: input.model } : {}), ...(dynamicTools.length ? { dynamicTools } : {}) },
+        { signal },
+      );
+      return { threadId: res.thread.id, createdAt: iso() };
+    }),
+
+    /** turn/steer with expectedTurnId, following "expected … but found …". */
+    steer: fromPromise<{ turnId: string }, SteerInput>(async ({ input, signal }) => {
+      let expected = input.turnId;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const res = await deps.conn.request('turn/steer', { threadId: input.threadId, input: input.input, expectedTurnId: expected }, { signal });
+          return { turnId: res.turnId ?? expected };
+        } catch (err) {
+          const found = err instanceof RpcError ? MISMATCH.exec(err.message)?.[2] : undefined;
+          if (!found || found === expected || attempt >= 2) throw err;
+          deps.log.info({ expected, found }, 'turn/steer: active turn differs; retrying against it');
+          expected = found;
+        }
+      }
+    }),
+
+    /** The catalog: static, the host-wide cache, or `model/list` (the machine bounds the wait). */
+    listModels: fromPromise<Catalog, ListModelsInput>(async ({ input, signal }) => {
+      if (input.staticModels) return catalogOf(input.staticModels, 'static', undefined, deps.now());
+      const cached = deps.modelCache.value;
+      if (cached && cached.source === 'model/list' && deps.now() - cached.fetchedAt < input.cacheMs) return cached;
+      const catalog = await discoverModels(deps.conn, signal, deps.now);
+      deps.modelCache.value = catalog;
+      return catalog;
+    }),
+
+    /** The fallback catalog, stamped now (it is reused for a short while). */
+    fallbackCatalog: fromPromise<Catalog, FallbackInput>(async ({ input }) => {
+      deps.log.warn({ why: input.why }, 'model discovery: using the fallback catalog');
+      return catalogOf(input.models, 'fallback', input.why, deps.now());
+    }),
+
+    /** Binding writes (serialized by the machine's persist region). */
+    persistBinding: fromPromise<void, PersistInput>(async ({ input }) => {
+      if (input.op === 'save') await deps.store.save(bindingOf(input.key, input.threadId, input.model, input.cwd, input.createdAt, deps.now()));
+      else await deps.store.remove(input.key);
+    }),
+
+    /** Connection lifecycle → session events. */
+    connectionWatch: fromCallback<AnyEventObject, void, LifecycleEvent>(({ sendBack }) =>
+      deps.conn.onLifecycle((e) => {
+        if (e.type === 'lost') sendBack({ type: 'CONNECTION.LOST', reason: e.exit.reason });
+        else if (e.type === 'ready') sendBack({ type: 'CONNECTION.READY' });
+      }),
+    ),
+  };
+}
+
+export function bindingOf(
+  key: string,
+  threadId: string,
+  model: string | undefined,
+  cwd: string,
+  createdAt: string | undefined,
+  nowMs: number = Date.now(),
+): Binding {
+  const now = new Date(nowMs).toISOString();
   return {
     schemaVersion: BINDING_SCHEMA_VERSION,
     key,
@@ -181,16 +175,3 @@ export function bindingOf(key: string, threadId: string, model: string | undefin
     updatedAt: now,
   };
 }
-
-// ---------------------------------------------------------------------------------------
-// connection lifecycle → session events
-
-export type LifecycleEvent = { type: 'CONNECTION.LOST'; reason: string } | { type: 'CONNECTION.READY' };
-
-export const connectionWatchActor = fromCallback<AnyEventObject, { runtimeId: string }, LifecycleEvent>(({ input, sendBack }) => {
-  const rt = sessionRuntimes.get(input.runtimeId);
-  return rt.conn.onLifecycle((e) => {
-    if (e.type === 'lost') sendBack({ type: 'CONNECTION.LOST', reason: e.exit.reason });
-    else if (e.type === 'ready') sendBack({ type: 'CONNECTION.READY' });
-  });
-});

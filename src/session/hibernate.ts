@@ -40,15 +40,15 @@ export interface HibernatedSession {
 export function isIdle(s: SessionSnapshot): boolean {
   const c = s.context;
   return (
+    // The chart's tags: the conversation rests (`idle`), no region has work in flight (`busy`).
+    s.hasTag('idle') &&
+    !s.hasTag('busy') &&
     c.current === undefined &&
     c.queue.length === 0 &&
     c.steerQueue.length === 0 &&
     c.steering === undefined &&
     c.catalogRequests.length === 0 &&
-    c.persist === undefined &&
-    (s.matches({ conversation: 'ready' }) || s.matches({ conversation: 'unbound' })) &&
-    s.matches({ persist: 'idle' }) &&
-    s.matches({ catalog: 'idle' })
+    c.persist === undefined
   );
 }
 
@@ -64,7 +64,7 @@ export function hibernate(snapshot: SessionSnapshot, epoch: number): HibernatedS
     fresh: c.fresh,
     threadLoaded: c.threadLoaded,
     epoch,
-    conversation: snapshot.matches({ conversation: 'ready' }) ? 'ready' : 'unbound',
+    conversation: c.threadId !== undefined && !c.fresh ? 'ready' : 'unbound',
     turns: c.turns,
     lastTurn: c.lastTurn,
     catalog: c.catalog,

@@ -4,17 +4,18 @@
 // conversation costs a few hundred bytes instead of a live actor tree; its next message
 // starts a new actor from the record.
 import { randomUUID } from 'node:crypto';
-import { createActor, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
+import { createActor, waitFor, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import type { Logger } from 'pino';
-import { sessionMachine, type SessionMachine } from '../../machines/session.machine.js';
+import type { SessionEmitted, SessionMachine } from '../../machines/session.machine.js';
 import { conversationKeyString, type RoomEventSink } from '../events/room-events.js';
 import { defaultLogger } from '../log/logger.js';
 import { safeSink, type ApprovalHooks, type SessionConnection } from '../turn/runtime.js';
 import { toTurnInput, type RoomMessage } from '../turn/translate.js';
 import { FileBindingStore, type BindingStore } from './bindings.js';
 import type { ModelCache } from './models.js';
-import { sessionRuntimes, type SessionRuntime } from './runtime.js';
-import { bindingOf } from './actors.js';
+import { bindingOf, type SessionDeps } from './actors.js';
+import { provideSessionMachine } from './provide.js';
+import { texts } from './texts.js';
 import { hibernate, isHibernated, isIdle, restoreOf, stateOf, type HibernatedSession } from './hibernate.js';
 import { defaultSessionSettings, parseCommand, type SessionSettings } from './types.js';
 
@@ -32,11 +33,16 @@ export interface SessionManagerOptions {
   /** The approval router's hooks (told when a turn ends). */
   approvals?: ApprovalHooks;
   /** Dynamic tools to declare on thread/start (the connection needs experimentalApi). */
-  tools?: SessionRuntime['tools'];
+  tools?: SessionDeps['tools'];
   log?: Logger;
   id?: string;
-  /** Replace the machine (tests provide fake actors this way). */
+  /**
+   * A variant of `sessionMachine` (tests provide fake actors this way); the manager provides
+   * the live implementations it did not replace.
+   */
   machine?: SessionMachine;
+  /** The clock of room event timestamps, bindings and hibernation (default `Date.now`). */
+  now?: () => number;
   /** XState inspection (tracing) of session and turn actors; off unless given. */
   inspect?: (ev: InspectionEvent) => void;
   /**
@@ -84,6 +90,8 @@ export class SessionManager {
   private readonly settings: SessionSettings;
   private readonly log: Logger;
   private readonly machine: SessionMachine;
+  private readonly deps: SessionDeps;
+  private readonly now: () => number;
   private stopped = false;
   private readonly hibernation: { enabled: boolean; afterMs: number };
   /** Live sessions seen idle, waiting to be hibernated: key → since when. */
@@ -100,12 +108,13 @@ export class SessionManager {
     this.id = options.id ?? `sessions-${randomUUID().slice(0, 8)}`;
     this.log = (options.log ?? defaultLogger()).child({ sessions: this.id });
     this.settings = { ...defaultSessionSettings, ...stripUndefined(options.settings), cwd: options.settings.cwd };
-    this.machine = options.machine ?? sessionMachine;
     this.hibernation = { enabled: options.hibernate ?? true, afterMs: Math.max(0, options.hibernateAfterMs ?? 0) };
     const store = options.store ?? (options.bindingDir ? new FileBindingStore(options.bindingDir) : undefined);
     if (!store) throw new Error('SessionManager needs a bindingDir or a store');
     const modelCache: ModelCache = { value: undefined };
-    sessionRuntimes.register(this.id, {
+    // Looked up per call: a host's virtual clock replaces Date.now after construction.
+    this.now = options.now ?? (() => Date.now());
+    this.deps = {
       conn: options.connection,
       sink: safeSink(options.sink, this.log),
       approvals: options.approvals,
@@ -113,7 +122,9 @@ export class SessionManager {
       store,
       modelCache,
       tools: options.tools,
-    });
+      now: this.now,
+    };
+    this.machine = provideSessionMachine(this.deps, options.machine);
     this.offLifecycle = options.connection.onLifecycle((e) => {
       if (e.type === 'lost' || e.type === 'ready') this.epoch++;
     });
@@ -138,15 +149,14 @@ export class SessionManager {
       return key;
     }
     const { input, problems } = toTurnInput(msg, { cwd: this.settings.cwd, speakerPrefix: this.settings.speakerPrefix });
-    const rt = sessionRuntimes.get(this.id);
-    for (const p of problems) rt.sink({ type: 'notice', session: key, at: Date.now(), level: 'warning', text: `Attachment ignored: ${p}` });
+    for (const p of problems) this.notice(key, 'warning', texts.attachmentIgnored(p));
     if (input.length === 0) {
-      rt.sink({ type: 'notice', session: key, at: Date.now(), level: 'warning', text: 'Empty message ignored.' });
+      this.notice(key, 'warning', texts.emptyMessage);
       return key;
     }
     actor.send({
       type: 'MESSAGE',
-      message: { id: randomUUID(), from: { id: msg.from.id, name: msg.from.name }, text: msg.text, input, receivedAt: Date.now() },
+      message: { id: randomUUID(), from: { id: msg.from.id, name: msg.from.name }, text: msg.text, input, receivedAt: this.now() },
     });
     return key;
   }
@@ -160,11 +170,11 @@ export class SessionManager {
     if (slot && !isHibernated(slot)) {
       const snap = slot.getSnapshot();
       if (snap.context.current !== undefined) throw new Error('a turn is running; /stop it first');
-      await waitForSnapshot(slot, isIdle, 5_000, `session ${key} is busy`);
+      await settle(slot, isIdle, 5_000, `session ${key} is busy`);
     }
-    const rt = sessionRuntimes.get(this.id);
-    const old = await rt.store.load(key).catch(() => undefined);
-    await rt.store.save(bindingOf(key, threadId, old?.model ?? this.settings.model, this.settings.cwd, undefined));
+    const { store } = this.deps;
+    const old = await store.load(key).catch(() => undefined);
+    await store.save(bindingOf(key, threadId, old?.model ?? this.settings.model, this.settings.cwd, undefined, this.now()));
     // It may have been hibernated meanwhile: retire whichever form it has now.
     const now = this.sessions.get(key);
     if (slot && now) {
@@ -238,7 +248,7 @@ export class SessionManager {
   whenIdle(key: string, timeoutMs = 30_000): Promise<void> {
     const slot = this.sessions.get(key);
     if (!slot || isHibernated(slot)) return Promise.resolve();
-    return waitForSnapshot(slot, isIdle, timeoutMs, `session ${key} did not become idle within ${timeoutMs} ms`);
+    return settle(slot, isIdle, timeoutMs, `session ${key} did not become idle within ${timeoutMs} ms`);
   }
 
   /**
@@ -252,7 +262,6 @@ export class SessionManager {
     this.sweepTimer = undefined;
     this.idleSince.clear();
     this.offLifecycle();
-    const rt = sessionRuntimes.get(this.id);
     const bound = this.settings.interruptWaitMs + 2_000;
     await Promise.all(
       [...this.sessions.entries()].map(async ([key, actor]) => {
@@ -261,28 +270,27 @@ export class SessionManager {
         const snap = actor.getSnapshot();
         if (opts.interrupt !== false && snap.context.current !== undefined) {
           actor.send({ type: 'COMMAND', command: { name: 'stop' } });
-          await waitForSnapshot(actor, (s) => s.context.current === undefined, bound, '').catch(() => undefined);
+          await settle(actor, (s) => s.context.current === undefined, bound).catch(() => undefined);
         }
-        await waitForSnapshot(actor, (s) => !s.matches({ persist: 'writing' }) && s.context.persist === undefined, 5_000, '').catch(
-          () => undefined,
-        );
+        await settle(actor, (s) => !s.hasTag('persisting') && s.context.persist === undefined, 5_000).catch(() => undefined);
         const left = actor.getSnapshot().context;
         const waiting = left.queue.length + left.steerQueue.length + (left.current ? 1 : 0);
-        if (waiting > 0) {
-          rt.sink({
-            type: 'notice',
-            session: key,
-            at: Date.now(),
-            level: 'warning',
-            text: `Switchboard is shutting down; ${waiting} message(s) of this conversation were not run.`,
-          });
-        }
+        if (waiting > 0) this.notice(key, 'warning', texts.shuttingDown(waiting));
         actor.stop();
       }),
     );
     this.sessions.clear();
     this.live.clear();
-    sessionRuntimes.unregister(this.id);
+  }
+
+  private notice(key: string, level: 'info' | 'warning' | 'error', text: string): void {
+    this.deps.sink({ type: 'notice', session: key, at: this.now(), level, text });
+  }
+
+  /** What a session emits: its room events go to the sink (stamped), its log lines to the log. */
+  private forward(key: string, e: SessionEmitted): void {
+    if (e.type === 'log') this.log[e.level](e.data, e.msg);
+    else this.deps.sink({ ...e, session: key, at: this.now() });
   }
 
   private sessionFor(key: string): SessionActor {
@@ -292,8 +300,9 @@ export class SessionManager {
     const actor = createActor(this.machine, {
       id: `session:${key}`,
       ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
-      input: { runtimeId: this.id, key, settings: slot?.settings ?? this.settings, ...(slot ? { restore: restoreOf(slot, this.epoch) } : {}) },
+      input: { key, settings: slot?.settings ?? this.settings, ...(slot ? { restore: restoreOf(slot, this.epoch) } : {}) },
     });
+    actor.on('*', (e) => this.forward(key, e));
     const hibernating = this.hibernation.enabled;
     actor.subscribe({
       ...(hibernating ? { next: (s: SessionSnapshot) => (isIdle(s) ? this.idle(key) : this.idleSince.delete(key)) } : {}),
@@ -310,7 +319,7 @@ export class SessionManager {
   /** A live session is idle: hibernate it once it has stayed idle for `hibernateAfterMs`. */
   private idle(key: string): void {
     if (this.stopped || this.idleSince.has(key)) return;
-    this.idleSince.set(key, Date.now());
+    this.idleSince.set(key, this.now());
     this.scheduleSweep(this.hibernation.afterMs);
   }
 
@@ -328,7 +337,7 @@ export class SessionManager {
   private sweep(): void {
     this.sweepTimer = undefined;
     if (this.stopped) return;
-    const now = Date.now();
+    const now = this.now();
     let done = 0;
     // In the order they became idle, so the first one not yet due ends the sweep.
     for (const [key, since] of this.idleSince) {
@@ -351,27 +360,13 @@ export class SessionManager {
 /** Sessions hibernated per sweep before the rest is left to the next one. */
 const SWEEP_BATCH = 256;
 
-function waitForSnapshot(actor: SessionActor, pred: (s: SessionSnapshot) => boolean, timeoutMs: number, message: string): Promise<void> {
-  if (pred(actor.getSnapshot())) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      sub.unsubscribe();
-      reject(new Error(message || 'timed out'));
-    }, timeoutMs);
-    const sub = actor.subscribe({
-      next: (s) => {
-        if (pred(s)) {
-          clearTimeout(timer);
-          sub.unsubscribe();
-          resolve();
-        }
-      },
-      error: (err) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    });
-  });
+/** XState's `waitFor`, with this manager's timeout message. */
+async function settle(actor: SessionActor, pred: (s: SessionSnapshot) => boolean, timeoutMs: number, message?: string): Promise<void> {
+  try {
+    await waitFor(actor, pred, { timeout: timeoutMs });
+  } catch (err) {
+    throw message ? new Error(message) : err;
+  }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -21,15 +21,15 @@ export interface Catalog {
   note?: string;
 }
 
-export const catalogOf = (names: readonly string[], source: Catalog['source'], note?: string): Catalog => ({
+export const catalogOf = (names: readonly string[], source: Catalog['source'], note?: string, fetchedAt = 0): Catalog => ({
   models: names.map((n) => ({ id: n, model: n, displayName: undefined, hidden: false, isDefault: false })),
   source,
-  fetchedAt: Date.now(),
+  fetchedAt,
   ...(note ? { note } : {}),
 });
 
 /** Every page of `model/list` (hidden models included, so they validate). */
-export async function discoverModels(conn: SessionConnection, signal: AbortSignal, maxPages = 50): Promise<Catalog> {
+export async function discoverModels(conn: SessionConnection, signal: AbortSignal, now: () => number = Date.now, maxPages = 50): Promise<Catalog> {
   const models: CatalogModel[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < maxPages; page++) {
@@ -46,7 +46,7 @@ export async function discoverModels(conn: SessionConnection, signal: AbortSigna
     cursor = res.nextCursor ?? undefined;
     if (!cursor) break;
   }
-  return { models, source: 'model/list', fetchedAt: Date.now() };
+  return { models, source: 'model/list', fetchedAt: now() };
 }
 
 /** The catalog entry `name` refers to (by model or id, case-insensitive). */
@@ -68,4 +68,48 @@ export function describeCatalog(catalog: Catalog, current: string | undefined): 
 /** A tiny shared cache (one per host): plain data, read and written by the session actors. */
 export interface ModelCache {
   value: Catalog | undefined;
+}
+
+/** How long a fallback catalog is reused before discovery is tried again. */
+const FALLBACK_CACHE_MS = 30_000;
+
+/** The session's catalog can answer `/model` and `/models` without asking Codex again. */
+export function catalogFresh(c: Catalog | undefined, cacheMs: number, now: number): boolean {
+  if (!c) return false;
+  if (c.source === 'static') return true;
+  const age = now - c.fetchedAt;
+  if (c.source === 'fallback') return age < FALLBACK_CACHE_MS;
+  return age < cacheMs;
+}
+
+export type CatalogRequest = { kind: 'model'; name: string } | { kind: 'models' };
+
+/** The answers to the pending `/model` and `/models` requests, and the model they leave set. */
+export function answerCatalogRequests(
+  catalog: Catalog,
+  model: string | undefined,
+  requests: CatalogRequest[],
+  turnRunning: boolean,
+): { model: string | undefined; changed: boolean; texts: Array<{ level: 'info' | 'warning'; text: string }> } {
+  let changed = false;
+  const texts: Array<{ level: 'info' | 'warning'; text: string }> = [];
+  for (const r of requests) {
+    if (r.kind === 'models') {
+      texts.push({ level: 'info', text: describeCatalog(catalog, model) });
+    } else if (r.name === '') {
+      texts.push({ level: 'info', text: `Model: ${model ?? 'the Codex default'}. Use /model NAME to switch, /models to list.` });
+    } else {
+      const found = findModel(catalog, r.name);
+      if (!found) {
+        const names = catalog.models.filter((m) => !m.hidden).map((m) => m.model);
+        texts.push({ level: 'warning', text: `Unknown model "${r.name}". Available: ${names.join(', ')}.` });
+      } else {
+        model = found.model;
+        changed = true;
+        const when = turnRunning ? 'from the next turn' : 'from the next message';
+        texts.push({ level: 'info', text: `Model set to ${found.model}; it applies ${when}, in the same Codex thread.` });
+      }
+    }
+  }
+  return { model, changed, texts };
 }

@@ -1,7 +1,8 @@
 // Plain-data types of sessions: settings, pending messages, slash commands.
 import type { ApprovalsReviewer, AskForApproval, SandboxMode, UserInput } from '../protocol/common.js';
-import { DEFAULT_INTERRUPT_WAIT_MS, DEFAULT_WATCHDOG_MS } from '../../machines/turn.machine.js';
-import { FALLBACK_MODELS } from './models.js';
+import { DEFAULT_INTERRUPT_WAIT_MS, DEFAULT_WATCHDOG_MS } from '../turn/limits.js';
+import { FALLBACK_MODELS, type Catalog, type CatalogRequest } from './models.js';
+import type { ResumeCandidate } from './actors.js';
 
 export interface SessionSettings {
   /** Workspace of the Codex thread. */
@@ -81,3 +82,70 @@ export function parseCommand(text: string): SlashCommand | undefined {
   if (arg !== '') return undefined;
   return { name };
 }
+
+/** A room notice of a session. */
+export interface SessionNotice {
+  level: 'info' | 'warning' | 'error';
+  text: string;
+}
+
+/** A log line a session emits (the manager writes it to its log). */
+export interface SessionLog {
+  type: 'log';
+  level: 'info' | 'warn' | 'error';
+  msg: string;
+  data: Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------------------------------
+// The session machine's data
+
+/** What an idle session needs to go on where it left off (see `src/session/hibernate.ts`). */
+export interface SessionRestore {
+  threadId: string | undefined;
+  /** False when the connection restarted since the thread was bound: resume it first. */
+  threadLoaded: boolean;
+  createdAt: string | undefined;
+  model: string | undefined;
+  fresh: boolean;
+  turns: number;
+  lastTurn: SessionContext['lastTurn'];
+  catalog: Catalog | undefined;
+}
+
+export interface SessionContext {
+  key: string;
+  settings: SessionSettings;
+  threadId: string | undefined;
+  /** The thread is loaded in the current app-server process (false after a restart). */
+  threadLoaded: boolean;
+  createdAt: string | undefined;
+  /** Model passed on `turn/start`; `/model` changes it from the next turn. */
+  model: string | undefined;
+  /** The next bind starts a new thread (`/new`, `/reset`). */
+  fresh: boolean;
+  /** The thread the bind in progress tries to resume. */
+  candidate: ResumeCandidate | undefined;
+  /** What the bind in progress will tell the room once it is bound. */
+  bindNotices: SessionNotice[];
+  queue: PendingMessage[];
+  /** The message that started the running turn. */
+  current: PendingMessage | undefined;
+  activeTurnId: string | undefined;
+  /** The running turn is being interrupted: new messages queue instead of steering. */
+  stopping: boolean;
+  steerQueue: PendingMessage[];
+  /** The message a `turn/steer` is in flight for. */
+  steering: PendingMessage | undefined;
+  catalog: Catalog | undefined;
+  catalogRequests: CatalogRequest[];
+  /** A binding write is due. */
+  persist: 'save' | 'delete' | undefined;
+  /** The write in progress. */
+  writing: 'save' | 'delete' | undefined;
+  turns: number;
+  /** Times the current message was retried because its thread was not loaded. */
+  startRetries: number;
+  lastTurn: { status: string; turnId: string | undefined; error: string | undefined } | undefined;
+}
+

@@ -1,11 +1,11 @@
-// Live handles of a session host (connection, room sink, approval hooks), kept out of
-// machine context: turn and session machines carry only a runtime id and look these up.
+// What sessions and turns need of the world. The owner (SessionManager, a test, a bench)
+// passes these to `provideTurnMachine` (src/turn/provide.ts), whose actors and actions
+// close over them: machine context stays plain data, no registry in between.
 import type { Logger } from 'pino';
 import type { ConnectionLifecycleEvent, RequestOptions } from '../connection/connection.js';
 import type { ClientMethod, ParamsOf, ResultOf } from '../protocol/client-requests.js';
 import type { InboundNotification } from '../protocol/notifications.js';
 import type { RoomEventSink } from '../events/room-events.js';
-import { liveRegistry } from '../util/live-registry.js';
 
 /** What sessions and turns need of a connection; `Connection` satisfies it, tests fake it. */
 export interface SessionConnection {
@@ -24,15 +24,16 @@ export interface ApprovalHooks {
   withdrawTurn(threadId: string, turnId: string, reason: string): void;
 }
 
-export interface TurnRuntime {
+/** The live handles of a turn. */
+export interface TurnDeps {
   conn: SessionConnection;
   /** Room event sink; never throws (the host wraps it). */
   sink: RoomEventSink;
   approvals: ApprovalHooks | undefined;
   log: Logger;
+  /** The clock of room event timestamps (default `Date.now`). */
+  now?: () => number;
 }
-
-export const turnRuntimes = liveRegistry<TurnRuntime>('turn runtime');
 
 /** A sink that never throws into the caller (a broken host must not break a turn). */
 export function safeSink(sink: RoomEventSink, log: Logger): RoomEventSink {

@@ -1,13 +1,11 @@
-// Coverage model of the turn machine.
+// Coverage model of the turn machine: the bare chart (its outward actions are emits and
+// no-ops until provided) with IO actors that never answer.
 import type { AnyEventObject } from 'xstate';
 import { turnMachine } from '../../../machines/turn.machine.js';
-import { turnRuntimes } from '../../turn/runtime.js';
-import { createLogger } from '../../log/logger.js';
 import { RpcError } from '../../connection/errors.js';
 import { never, silent, type MachineModel } from './types.js';
 
-const TURN_RUNTIME = 'graph-turn';
-const turnInput = { runtimeId: TURN_RUNTIME, session: 'graph', threadId: 'thr', input: [{ type: 'text', text: 'hi', text_elements: [] }] };
+const turnInput = { session: 'graph', threadId: 'thr', input: [{ type: 'text', text: 'hi', text_elements: [] }] };
 const turnDone = { type: 'xstate.done.actor.start', output: { turnId: 'turn_1' } };
 
 export const turnModel: MachineModel = {
@@ -37,7 +35,10 @@ export const turnModel: MachineModel = {
             { type, error: new RpcError('turn/start', { code: -32600, message: 'thread not found: thr' }) },
           ];
         case 'xstate.error.actor.interrupt':
-          return [{ type, error: new Error('turn/interrupt failed') }];
+          return [
+            { type, error: new Error('turn/interrupt failed') },
+            { type, error: new RpcError('turn/interrupt', { code: -32600, message: 'no active turn to interrupt' }) },
+          ];
         case 'ITEM':
           return [{ type, phase: 'started', itemType: 'agentMessage', itemId: 'i1' }];
         case 'TURN.STARTED':
@@ -53,20 +54,4 @@ export const turnModel: MachineModel = {
           return [{ type }];
       }
     }),
-  setup: () => {
-    if (turnRuntimes.has(TURN_RUNTIME)) return () => {};
-    turnRuntimes.register(TURN_RUNTIME, {
-      conn: {
-        request: () => new Promise(() => {}),
-        subscribe: () => () => {},
-        onLifecycle: () => () => {},
-        restart: () => {},
-        withdrawServerRequests: () => 0,
-      },
-      sink: () => {},
-      approvals: undefined,
-      log: createLogger({ level: 'silent' }),
-    });
-    return () => turnRuntimes.unregister(TURN_RUNTIME);
-  },
 };

@@ -1,0 +1,44 @@
+// What a session says to the room (notices), in one place.
+import type { BindingCorruptError } from './bindings.js';
+import type { SessionSettings } from './types.js';
+
+export const texts = {
+  queued: (waiting: number) => `A turn is running; your message is queued (${waiting} waiting).`,
+  bindFailed: (err: string, waiting: number, bindRetryMs: number) =>
+    `Could not open the Codex thread: ${err}. ${waiting ? `Will retry in ${Math.round(bindRetryMs / 1000)} s; ${waiting} message(s) kept.` : ''}`.trim(),
+  corruptBinding: (err: BindingCorruptError) =>
+    `The saved thread binding of this conversation is corrupt (${err.detail}); started a new Codex thread.${
+      err.movedTo ? ` The old file was kept as ${err.movedTo}.` : ''
+    }`,
+  resumeFailed: (threadId: string, err: string) => `Started a new Codex thread because resuming thread ${threadId} failed: ${err}`,
+  continuing: (threadId: string) => `Continuing Codex thread ${threadId}.`,
+  newThread: (threadId: string | undefined) => `Started a new Codex thread ${threadId}.`,
+  leftoverSteer: (n: number) => `The turn ended before ${n} message(s) could be added to it; they will run next.`,
+  turnCrashed: (err: string) => `The turn failed unexpectedly: ${err}`,
+  steerFailed: 'Your message could not be added to the running turn; it will run as the next turn.',
+  persistFailed: (err: string) => `Could not save the thread binding (${err}); a host restart may not resume this thread.`,
+  nothingToStop: 'Nothing to stop: no turn is running.',
+  stopping: (queued: number) => `Stopping the current turn…${queued ? ` ${queued} queued message(s) will run after it.` : ''}`,
+  busy: 'A turn is running or messages are waiting; /stop it (or wait) before /new or /reset.',
+  reset: 'Cleared the thread binding of this conversation; the next message starts a new Codex thread.',
+  status: (s: {
+    threadId: string | undefined;
+    model: string | undefined;
+    running: boolean;
+    activeTurnId: string | undefined;
+    queued: number;
+    busyMode: SessionSettings['busyMode'];
+    state: unknown;
+  }) =>
+    [
+      `Thread: ${s.threadId ?? 'none yet'}`,
+      `Model: ${s.model ?? 'the Codex default'}`,
+      `Turn: ${s.running ? `running (turn ${s.activeTurnId ?? 'starting'})` : 'idle'}`,
+      `Queued: ${s.queued}`,
+      `Mode: ${s.busyMode}`,
+      `State: ${JSON.stringify(s.state)}`,
+    ].join('\n'),
+  shuttingDown: (waiting: number) => `Switchboard is shutting down; ${waiting} message(s) of this conversation were not run.`,
+  attachmentIgnored: (problem: string) => `Attachment ignored: ${problem}`,
+  emptyMessage: 'Empty message ignored.',
+};
