@@ -1,6 +1,6 @@
 // What a session says to the room (notices), in one place.
 import type { BindingCorruptError } from './bindings.js';
-import type { SessionSettings } from './types.js';
+import type { SessionContext } from './types.js';
 
 export const texts = {
   queued: (waiting: number) => `A turn is running; your message is queued (${waiting} waiting).`,
@@ -21,22 +21,15 @@ export const texts = {
   stopping: (queued: number) => `Stopping the current turn…${queued ? ` ${queued} queued message(s) will run after it.` : ''}`,
   busy: 'A turn is running or messages are waiting; /stop it (or wait) before /new or /reset.',
   reset: 'Cleared the thread binding of this conversation; the next message starts a new Codex thread.',
-  status: (s: {
-    threadId: string | undefined;
-    model: string | undefined;
-    running: boolean;
-    activeTurnId: string | undefined;
-    queued: number;
-    busyMode: SessionSettings['busyMode'];
-    state: unknown;
-  }) =>
+  /** `/status`: the session's context and its state value. */
+  status: (c: Pick<SessionContext, 'threadId' | 'model' | 'current' | 'activeTurnId' | 'queue' | 'settings'>, state: unknown) =>
     [
-      `Thread: ${s.threadId ?? 'none yet'}`,
-      `Model: ${s.model ?? 'the Codex default'}`,
-      `Turn: ${s.running ? `running (turn ${s.activeTurnId ?? 'starting'})` : 'idle'}`,
-      `Queued: ${s.queued}`,
-      `Mode: ${s.busyMode}`,
-      `State: ${JSON.stringify(s.state)}`,
+      `Thread: ${c.threadId ?? 'none yet'}`,
+      `Model: ${c.model ?? 'the Codex default'}`,
+      `Turn: ${c.current ? `running (turn ${c.activeTurnId ?? 'starting'})` : 'idle'}`,
+      `Queued: ${c.queue.length}`,
+      `Mode: ${c.settings.busyMode}`,
+      `State: ${JSON.stringify(state)}`,
     ].join('\n'),
   shuttingDown: (waiting: number) => `Switchboard is shutting down; ${waiting} message(s) of this conversation were not run.`,
   attachmentIgnored: (problem: string) => `Attachment ignored: ${problem}`,

@@ -149,3 +149,32 @@ export interface SessionContext {
   lastTurn: { status: string; turnId: string | undefined; error: string | undefined } | undefined;
 }
 
+
+/** A session's first context: a new conversation, or a hibernated one going on. */
+export function initialContext(input: { key: string; settings: SessionSettings; restore?: SessionRestore | undefined }): SessionContext {
+  const r = input.restore;
+  return {
+    key: input.key,
+    settings: input.settings,
+    threadId: r?.threadId,
+    threadLoaded: r?.threadLoaded ?? false,
+    createdAt: r?.createdAt,
+    model: r ? r.model : input.settings.model,
+    fresh: r?.fresh ?? false,
+    candidate: undefined,
+    bindNotices: [],
+    queue: [],
+    current: undefined,
+    activeTurnId: undefined,
+    stopping: false,
+    steerQueue: [],
+    steering: undefined,
+    catalog: r?.catalog,
+    catalogRequests: [],
+    persist: undefined,
+    writing: undefined,
+    turns: r?.turns ?? 0,
+    startRetries: 0,
+    lastTurn: r?.lastTurn,
+  };
+}
