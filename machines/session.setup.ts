@@ -12,10 +12,10 @@ import type {
   StartThreadInput,
   SteerInput,
 } from '../src/session/actors.js';
-import type { Binding, BindingCorruptError } from '../src/session/bindings.js';
+import type { Binding } from '../src/session/bindings.js';
 import { answerCatalogRequests, catalogOf, type Catalog } from '../src/session/models.js';
 import { texts } from '../src/session/texts.js';
-import { isCorruptBinding, isTransient } from '../src/session/policy.js';
+import { corruptBindingFacts, isCorruptBinding, isTransient } from '../src/session/policy.js';
 import type { PendingMessage, SessionContext, SessionLog, SessionNotice, SessionRestore, SessionSettings, SlashCommand } from '../src/session/types.js';
 
 export interface SessionMachineInput {
@@ -125,7 +125,7 @@ export const sessionSetup = setup({
     }),
     /** The store moved an unusable binding file aside: a new thread, and the room is told why. */
     noteCorruptBinding: collect<Err>(({ context, enqueue }, p) => {
-      const err = p.error as BindingCorruptError;
+      const err = corruptBindingFacts(p.error);
       enqueue.emit(logLine('error', 'corrupt binding; starting a new thread', { err: err.message, key: context.key, movedTo: err.movedTo }));
       enqueue.assign({ bindNotices: [...context.bindNotices, { level: 'warning', text: texts.corruptBinding(err) }] });
     }),

@@ -4,6 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fromPromise } from 'xstate';
+import { sessionMachine } from '../machines/session.machine.js';
 import { SessionManager, type SessionManagerOptions } from '../src/session/manager.js';
 import { FileBindingStore, MemoryBindingStore } from '../src/session/bindings.js';
 import type { SessionSettings } from '../src/session/types.js';
@@ -393,5 +395,29 @@ describe('connection loss', () => {
     await h.until(() => h.conn.sent('turn/start').length === 3);
     expect(h.conn.requests.map((r) => r.method).slice(2)).toEqual(['turn/start', 'thread/resume', 'turn/start']);
     expect(texts(h.conn.sent('turn/start')[2]!)).toEqual(['two']);
+  });
+});
+
+describe('wiring: the manager provides the live handles', () => {
+  it('a machine variant keeps the actors it replaced; the manager provides the rest', async () => {
+    const machine = sessionMachine.provide({
+      actors: { startThread: fromPromise(async () => ({ threadId: 'thr_fake', createdAt: '2026-01-01T00:00:00.000Z' })) },
+    });
+    const h = harness({ machine });
+    const key = h.post('hello');
+    await h.until(() => h.conn.sent('turn/start').length === 1, 'turn/start');
+    expect(h.conn.sent('thread/start')).toEqual([]);
+    expect(h.conn.sent('turn/start')[0]).toMatchObject({ threadId: 'thr_fake' });
+    h.complete();
+    await h.mgr.whenIdle(key);
+    expect(h.notices()).toContain('Started a new Codex thread thr_fake.');
+    expect(h.mgr.sessionStatus(key)).toMatchObject({ threadId: 'thr_fake', turns: 1 });
+  });
+
+  it('room events carry the injected clock', async () => {
+    const h = harness({ now: () => 1_000_000 });
+    h.post('/status');
+    await h.until(() => h.notices().length === 1, 'the /status notice');
+    expect(h.events[0]).toMatchObject({ type: 'notice', session: 'r/c/t', at: 1_000_000 });
   });
 });

@@ -17,3 +17,9 @@ export function isTransient(err: unknown): boolean {
 
 /** The stored binding exists but cannot be used (the store moved it aside). */
 export const isCorruptBinding = (err: unknown): err is BindingCorruptError => err instanceof BindingCorruptError;
+
+/** What the room and the log are told about an unusable binding file. */
+export function corruptBindingFacts(err: unknown): { message: string; detail: string; movedTo: string | undefined } {
+  if (err instanceof BindingCorruptError) return { message: err.message, detail: err.detail, movedTo: err.movedTo };
+  return { message: errorMessage(err), detail: errorMessage(err), movedTo: undefined };
+}

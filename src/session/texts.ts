@@ -6,7 +6,7 @@ export const texts = {
   queued: (waiting: number) => `A turn is running; your message is queued (${waiting} waiting).`,
   bindFailed: (err: string, waiting: number, bindRetryMs: number) =>
     `Could not open the Codex thread: ${err}. ${waiting ? `Will retry in ${Math.round(bindRetryMs / 1000)} s; ${waiting} message(s) kept.` : ''}`.trim(),
-  corruptBinding: (err: BindingCorruptError) =>
+  corruptBinding: (err: Pick<BindingCorruptError, 'detail' | 'movedTo'>) =>
     `The saved thread binding of this conversation is corrupt (${err.detail}); started a new Codex thread.${
       err.movedTo ? ` The old file was kept as ${err.movedTo}.` : ''
     }`,
