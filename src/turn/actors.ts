@@ -52,6 +52,7 @@ export function createTurnActors(deps: TurnDeps) {
         if (!closed) sendBack(s);
       },
       activityThrottleMs: input.activityThrottleMs,
+      ...(deps.now ? { now: deps.now } : {}),
       onDropped: (method, why) => deps.log.debug({ method, why, threadId: input.threadId }, 'notification not for this turn'),
     });
     const unsubscribe = deps.conn.subscribe(input.threadId, translator.handle);

@@ -31,6 +31,8 @@ export interface TranslatorOptions {
   signal: (s: StreamSignal) => void;
   /** At most one ACTIVITY signal per this many ms. */
   activityThrottleMs: number;
+  /** The clock of the room events' `at` and of the activity throttle (default `Date.now`). */
+  now?: () => number;
   /** Cap on notifications buffered before the turn id is known. */
   maxBuffered?: number;
   onDropped?: (method: string, why: string) => void;
@@ -58,12 +60,14 @@ export class TurnTranslator {
   private diff: string | undefined;
   private plan: Record<string, unknown> | undefined;
   private readonly session: string;
+  private readonly now: () => number;
   private readonly sink: RoomEventSink;
   private readonly signal: (s: StreamSignal) => void;
   private readonly throttleMs: number;
 
   constructor(private readonly opts: TranslatorOptions) {
     this.session = opts.session;
+    this.now = opts.now ?? Date.now;
     this.sink = opts.sink;
     this.signal = opts.signal;
     this.throttleMs = opts.activityThrottleMs;
@@ -93,7 +97,7 @@ export class TurnTranslator {
     if (n.method === 'item/agentMessage/delta') {
       const p = n.params as { turnId?: unknown; itemId?: unknown; delta?: unknown };
       if (p.turnId !== turnId || typeof p.delta !== 'string') return;
-      const at = Date.now();
+      const at = this.now();
       this.sink({ type: 'message.delta', session: this.session, at, turnId, itemId: String(p.itemId), delta: p.delta });
       if (at - this.lastSignalAt >= this.throttleMs) {
         this.lastSignalAt = at;
@@ -122,7 +126,7 @@ export class TurnTranslator {
     this.finished = true;
     const turnId = this.turnId;
     if (turnId === undefined) return;
-    const at = Date.now();
+    const at = this.now();
     for (const [toolId, t] of this.open) {
       this.emitTool('tool.completed', turnId, toolId, t.kind, t.title, status, reason ? { ...t.data, reason } : t.data, at);
     }
@@ -140,7 +144,7 @@ export class TurnTranslator {
       this.opts.onDropped?.(n.method, `belongs to turn ${nTurn}`);
       return;
     }
-    const at = Date.now();
+    const at = this.now();
     switch (n.method) {
       case 'turn/started':
         this.lastSignalAt = at;
