@@ -22,11 +22,10 @@ import { and, not } from 'xstate';
 import { sessionSetup, withError } from './session.setup.js';
 import type { PersistInput } from '../src/session/actors.js';
 import { initialContext } from '../src/session/types.js';
+import { fallbackReason } from '../src/session/models.js';
 
 export type { SessionContext, SessionRestore } from '../src/session/types.js';
 export type { SessionEmitted, SessionEvent, SessionMachineInput } from './session.setup.js';
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export const sessionMachine = sessionSetup.createMachine({
   id: 'session',
@@ -257,13 +256,8 @@ export const sessionMachine = sessionSetup.createMachine({
           invoke: {
             id: 'fallback',
             src: 'fallbackCatalog',
-            input: ({ context, event }) => ({
-              models: context.settings.fallbackModels,
-              why:
-                'error' in event
-                  ? `model/list failed: ${errorMessage(event.error)}`
-                  : `model/list did not answer within ${context.settings.modelDiscoveryMs} ms`,
-            }),
+            // Entered on the discovery's error event or on its timeout.
+            input: ({ context, event }) => ({ models: context.settings.fallbackModels, why: fallbackReason(event, context.settings.modelDiscoveryMs) }),
             onDone: { target: 'idle', actions: [{ type: 'storeCatalog', params: ({ event }) => ({ catalog: event.output }) }, 'answerCatalog'] },
             onError: { target: 'idle', actions: 'answerCatalog' },
           },

@@ -113,3 +113,9 @@ export function answerCatalogRequests(
   }
   return { model, changed, texts };
 }
+
+/** Why the fallback catalog is used: the discovery's error event, or its timeout. */
+export function fallbackReason(event: object, discoveryMs: number): string {
+  if ('error' in event) return `model/list failed: ${event.error instanceof Error ? event.error.message : String(event.error)}`;
+  return `model/list did not answer within ${discoveryMs} ms`;
+}
