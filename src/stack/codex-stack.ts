@@ -118,6 +118,7 @@ export function buildCodexStack(settings: StackSettings, deps: StackDeps): Codex
       log: deps.log,
       perParticipant: settings.sessions.perParticipant,
       settings: settings.sessions.settings(agent),
+      ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
       ...(deps.machines?.session ? { machine: deps.machines.session } : deps.inspect ? { inspect: deps.inspect } : {}),
     });
     managers.set(agent.id, m);
