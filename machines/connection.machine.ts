@@ -64,7 +64,7 @@ export interface ConnectionInput {
 }
 
 /** The exit the engine was lost to when running is left: the transport's own, or the forced restart's; none for a close we asked for. */
-export function lostExit(event: ConnectionEvent): TransportExit | undefined {
+function lostExit(event: ConnectionEvent): TransportExit | undefined {
   if (event.type !== 'TRANSPORT.CLOSED') return restartExit;
   return event.exit.intentional ? undefined : event.exit;
 }

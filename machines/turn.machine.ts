@@ -176,4 +176,3 @@ export const turnMachine = turnSetup.createMachine({
   },
 });
 
-export type TurnMachine = typeof turnMachine;

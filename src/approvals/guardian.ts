@@ -8,7 +8,7 @@ import { ApprovalKindSchema, type ApprovalRequest, type ReviewContext, type Revi
 
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
-export const GuardianRuleSchema = z
+const GuardianRuleSchema = z
   .strictObject({
     effect: z.enum(['allow', 'deny']),
     /** Shown in the room and the audit; defaults to a description of the rule. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ApprovalsReviewerSchema, AskForApprovalSchema, SandboxModeSchema, type ApprovalsReviewer, type AskForApproval, type SandboxMode } from '../protocol/common.js';
 import { summarize } from '../protocol/wire.js';
 
-export const ApprovalModeSchema = z.enum(['yolo', 'guardian', 'user']);
+const ApprovalModeSchema = z.enum(['yolo', 'guardian', 'user']);
 export type ApprovalMode = z.infer<typeof ApprovalModeSchema>;
 
 export interface ApprovalSettings {

@@ -7,7 +7,7 @@ import type { ServerRequestAnswer } from '../protocol/server-requests.js';
 
 export type { ApprovalKind };
 
-export const APPROVAL_KINDS = [
+const APPROVAL_KINDS = [
   'command',
   'fileChange',
   'permissions',
@@ -80,13 +80,13 @@ export interface Escalation {
 
 export type ReviewResult = Decision | Escalation;
 
-export const DecisionSchema = z.strictObject({
+const DecisionSchema = z.strictObject({
   choice: z.string().min(1, 'a decision needs a non-empty choice'),
   content: z.unknown().optional(),
   reason: z.string().optional(),
   by: z.string().optional(),
 });
-export const EscalationSchema = z.strictObject({ escalate: z.literal(true), reason: z.string() });
+const EscalationSchema = z.strictObject({ escalate: z.literal(true), reason: z.string() });
 export const ReviewResultSchema = z.union([EscalationSchema, DecisionSchema]);
 
 export interface ReviewContext {

@@ -11,16 +11,16 @@
 import { z } from 'zod';
 import { wellFormedText } from './text.js';
 
-export const IMAGE_MIME_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
+const IMAGE_MIME_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
 export type ImageMime = (typeof IMAGE_MIME_TYPES)[number];
 
 /** Decoded bytes an image uploaded through the room may have (default). */
 export const DEFAULT_UPLOAD_MAX_BYTES = 5 * 1024 * 1024;
 /** Bytes a local image named through the host API may have (default). */
 export const DEFAULT_LOCAL_MAX_BYTES = 10 * 1024 * 1024;
-export const MAX_URL_LENGTH = 2048;
+const MAX_URL_LENGTH = 2048;
 export const MAX_NAME_LENGTH = 255;
-export const MAX_PATH_LENGTH = 4096;
+const MAX_PATH_LENGTH = 4096;
 
 /** An image by http(s) URL: the model provider fetches it, Switchboard never does. */
 export interface UrlImage {
@@ -197,13 +197,11 @@ function viaParser<T>(parse: (v: unknown) => T): z.ZodType<T, unknown> {
 }
 
 /** Room attachment schema with a given upload cap (bytes, decoded). */
-export const roomAttachmentSchema = (maxBytes = DEFAULT_UPLOAD_MAX_BYTES) => viaParser((v) => parseRoomAttachment(v, maxBytes));
-export const hostAttachmentSchema = (maxBytes = DEFAULT_UPLOAD_MAX_BYTES) => viaParser((v) => parseHostAttachment(v, maxBytes));
+const roomAttachmentSchema = (maxBytes = DEFAULT_UPLOAD_MAX_BYTES) => viaParser((v) => parseRoomAttachment(v, maxBytes));
+const hostAttachmentSchema = (maxBytes = DEFAULT_UPLOAD_MAX_BYTES) => viaParser((v) => parseHostAttachment(v, maxBytes));
 
 /** What a REMOTE room participant may attach (default caps). */
 export const RoomAttachmentSchema = roomAttachmentSchema();
-/** What the trusted host API (`sb.post`) may attach (default caps). */
-export const HostAttachmentSchema = hostAttachmentSchema();
 /** At most this many attachments per message. */
 export const MAX_ATTACHMENTS = 16;
 

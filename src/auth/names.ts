@@ -7,7 +7,7 @@ export const ROOM_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const ROOM_NAME_RULE = 'use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit';
 export const PARTICIPANT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 export const PARTICIPANT_ID_RULE = 'use 1-128 letters, digits, ".", "_", "@", "+" or "-", starting with a letter or digit';
-export const MAX_DISPLAY_NAME = 100;
+const MAX_DISPLAY_NAME = 100;
 
 export const isRole = (v: unknown): v is Role => typeof v === 'string' && (ROLES as readonly string[]).includes(v);
 export const isRoomName = (v: unknown): v is string => typeof v === 'string' && ROOM_NAME_RE.test(v);

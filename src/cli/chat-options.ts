@@ -63,7 +63,7 @@ export function resolveToken(o: ChatIdentityOptions, env: NodeJS.ProcessEnv): st
 }
 
 /** A signed participant credential (a JWT: three base64url parts) names the participant itself. */
-export const isSignedToken = (token: string): boolean => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
+const isSignedToken = (token: string): boolean => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
 
 /** A participant id from $USER: the protocol allows no slashes or spaces. */
 function defaultId(env: NodeJS.ProcessEnv): string {

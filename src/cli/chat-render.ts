@@ -2,6 +2,7 @@
 // compact terminal lines. Pure functions (no I/O), so they are easy to test and reuse.
 // Events come off the wire, so every field is read defensively.
 
+import { displayCommand as showCommand } from '../util/display-command.js';
 import { sanitize } from './chat-sanitize.js';
 
 export type Json = Record<string, unknown>;
@@ -14,7 +15,7 @@ export const obj = (v: unknown): Json | undefined => (typeof v === 'object' && v
  */
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? sanitize(v, { multiline: true }) : undefined);
 /** A name on one line: no line breaks (a name must not fake a line of its own), capped. */
-export const nameOf = (v: unknown): string | undefined => (typeof v === 'string' ? oneLine(v, 80) || undefined : undefined);
+const nameOf = (v: unknown): string | undefined => (typeof v === 'string' ? oneLine(v, 80) || undefined : undefined);
 export const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 // ---------------------------------------------------------------------------------------
@@ -65,16 +66,10 @@ export const oneLine = (s: string, max = 160): string => {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
-/** `bash -lc '…'` wrappers shown as the command inside them (as the approval classifier does). */
+/** `bash -lc '…'` wrappers shown as the command inside them (remote data: anything but a string or array is no command). */
 export function displayCommand(command: unknown): string | undefined {
-  if (Array.isArray(command)) {
-    const argv = command.map(String);
-    if (argv.length === 3 && /(^|\/)(ba|z|da|k)?sh$/.test(argv[0]!) && /^-l?c$/.test(argv[1]!)) return argv[2];
-    return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
-  }
-  if (typeof command !== 'string') return undefined;
-  const m = /^(?:\/[\w/]*\/)?(?:ba|z|da|k)?sh\s+-l?c\s+'((?:[^']|'\\'')*)'\s*$/.exec(command);
-  return m ? m[1]!.replaceAll(`'\\''`, "'") : command;
+  if (Array.isArray(command)) return showCommand(command.map(String));
+  return typeof command === 'string' ? showCommand(command) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -139,7 +134,7 @@ export function changeCounts(diff: string, kind: string | undefined): { added: n
   return { added, removed };
 }
 
-export function formatDiffStat(s: DiffStat): string {
+function formatDiffStat(s: DiffStat): string {
   if (!s.files.length) return 'no changes';
   const each = s.files.slice(0, 4).map((f) => `${f.path} (+${f.added} -${f.removed})`);
   if (s.files.length > 4) each.push(`and ${s.files.length - 4} more`);

@@ -27,7 +27,7 @@ export function liveSignature(e: Json): string | undefined {
   }
 }
 
-export function recordSignature(r: Json): string | undefined {
+function recordSignature(r: Json): string | undefined {
   switch (r.kind) {
     case 'message':
       return r.role === 'assistant' ? `m:a:${str(r.turnId) ?? ''}:${str(r.text) ?? ''}` : `m:u:${str(obj(r.author)?.id) ?? ''}:${str(r.text) ?? ''}`;

@@ -39,8 +39,3 @@ export function sanitize(s: string, opts: SanitizeOptions = {}): string {
   if (!opts.multiline) out = out.replace(/[\n\t]/g, ' ');
   return out;
 }
-
-/** True when `s` holds nothing `sanitize` would remove (for tests and assertions). */
-export function isTerminalSafe(s: string, opts: SanitizeOptions = {}): boolean {
-  return sanitize(s, opts) === s;
-}

@@ -58,7 +58,7 @@ export interface ChatIO {
   env?: NodeJS.ProcessEnv;
 }
 
-export const DEFAULT_GIVE_UP_MS = 5 * 60_000;
+const DEFAULT_GIVE_UP_MS = 5 * 60_000;
 
 export async function chatCommand(opts: ChatOptions, io?: ChatIO): Promise<number> {
   const input = io?.input ?? process.stdin;

@@ -62,7 +62,7 @@ export function checkDirectory(value: string, flag: string): string {
   return value;
 }
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** SWITCHBOARD_LOG_LEVEL, checked before any logger is made (pino would throw a stack). */
 export function checkLogLevel(env: NodeJS.ProcessEnv): void {

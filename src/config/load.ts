@@ -24,7 +24,7 @@ export interface LoadedConfig {
 type Json = Record<string, unknown>;
 
 /** Environment fallbacks: variable → config path (and how to parse it). */
-export const ENV_VARS: Record<string, { path: string[]; parse?: (v: string) => unknown }> = {
+const ENV_VARS: Record<string, { path: string[]; parse?: (v: string) => unknown }> = {
   SWITCHBOARD_CODEX_BIN: { path: ['appServer', 'command'] },
   SWITCHBOARD_CODEX_ARGS: {
     path: ['appServer', 'args'],

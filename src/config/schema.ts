@@ -17,7 +17,7 @@ const HarnessSelectionSchema = z.strictObject({
 /** Commands that change a session: owner/approver-only unless configured otherwise. */
 export const DEFAULT_RESTRICTED_COMMANDS = ['model', 'new', 'reset', 'codex resume', 'codex compact', 'codex review'] as const;
 
-export const AppServerConfigSchema = z.strictObject({
+const AppServerConfigSchema = z.strictObject({
   transport: z.enum(['stdio', 'websocket']).default('stdio'),
   command: z.string().min(1).optional(),
   args: z.array(z.string()).optional(),
@@ -46,7 +46,7 @@ export const AppServerConfigSchema = z.strictObject({
     .default({ enabled: true, timeoutMs: 2_500 }),
 });
 
-export const AgentSchema = z.strictObject({
+const AgentSchema = z.strictObject({
   id: z.string().min(1),
   name: z.string().optional(),
   default: z.boolean().optional(),
@@ -181,4 +181,3 @@ export const ConfigSchema = z
 
 export type SwitchboardConfig = z.output<typeof ConfigSchema>;
 export type SwitchboardConfigInput = z.input<typeof ConfigSchema>;
-export type AppServerConfig = SwitchboardConfig['appServer'];

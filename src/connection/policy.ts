@@ -42,7 +42,7 @@ export const failureExit = (reason: string): TransportExit => ({ kind: 'error', 
 export const restartExit: TransportExit = { kind: 'closed', retryable: true, reason: 'app-server connection restarting' };
 
 /** Failures still inside the window at `now`. */
-export function recentFailures(failures: number[], now: number, windowMs: number): number[] {
+function recentFailures(failures: number[], now: number, windowMs: number): number[] {
   return failures.filter((t) => t >= now - windowMs);
 }
 

@@ -17,7 +17,7 @@ const SECRET_KEY = /(^|[_-])(token|authtoken|auth_token|authorization|secret|pas
  * `--ws-token=…`), so no pattern can tell a secret from a setting; this keeps the usual
  * command readable and fails closed on everything else.
  */
-export const SAFE_ARGS: ReadonlySet<string> = new Set(['app-server', '--listen', 'stdio://']);
+const SAFE_ARGS: ReadonlySet<string> = new Set(['app-server', '--listen', 'stdio://']);
 
 const PATTERNS: Array<[RegExp, string]> = [
   // A whole Authorization value, scheme and credentials (`Authorization: Basic xyz`).
@@ -64,20 +64,20 @@ export function redactText(text: string): string {
   return out;
 }
 
-export function isSecretKey(key: string): boolean {
+function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 
 const filled = (v: unknown): boolean => v !== undefined && v !== null && !(typeof v === 'object' && Object.keys(v as object).length === 0);
 
 /** Every value of an environment map redacted; the names stay (they help debugging). */
-export function redactEnv(env: unknown): unknown {
+function redactEnv(env: unknown): unknown {
   if (typeof env !== 'object' || env === null || Array.isArray(env)) return filled(env) ? REDACTED : env;
   return Object.fromEntries(Object.keys(env).map((k) => [k, REDACTED]));
 }
 
 /** Arguments with everything but the known-safe defaults redacted. */
-export function redactArgs(args: unknown): unknown {
+function redactArgs(args: unknown): unknown {
   if (!Array.isArray(args)) return filled(args) ? REDACTED : args;
   return args.map((a) => (typeof a === 'string' && SAFE_ARGS.has(a) ? a : REDACTED));
 }

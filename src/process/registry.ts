@@ -19,7 +19,7 @@ interface Entry {
 }
 
 /** Pids of live processes whose environment carries `tag` (empty where /proc is absent). */
-export function processesWithTag(tag: string): number[] {
+function processesWithTag(tag: string): number[] {
   const needle = `${PROCESS_TAG_VAR}=${tag}\0`;
   const out: number[] = [];
   let entries: string[];

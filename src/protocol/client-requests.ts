@@ -13,7 +13,7 @@ import {
 const opt = <T extends z.ZodType>(s: T) => s.nullable().optional();
 const AnyObject = z.looseObject({});
 
-export const InitializeParamsSchema = z.looseObject({
+const InitializeParamsSchema = z.looseObject({
   clientInfo: z.looseObject({ name: z.string().min(1), title: z.string().nullable(), version: z.string() }),
   capabilities: z
     .looseObject({ experimentalApi: z.boolean(), requestAttestation: z.boolean() })
@@ -39,22 +39,22 @@ const threadSettings = {
   developerInstructions: opt(z.string()),
 };
 
-export const DynamicToolSpecSchema = z.looseObject({
+const DynamicToolSpecSchema = z.looseObject({
   type: z.literal('function'),
   name: z.string().min(1),
   description: z.string(),
   inputSchema: z.record(z.string(), z.unknown()),
 });
-export const ThreadStartParamsSchema = z.looseObject({
+const ThreadStartParamsSchema = z.looseObject({
   ...threadSettings,
   ephemeral: opt(z.boolean()),
   /** Experimental (needs `experimentalApi`): tools the host runs, called via item/tool/call. */
   dynamicTools: opt(z.array(DynamicToolSpecSchema)),
 });
-export const ThreadResumeParamsSchema = z.looseObject({ threadId: z.string().min(1), ...threadSettings, excludeTurns: z.boolean().optional() });
+const ThreadResumeParamsSchema = z.looseObject({ threadId: z.string().min(1), ...threadSettings, excludeTurns: z.boolean().optional() });
 const ThreadResultSchema = z.looseObject({ thread: ThreadSchema, model: z.string().optional() });
 
-export const TurnStartParamsSchema = z.looseObject({
+const TurnStartParamsSchema = z.looseObject({
   threadId: z.string().min(1),
   input: z.array(UserInputSchema).min(1),
   cwd: opt(z.string()),
@@ -64,17 +64,17 @@ export const TurnStartParamsSchema = z.looseObject({
   serviceTier: opt(z.string()),
   effort: opt(z.string()),
 });
-export const TurnSteerParamsSchema = z.looseObject({
+const TurnSteerParamsSchema = z.looseObject({
   threadId: z.string().min(1),
   input: z.array(UserInputSchema).min(1),
   expectedTurnId: z.string().min(1),
 });
-export const TurnInterruptParamsSchema = z.looseObject({ threadId: z.string().min(1), turnId: z.string().min(1) });
+const TurnInterruptParamsSchema = z.looseObject({ threadId: z.string().min(1), turnId: z.string().min(1) });
 
 const PageParams = z.looseObject({ cursor: opt(z.string()), limit: opt(z.number().int().positive()) });
 const PageResult = z.looseObject({ data: z.array(z.unknown()), nextCursor: z.string().nullable().optional() });
 
-export const ModelSchema = z.looseObject({
+const ModelSchema = z.looseObject({
   id: z.string(),
   model: z.string(),
   displayName: z.string().optional(),
@@ -82,7 +82,7 @@ export const ModelSchema = z.looseObject({
 });
 export type Model = z.infer<typeof ModelSchema>;
 
-export const ReviewTargetSchema = z.union([
+const ReviewTargetSchema = z.union([
   z.looseObject({ type: z.literal('uncommittedChanges') }),
   z.looseObject({ type: z.literal('baseBranch'), branch: z.string() }),
   z.looseObject({ type: z.literal('commit'), sha: z.string(), title: z.string().nullable() }),
@@ -133,7 +133,3 @@ export type ClientMethod = keyof typeof clientRequests;
 export type ParamsOf<M extends ClientMethod> = z.input<(typeof clientRequests)[M]['params']>;
 export type ResultOf<M extends ClientMethod> = z.output<(typeof clientRequests)[M]['result']>;
 
-export const isClientMethod = (m: string): m is ClientMethod => Object.hasOwn(clientRequests, m);
-
-/** Client → server notifications. */
-export const clientNotifications = ['initialized'] as const;

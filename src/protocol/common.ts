@@ -22,7 +22,6 @@ export type SandboxMode = z.infer<typeof SandboxModeSchema>;
 export const ApprovalsReviewerSchema = z.enum(['user', 'auto_review', 'guardian_subagent']);
 export type ApprovalsReviewer = z.infer<typeof ApprovalsReviewerSchema>;
 
-export const ReasoningEffortSchema = z.string();
 
 export const UserInputSchema = z.union([
   z.looseObject({ type: z.literal('text'), text: z.string(), text_elements: z.array(z.unknown()) }),
@@ -33,7 +32,7 @@ export const UserInputSchema = z.union([
 ]);
 export type UserInput = z.infer<typeof UserInputSchema>;
 
-export const TurnStatusSchema = z.enum(['completed', 'interrupted', 'failed', 'inProgress']);
+const TurnStatusSchema = z.enum(['completed', 'interrupted', 'failed', 'inProgress']);
 export type TurnStatus = z.infer<typeof TurnStatusSchema>;
 
 export const TurnErrorSchema = z.looseObject({

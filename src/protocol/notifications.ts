@@ -5,7 +5,7 @@ import { ThreadItemSchema, TurnErrorSchema, TurnSchema } from './common.js';
 
 const threadTurn = { threadId: z.string(), turnId: z.string() };
 
-export const AgentMessageDeltaSchema = z.compile(
+const AgentMessageDeltaSchema = z.compile(
   z.looseObject({ ...threadTurn, itemId: z.string(), delta: z.string() }),
 );
 

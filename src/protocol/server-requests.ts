@@ -8,7 +8,7 @@ const nstr = z.string().nullable().optional();
 
 // One schema per request, shared by the engine (which refuses what does not parse) and the
 // approval kinds (which read the parsed params). Loose objects: newer fields pass through.
-export const NetworkAmendmentSchema = z.looseObject({ host: z.string().min(1), action: z.enum(['allow', 'deny']) });
+const NetworkAmendmentSchema = z.looseObject({ host: z.string().min(1), action: z.enum(['allow', 'deny']) });
 
 export const CommandApprovalParamsSchema = z.looseObject({
   threadId: str,
@@ -32,7 +32,7 @@ export const FileChangeApprovalParamsSchema = z.looseObject({
   reason: nstr,
   grantRoot: nstr,
 });
-export const FileSystemPermissionsSchema = z.looseObject({
+const FileSystemPermissionsSchema = z.looseObject({
   read: z.array(z.string()).nullable().optional(),
   write: z.array(z.string()).nullable().optional(),
   globScanMaxDepth: z.number().nullable().optional(),
@@ -60,7 +60,7 @@ export const ElicitationParamsSchema = z.looseObject({
   elicitationId: z.string().optional(),
   _meta: z.unknown().nullable().optional(),
 });
-export const UserInputQuestionSchema = z.looseObject({
+const UserInputQuestionSchema = z.looseObject({
   id: z.string().min(1),
   header: z.string().optional(),
   question: str,

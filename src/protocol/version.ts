@@ -1,6 +1,6 @@
 // The server's version comes from `userAgent`: "NAME/0.169.0 (Debian ...) ...".
 
-export const DEFAULT_MIN_VERSION = '0.118.0';
+const DEFAULT_MIN_VERSION = '0.118.0';
 
 export function versionFromUserAgent(userAgent: string | undefined): string | undefined {
   if (!userAgent) return undefined;

@@ -2,19 +2,19 @@
 // WebSocket frame, no "jsonrpc" field (tolerated when present).
 import { z } from 'zod';
 
-export const RequestIdSchema = z.union([z.string(), z.number()]);
+const RequestIdSchema = z.union([z.string(), z.number()]);
 export type RequestId = z.infer<typeof RequestIdSchema>;
 
 const method = z.string().min(1);
 
-export const WireRequestSchema = z.compile(
+const WireRequestSchema = z.compile(
   z.looseObject({ id: RequestIdSchema, method, params: z.unknown().optional() }),
 );
-export const WireNotificationSchema = z.compile(
+const WireNotificationSchema = z.compile(
   z.looseObject({ method, params: z.unknown().optional() }),
 );
-export const WireResponseSchema = z.compile(z.looseObject({ id: RequestIdSchema, result: z.unknown() }));
-export const WireErrorObjectSchema = z.looseObject({
+const WireResponseSchema = z.compile(z.looseObject({ id: RequestIdSchema, result: z.unknown() }));
+const WireErrorObjectSchema = z.looseObject({
   code: z.number().int(),
   message: z.string(),
   data: z.unknown().optional(),

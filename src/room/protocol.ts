@@ -16,7 +16,7 @@ import type { RoomEvent } from '../events/room-events.js';
 const name = z.string().min(1).max(200).regex(/^[^/\s]+$/, 'use letters, digits, dashes; no slashes or spaces');
 const roomName = z.string().regex(ROOM_NAME_RE, ROOM_NAME_RULE);
 
-export const ParticipantSchema = z.strictObject({
+const ParticipantSchema = z.strictObject({
   id: z.string().regex(PARTICIPANT_ID_RE, PARTICIPANT_ID_RULE),
   name: z.string().max(1000).optional().transform(cleanDisplayName),
   role: z.enum(ROLES).default('member'),

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function codexConfigFor(modelUrl: string, extraToml = ''): string {
+function codexConfigFor(modelUrl: string, extraToml = ''): string {
   // Retries off so a scripted failure shows at once instead of being retried away.
   return [
     'model = "mock-model"',

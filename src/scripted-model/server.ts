@@ -55,7 +55,7 @@ export interface MockModel {
   close(): Promise<void>;
 }
 
-export const EXHAUSTED_TEXT = '(script exhausted)';
+const EXHAUSTED_TEXT = '(script exhausted)';
 
 export function say(text: string, chunks?: number): TextItem {
   return chunks === undefined ? { text } : { text, chunks };

@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 export const BINDING_SCHEMA_VERSION = 1;
 
-export const BindingSchema = z.object({
+const BindingSchema = z.object({
   schemaVersion: z.literal(BINDING_SCHEMA_VERSION),
   /** The conversation key the binding belongs to (a check against a misplaced file). */
   key: z.string().min(1),

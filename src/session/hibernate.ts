@@ -72,7 +72,7 @@ export function hibernate(snapshot: SessionSnapshot, epoch: number): HibernatedS
 }
 
 /** The record needs `thread/resume` before its next turn: the connection restarted since. */
-export function needsResume(record: HibernatedSession, epoch: number): boolean {
+function needsResume(record: HibernatedSession, epoch: number): boolean {
   return record.threadId !== undefined && (!record.threadLoaded || record.epoch !== epoch);
 }
 

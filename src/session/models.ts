@@ -50,12 +50,12 @@ export async function discoverModels(conn: SessionConnection, signal: AbortSigna
 }
 
 /** The catalog entry `name` refers to (by model or id, case-insensitive). */
-export function findModel(catalog: Catalog, name: string): CatalogModel | undefined {
+function findModel(catalog: Catalog, name: string): CatalogModel | undefined {
   const n = name.trim().toLowerCase();
   return catalog.models.find((m) => m.model.toLowerCase() === n) ?? catalog.models.find((m) => m.id.toLowerCase() === n);
 }
 
-export function describeCatalog(catalog: Catalog, current: string | undefined): string {
+function describeCatalog(catalog: Catalog, current: string | undefined): string {
   const visible = catalog.models.filter((m) => !m.hidden || m.model === current);
   const lines = visible.map((m) => {
     const marks = [m.model === current ? 'current' : '', m.isDefault ? 'default' : ''].filter(Boolean).join(', ');

@@ -6,8 +6,8 @@ import type { AgentSpec } from '../supervisor/harness.js';
 import { connectionMachineSettings, type SessionSettingsInput, type StackSettings } from '../stack/settings.js';
 import type { Scenario } from './scenario.js';
 
-export const SIM_ID = 'sim';
-export const CONNECTION_ID = 'sim-connection';
+const SIM_ID = 'sim';
+const CONNECTION_ID = 'sim-connection';
 
 type ScenarioConfig = Scenario['config'];
 

@@ -16,7 +16,7 @@ const name = z.string().min(1);
 export const WireErrorSchema = z.strictObject({ code: z.number().int(), message: z.string(), data: Json.optional() });
 
 /** How one app-server process (one transport open) behaves. */
-export const ProcessSchema = z.strictObject({
+const ProcessSchema = z.strictObject({
   /** `userAgent` of the initialize answer (the version is the part after `/`). */
   userAgent: z.string().optional(),
   /** `auto`: initialize is answered at once; `manual`: the script must `expect` it. */
@@ -36,7 +36,7 @@ export const ProcessSchema = z.strictObject({
 });
 
 /** An auto-responder: answers matching client requests without a script step. */
-export const RuleSchema = z
+const RuleSchema = z
   .strictObject({
     method: name,
     params: Json.optional(),
@@ -155,7 +155,7 @@ const note = z.string().optional();
 const within = ms.optional();
 const Selector = z.union([z.number().int().nonnegative(), z.literal('last'), JsonObject]);
 
-export const stepSchemas = {
+const stepSchemas = {
   // ---- room ----
   post: z.strictObject({ post: z.string(), from: Participant.optional(), thread: name.optional(), note }),
   command: z.strictObject({ command: z.enum(['stop', 'status', 'new', 'reset', 'models', 'model']), arg: z.string().optional(), from: Participant.optional(), note }),
@@ -269,7 +269,7 @@ export const FinalSchema = z.strictObject({
   requests: z.array(z.string()).optional(),
 });
 
-export const ExpectSchema = z.strictObject({
+const ExpectSchema = z.strictObject({
   /** Room events, as an ordered subsequence, each matched partially. */
   events: z.array(JsonObject).default([]),
   /** Room events that must not appear at all. */
@@ -315,7 +315,7 @@ function pathText(path: ReadonlyArray<PropertyKey>): string {
   return out || '(root)';
 }
 
-export function formatIssues(error: z.ZodError): string[] {
+function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((i) => `${pathText(i.path)}: ${i.message}`);
 }
 

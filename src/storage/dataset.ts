@@ -57,7 +57,7 @@ const ADDED_COLUMNS: Array<[table: string, column: string, type: string]> = [
 const SCHEMA_VERSION = '1';
 
 /** A database that cannot be opened or read: names the file and what to do about it. */
-export class StorageFileError extends Error {
+class StorageFileError extends Error {
   constructor(
     readonly file: string,
     detail: string,

@@ -8,7 +8,7 @@ import type { CodexHarness } from './codex-harness.js';
 import type { RoomAccess } from './access.js';
 import type { ResolvedAgent, SessionInfo } from './sessions.js';
 
-export const HELP_TEXT = [
+const HELP_TEXT = [
   'Commands:',
   '  /help                 this list',
   '  /status               harness, model, thread and connection of this conversation',

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { RoomEvent } from '../events/room-events.js';
 import type { InboxEntry, ThreadStore } from '../storage/types.js';
 
-export const RESTART_ERROR = 'interrupted by a host restart';
+const RESTART_ERROR = 'interrupted by a host restart';
 
 const preview = (text: string): string => {
   const one = text.replace(/\s+/g, ' ').trim();

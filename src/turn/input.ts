@@ -25,7 +25,7 @@ export interface RoomMessage {
 }
 
 /** Backstop: the boundaries apply the configured caps; nothing bigger is ever sent. */
-export const INPUT_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
+const INPUT_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
 
 export interface TurnInputOptions {
   /** Kept for callers; relative paths are no longer resolved here (see validateHostAttachments). */

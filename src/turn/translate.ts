@@ -288,7 +288,7 @@ function errorText(error: { message?: unknown; additionalDetails?: unknown } | n
 }
 
 /** Tool kind and a one-line title for a thread item. */
-export function describeTool(item: Params): { kind: ToolKind; title: string } {
+function describeTool(item: Params): { kind: ToolKind; title: string } {
   switch (item.type) {
     case 'commandExecution':
       return { kind: 'command', title: typeof item.command === 'string' ? item.command : 'command' };

@@ -51,15 +51,7 @@ export const APPROVING: ReadonlySet<string> = new Set(['accept', 'acceptForSessi
 export const nz = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 export const truncate = (s: string, n = 200): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-/** The command a person should read: the script inside Codex's `bash -lc '...'` wrapper. */
-export function displayCommand(command: string | string[]): string {
-  if (!Array.isArray(command)) {
-    const m = /^(?:\/[\w/]*\/)?(?:ba|z|da|k)?sh\s+-l?c\s+'((?:[^']|'\\'')*)'\s*$/.exec(command);
-    return m ? m[1]!.replaceAll(`'\\''`, "'") : command;
-  }
-  if (command.length === 3 && /(^|\/)(ba|z|da|k)?sh$/.test(command[0]!) && /^-l?c$/.test(command[1]!)) return command[2]!;
-  return command.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
-}
+export { displayCommand } from '../../util/display-command.js';
 
 type RequestFields = Omit<ApprovalRequest, 'approvalId' | 'requestId' | 'method' | 'kind' | 'params' | 'offered'> & {
   params: object;
