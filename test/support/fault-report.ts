@@ -60,7 +60,7 @@ export function suiteFiles(): string[] {
     .sort();
 }
 
-/** Frames fuzzed by test/fuzz.frames.test.ts (read from its source: that file runs in another worker). */
+/** Frames fuzzed by test/fault/fuzz-frames.test.ts (read from its source: that file runs in another worker). */
 export function fuzzedFrames(): number {
   try {
     const src = readFileSync(path.join(testDir, 'fuzz.frames.test.ts'), 'utf8');
@@ -103,10 +103,10 @@ export function summary(mainPid = process.ppid): string {
   const done = all.length >= expected.length ? 'complete' : 'so far';
   return [
     `fault & security suite (${all.length} of ${expected.length} files, ${done}):`,
-    `  faults injected: ${injected}, survived: ${survived}; approvals accepted by a fault: ${accepted}; frames fuzzed: ${fuzzedFrames()} (test/fuzz.frames.test.ts)`,
+    `  faults injected: ${injected}, survived: ${survived}; approvals accepted by a fault: ${accepted}; frames fuzzed: ${fuzzedFrames()} (test/fault/fuzz-frames.test.ts)`,
     `  log lines grepped for tokens/auth headers: ${lines}, leaks: ${leaks}`,
     ...[...kinds.entries()].sort().map(([k, v]) => `    ${k}: ${v.survived}/${v.injected}`),
-    `  also covered elsewhere: half-open WebSocket heartbeat (test/transport.websocket.test.ts), -32001 retry with backoff (test/connection.machine.test.ts)`,
+    `  also covered elsewhere: half-open WebSocket heartbeat (test/integration/transport-websocket.test.ts), -32001 retry with backoff (test/unit/connection/machine.test.ts)`,
   ].join('\n');
 }
 

@@ -1,0 +1,152 @@
+// Our protocol layer against the authoritative JSON Schema that the installed codex binary
+// generates at test time (never committed): methods must exist, messages must validate.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientRequests, type ClientMethod } from '../../src/protocol/client-requests.js';
+import { failClosedAnswer, serverAnswerSchemas, serverRequestSchemas } from '../../src/protocol/server-requests.js';
+import { notificationSchemas } from '../../src/protocol/notifications.js';
+import { encodeNotification, encodeRequest } from '../../src/protocol/wire.js';
+import { classifyServerRequest } from '../../src/approvals/classify.js';
+import { samples as requestSamples, serverRequest, toolApprovalParams, urlParams } from '../support/approval-fixtures.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const codex = path.join(repo, 'node_modules', '.bin', 'codex');
+let dir: string;
+const load = (name: string) => JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as Record<string, unknown>;
+const methodsOf = (schema: Record<string, unknown>): string[] =>
+  (schema.oneOf as Array<{ properties: { method: { enum: string[] } } }>).map((b) => b.properties.method.enum[0]!);
+
+let ajv: Ajv;
+let clientRequest: ValidateFunction;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'sb-schema-'));
+  execFileSync(codex, ['app-server', 'generate-json-schema', '--out', dir], { stdio: 'ignore' });
+  ajv = new Ajv({ strict: false, allErrors: true });
+  // Rust integer formats in the generated schema; the JSON type check is what matters.
+  for (const f of ['int64', 'uint64', 'int32', 'uint32', 'uint16', 'uint8', 'uint', 'double', 'float']) ajv.addFormat(f, true);
+  clientRequest = ajv.compile(load('ClientRequest.json'));
+}, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A sample of every request we build, with params as the runtime builds them. */
+const samples: { [M in ClientMethod]: unknown } = {
+  initialize: { clientInfo: { name: 'switchboard', title: 'Switchboard', version: '0.1.0' }, capabilities: null },
+  'thread/start': {
+    cwd: '/tmp/w',
+    model: 'gpt-5.5',
+    approvalPolicy: 'on-request',
+    sandbox: 'workspace-write',
+    approvalsReviewer: 'user',
+    developerInstructions: 'Be brief.',
+  },
+  'thread/resume': { threadId: 'thr_1', model: 'gpt-5.5', cwd: '/tmp/w', approvalPolicy: 'never', sandbox: 'danger-full-access' },
+  'turn/start': {
+    threadId: 'thr_1',
+    input: [
+      { type: 'text', text: 'hello', text_elements: [] },
+      { type: 'image', url: 'https://example.com/a.png' },
+      { type: 'localImage', path: '/tmp/a.png' },
+      { type: 'mention', name: 'file', path: '/tmp/w/a.ts' },
+    ],
+    model: 'gpt-5.5',
+  },
+  'turn/steer': { threadId: 'thr_1', input: [{ type: 'text', text: 'also this', text_elements: [] }], expectedTurnId: 'turn_1' },
+  'turn/interrupt': { threadId: 'thr_1', turnId: 'turn_1' },
+  'model/list': { cursor: null, limit: 50 },
+  'thread/list': { limit: 20 },
+  'thread/compact/start': { threadId: 'thr_1' },
+  'review/start': { threadId: 'thr_1', target: { type: 'uncommittedChanges' } },
+  'account/read': {},
+  'account/rateLimits/read': undefined,
+  'mcpServerStatus/list': {},
+  'skills/list': { cwds: ['/tmp/w'] },
+  'config/read': { includeLayers: false },
+  'thread/name/set': { threadId: 'thr_1', name: 'Room chat' },
+  'thread/archive': { threadId: 'thr_1' },
+};
+
+describe('conformance with the installed codex app-server schema', () => {
+  it('every client request we send exists in ClientRequest.json', () => {
+    const official = new Set(methodsOf(load('ClientRequest.json')));
+    const missing = Object.keys(clientRequests).filter((m) => !official.has(m));
+    expect(missing).toEqual([]);
+  });
+
+  it('every server request we handle exists in ServerRequest.json, and we handle all of them', () => {
+    const official = methodsOf(load('ServerRequest.json'));
+    expect(Object.keys(serverRequestSchemas).filter((m) => !official.includes(m))).toEqual([]);
+    expect(official.filter((m) => !(m in serverRequestSchemas))).toEqual([]);
+  });
+
+  it('every notification we validate exists in ServerNotification.json', () => {
+    const official = new Set(methodsOf(load('ServerNotification.json')));
+    expect(Object.keys(notificationSchemas).filter((m) => !official.has(m))).toEqual([]);
+  });
+
+  it('we validate every turn/*, item/* and thread/* notification the server defines', () => {
+    const family = methodsOf(load('ServerNotification.json')).filter((m) => /^(turn|item|thread)\//.test(m));
+    expect(family.filter((m) => !(m in notificationSchemas))).toEqual([]);
+  });
+
+  it('the initialized notification we send is a ClientNotification', () => {
+    const validate = ajv.compile(load('ClientNotification.json'));
+    expect(validate(JSON.parse(encodeNotification('initialized')))).toBe(true);
+  });
+
+  it.each(Object.keys(samples) as ClientMethod[])('%s as we build it validates against the official schema', (method) => {
+    const params = samples[method];
+    expect(clientRequests[method].params.safeParse(params).success, 'our own zod schema accepts the sample').toBe(true);
+    const frame = JSON.parse(encodeRequest(1, method, params));
+    const ok = clientRequest(frame);
+    expect(ok, JSON.stringify(clientRequest.errors?.slice(0, 3))).toBe(true);
+  });
+
+  it.each(Object.keys(serverAnswerSchemas))('the fail-closed answer to %s validates against its official response schema', (method) => {
+    const responseFile: Record<string, string> = {
+      'item/commandExecution/requestApproval': 'CommandExecutionRequestApprovalResponse.json',
+      'item/fileChange/requestApproval': 'FileChangeRequestApprovalResponse.json',
+      'item/permissions/requestApproval': 'PermissionsRequestApprovalResponse.json',
+      'mcpServer/elicitation/request': 'McpServerElicitationRequestResponse.json',
+      'item/tool/requestUserInput': 'ToolRequestUserInputResponse.json',
+      'item/tool/call': 'DynamicToolCallResponse.json',
+      applyPatchApproval: 'ApplyPatchApprovalResponse.json',
+      execCommandApproval: 'ExecCommandApprovalResponse.json',
+    };
+    const validate = ajv.compile(load(responseFile[method]!));
+    const answer = failClosedAnswer(method);
+    expect('result' in answer).toBe(true);
+    expect(validate((answer as { result: unknown }).result), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+  });
+
+  // One schema per server request (src/protocol): it must accept what the real binary's schema
+  // accepts, for every request kind, and the approval kinds must turn it into a prompt.
+  const paramsFile: Record<string, string> = {
+    'item/commandExecution/requestApproval': 'CommandExecutionRequestApprovalParams.json',
+    'item/fileChange/requestApproval': 'FileChangeRequestApprovalParams.json',
+    'item/permissions/requestApproval': 'PermissionsRequestApprovalParams.json',
+    'mcpServer/elicitation/request': 'McpServerElicitationRequestParams.json',
+    'item/tool/requestUserInput': 'ToolRequestUserInputParams.json',
+    'item/tool/call': 'DynamicToolCallParams.json',
+    applyPatchApproval: 'ApplyPatchApprovalParams.json',
+    execCommandApproval: 'ExecCommandApprovalParams.json',
+  };
+  const kindSamples: Array<[string, string, Record<string, unknown>]> = [
+    ...Object.entries(requestSamples).map(([m, f]): [string, string, Record<string, unknown>] => [m, m, f()]),
+    ['mcpServer/elicitation/request (tool approval)', 'mcpServer/elicitation/request', toolApprovalParams()],
+    ['mcpServer/elicitation/request (url)', 'mcpServer/elicitation/request', urlParams()],
+  ];
+  it.each(kindSamples)('%s: a sample valid for the official schema parses with ours and classifies', (_name, method, params) => {
+    const validate = ajv.compile(load(paramsFile[method]!));
+    expect(validate(params), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    const ours = serverRequestSchemas[method as keyof typeof serverRequestSchemas].safeParse(params);
+    expect(ours.success, ours.error?.message).toBe(true);
+    expect(classifyServerRequest('apr_conf', serverRequest(method, params)).type).not.toBe('immediate');
+  });
+});

@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactedConfig } from '../../../src/config/load.js';
+
+const dirs: string[] = [];
+function file(content: unknown): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'sb-cfg-'));
+  dirs.push(d);
+  const f = path.join(d, 'switchboard.config.json');
+  writeFileSync(f, typeof content === 'string' ? content : JSON.stringify(content));
+  return f;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const problemsOf = (fn: () => unknown): string[] => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('defaults: stdio, yolo, 60 s requests, discovery 2.5 s, codex harness without fallback, dataset storage', () => {
+    const { config } = loadConfig({ env: {} });
+    expect(config.appServer).toMatchObject({
+      transport: 'stdio',
+      mode: 'yolo',
+      requestTimeoutMs: 60_000,
+      discovery: { enabled: true, timeoutMs: 2_500 },
+      minVersion: '0.118.0',
+    });
+    expect(config.agents.defaults.embeddedHarness).toEqual({ runtime: 'codex', fallback: 'none' });
+    expect(config.storage.kind).toBe('dataset');
+    expect(config.sessions.onMessageDuringTurn).toBe('steer');
+  });
+
+  it('precedence: file < env < flags', () => {
+    const f = file({ appServer: { mode: 'yolo', sandbox: 'read-only', command: '/file/codex' } });
+    const env = { SWITCHBOARD_MODE: 'guardian', SWITCHBOARD_SANDBOX: 'workspace-write', SWITCHBOARD_CODEX_ARGS: 'app-server --listen stdio://' };
+    const { config, sources } = loadConfig({ file: f, env, flags: { appServer: { sandbox: 'danger-full-access' } } });
+    expect(config.appServer.command).toBe('/file/codex');
+    expect(config.appServer.mode).toBe('guardian');
+    expect(config.appServer.sandbox).toBe('danger-full-access');
+    expect(config.appServer.args).toEqual(['app-server', '--listen', 'stdio://']);
+    expect(sources).toMatchObject({ 'appServer.command': 'file', 'appServer.mode': 'env', 'appServer.sandbox': 'flags' });
+  });
+
+  it('every env fallback maps to its field', () => {
+    const { config } = loadConfig({
+      env: {
+        SWITCHBOARD_CODEX_BIN: '/opt/codex',
+        SWITCHBOARD_CODEX_ARGS: '["app-server","--listen","stdio://"]',
+        SWITCHBOARD_MODE: 'guardian',
+        SWITCHBOARD_APPROVAL_POLICY: 'untrusted',
+        SWITCHBOARD_SANDBOX: 'read-only',
+        SWITCHBOARD_RUNTIME: 'auto',
+        SWITCHBOARD_FALLBACK: 'pi',
+      },
+    });
+    expect(config.appServer).toMatchObject({ command: '/opt/codex', mode: 'guardian', approvalPolicy: 'untrusted', sandbox: 'read-only' });
+    expect(config.agents.defaults.embeddedHarness).toEqual({ runtime: 'auto', fallback: 'pi' });
+  });
+
+  it('reports each bad field with its source and what to write, never falling back to defaults', () => {
+    const f = file({ appServer: { transport: 'tcp', requestTimeoutMs: -5, sandobx: 'x' }, storage: { kind: 'sqlite' } });
+    const problems = problemsOf(() => loadConfig({ file: f, env: { SWITCHBOARD_MODE: 'reckless' } }));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        `appServer.transport (file ${f}): write one of "stdio", "websocket"`,
+        `appServer.requestTimeoutMs (file ${f}): write a number > 0`,
+        `appServer (file ${f}): unknown field "sandobx": remove or correct the spelling`,
+        'appServer.mode (env SWITCHBOARD_MODE): write one of "yolo", "guardian"',
+        `storage.kind (file ${f}): write one of "dataset", "codex", "none"`,
+      ]),
+    );
+    expect(problems).toHaveLength(5);
+  });
+
+  it('a bad approval policy names the accepted forms', () => {
+    const problems = problemsOf(() => loadConfig({ env: { SWITCHBOARD_APPROVAL_POLICY: 'sometimes' } }));
+    expect(problems).toEqual(['appServer.approvalPolicy (env SWITCHBOARD_APPROVAL_POLICY): write "untrusted", "on-request", "never", or a { "granular": {...} } object']);
+  });
+
+  it('websocket transport needs a url; codex storage refuses a non-codex harness', () => {
+    expect(problemsOf(() => loadConfig({ env: {}, flags: { appServer: { transport: 'websocket' } } }))).toEqual([
+      'appServer.url (default): transport "websocket" needs a url, e.g. "ws://127.0.0.1:39175"',
+    ]);
+    const p = problemsOf(() => loadConfig({ env: { SWITCHBOARD_STORAGE: 'codex', SWITCHBOARD_RUNTIME: 'pi' } }));
+    expect(p[0]).toMatch(/"codex" thread storage only supports the codex harness, but runtime "pi" is configured: use "dataset"/);
+  });
+
+  it('an invalid serviceTier is dropped with a warning', () => {
+    const { config, warnings } = loadConfig({ env: {}, flags: { appServer: { serviceTier: 'turbo' } } });
+    expect(config.appServer.serviceTier).toBeUndefined();
+    expect(warnings).toEqual(['appServer.serviceTier (flag): "turbo" is not "fast", "flex" or null; ignored']);
+    expect(loadConfig({ env: {}, flags: { appServer: { serviceTier: 'flex' } } }).config.appServer.serviceTier).toBe('flex');
+  });
+
+  it('unreadable JSON gets a message naming the file', () => {
+    const f = file('{ "appServer": ');
+    expect(problemsOf(() => loadConfig({ file: f, env: {} }))[0]).toMatch(/switchboard.config.json: not valid JSON/);
+  });
+
+  it('secrets are redacted when the config is shown', () => {
+    const { config } = loadConfig({
+      env: { SWITCHBOARD_APP_SERVER_TOKEN: 'tok-secret-999' },
+      flags: { appServer: { transport: 'websocket', url: 'ws://127.0.0.1:1', headers: { 'X-Agent': 'main' } } },
+    });
+    expect(config.appServer.authToken).toBe('tok-secret-999');
+    expect(JSON.stringify(redactedConfig(config))).not.toContain('tok-secret-999');
+  });
+});
