@@ -6,55 +6,26 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { firstValueFrom, filter, Subject } from 'rxjs';
+import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createSupervisor, type Supervisor } from '../../src/supervisor/supervisor.js';
 import { RoomServer } from '../../src/room/server.js';
 import type { RoomBackend } from '../../src/room/protocol.js';
 import type { RoomEvent } from '../../src/events/room-events.js';
-import { processRegistry } from '../../src/process/registry.js';
 import { AttachmentError, validateHostAttachments, type ResolvedAttachment } from '../../src/attachments/index.js';
-import { say, type Script } from '../support/mock-model.js';
+import { say } from '../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../support/sandbox.js';
-import { memoryLogger } from '../support/log.js';
+import { closeWorlds, turnEnd, world } from './input-world.js';
 
 // A real 1x1 PNG.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 const PNG_B64 = PNG.toString('base64');
 
 const stops: Array<() => Promise<void> | void> = [];
-const worlds: Array<{ sb: Supervisor; box: Sandbox }> = [];
 afterEach(async () => {
   for (const s of stops.splice(0).reverse()) await s();
-  for (const { sb, box } of worlds.splice(0)) {
-    await sb.stop();
-    await box.assertNoProcesses();
-    await box.close();
-  }
-  expect(processRegistry.list()).toEqual([]);
+  await closeWorlds();
 });
-
-async function world(script: Script) {
-  const box = await makeSandbox(script);
-  const { log } = memoryLogger('warn');
-  const sb = createSupervisor(
-    {
-      appServer: { env: box.env },
-      agents: { defaults: { cwd: box.workspace } },
-      sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 120 },
-      storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
-    } as never,
-    { log, baseDir: box.root },
-  );
-  worlds.push({ sb, box });
-  const events: RoomEvent[] = [];
-  sb.events$.subscribe((e) => events.push(e));
-  return { sb, box, events };
-}
-
-const turnEnd = (sb: Supervisor) =>
-  firstValueFrom(sb.events$.pipe(filter((e) => e.type === 'turn.completed' || e.type === 'turn.failed' || e.type === 'turn.interrupted')));
 
 /** A room participant over a real WebSocket (open loopback mode: identity from the frame). */
 async function participant(url: string) {

@@ -4,49 +4,16 @@
 // scripted app-server in virtual time (the real binary cannot be made to stay silent on demand
 // once the text is repaired).
 import path from 'node:path';
-import { firstValueFrom, filter } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSupervisor, type Supervisor } from '../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../src/events/room-events.js';
-import { processRegistry } from '../../src/process/registry.js';
 import { runScenario } from '../../src/simulate/runner.js';
 import { parseScenario } from '../../src/simulate/scenario.js';
 import { wellFormedText } from '../../src/attachments/text.js';
 import { ConfigSchema } from '../../src/config/schema.js';
-import { say, type Script } from '../support/mock-model.js';
-import { makeSandbox, type Sandbox } from '../support/sandbox.js';
-import { memoryLogger } from '../support/log.js';
+import { say } from '../support/mock-model.js';
+import { closeWorlds, turnEnd, world } from './input-world.js';
 
-const open: Array<{ sb: Supervisor; box: Sandbox }> = [];
-afterEach(async () => {
-  for (const { sb, box } of open.splice(0)) {
-    await sb.stop();
-    await box.assertNoProcesses();
-    await box.close();
-  }
-  expect(processRegistry.list()).toEqual([]);
-});
-
-async function world(script: Script) {
-  const box = await makeSandbox(script);
-  const { log } = memoryLogger('warn');
-  const sb = createSupervisor(
-    {
-      appServer: { env: box.env },
-      agents: { defaults: { cwd: box.workspace } },
-      sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 120 },
-      storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
-    } as never,
-    { log, baseDir: box.root },
-  );
-  open.push({ sb, box });
-  const events: RoomEvent[] = [];
-  sb.events$.subscribe((e) => events.push(e));
-  return { sb, box, events };
-}
-
-const turnEnd = (sb: Supervisor) =>
-  firstValueFrom(sb.events$.pipe(filter((e) => e.type === 'turn.completed' || e.type === 'turn.failed' || e.type === 'turn.interrupted')));
+afterEach(closeWorlds);
 
 /** Every text the model received from the user, as one string. */
 function userText(req: { input: Array<Record<string, unknown>> }): string {
@@ -128,19 +95,13 @@ describe('#6 stall: turn/start never answered', () => {
 describe('#6 stall through production wiring: turns.startTimeoutMs reaches the turn', () => {
   it('a supervisor configured with turns.startTimeoutMs fails an unanswered turn/start at that bound and stays usable', async () => {
     const fakeServer = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'support', 'fake-app-server.mjs');
-    const { log } = memoryLogger('warn');
-    const box = await makeSandbox([]);
-    const sb = createSupervisor(
-      {
-        appServer: { command: process.execPath, args: [fakeServer], env: { ...box.env, FAKE_SILENT_METHODS: 'turn/start' }, discovery: { enabled: false, timeoutMs: 1 } },
-        agents: { defaults: { cwd: box.workspace, model: 'fake-model' } },
-        sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 120 },
-        storage: { kind: 'none' },
-        turns: { startTimeoutMs: 700 },
-      } as never,
-      { log, baseDir: box.root },
-    );
-    open.push({ sb, box });
+    const { sb } = await world([], (box) => ({
+      appServer: { command: process.execPath, args: [fakeServer], env: { ...box.env, FAKE_SILENT_METHODS: 'turn/start' }, discovery: { enabled: false, timeoutMs: 1 } },
+      agents: { defaults: { cwd: box.workspace, model: 'fake-model' } },
+      sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 120 },
+      storage: { kind: 'none' },
+      turns: { startTimeoutMs: 700 },
+    }));
     await sb.start();
     const t0 = Date.now();
     const ended = turnEnd(sb);
