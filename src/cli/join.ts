@@ -1,6 +1,7 @@
 // `switchboard join`: an agent in a room, as a long-running service. Without --url it
 // starts the embedded room server (signed credentials; it mints the owner's); with --url it
 // joins a running one as the room's agent, with an agent credential, and reconnects.
+import { listenProblem } from './options.js';
 import path from 'node:path';
 import { userInfo } from 'node:os';
 import { loadConfig, ConfigError } from '../config/load.js';
@@ -154,8 +155,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
       try {
         url = await room.start();
       } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        out.error(e.code ? `cannot listen on --host ${o.host ?? '127.0.0.1'} --port ${o.port ?? 0}: ${e.code}` : e.message);
+        out.error(listenProblem(err, o.host, o.port));
         return 2;
       }
       out.line(`agent ${o.agentName} is serving room ${o.room} at ${url} (channel ${o.channel}); stop with Ctrl-C`);

@@ -99,3 +99,9 @@ export async function checkBindable(host: string, port: number | undefined): Pro
       throw new UsageProblem(`--host ${host}: cannot listen there (${err.code ?? err.message})`);
   }
 }
+
+/** What `join` and `room serve` say when the room server cannot listen (a usage error: exit 2). */
+export function listenProblem(err: unknown, host: string | undefined, port: number | undefined): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ? `cannot listen on --host ${host ?? '127.0.0.1'} --port ${port ?? 0}: ${e.code}` : e.message;
+}

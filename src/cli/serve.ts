@@ -1,6 +1,7 @@
 // `switchboard room serve`: a standalone room server; agents join it with `switchboard join --url`
 // and an agent credential. Signed credentials by default (secret from the environment or the
 // state directory); `--shared-token ROOM=TOKEN` keeps the old loopback-demo mode.
+import { listenProblem } from './options.js';
 import { createLogger } from '../log/logger.js';
 import { RoomServer } from '../room/server.js';
 import { RelayBackend } from '../room/relay.js';
@@ -58,8 +59,7 @@ export async function serve(o: ServeOptions, out: Output): Promise<number> {
     try {
       url = await server.start();
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      out.error(e.code ? `cannot listen on --host ${o.host ?? '127.0.0.1'} --port ${o.port ?? 0}: ${e.code}` : e.message);
+      out.error(listenProblem(err, o.host, o.port));
       return 2;
     }
     out.line(`room server listening at ${url} (${shared ? 'shared-token mode, loopback demos only' : 'signed credentials: switchboard token'}); stop with Ctrl-C`);
