@@ -10,6 +10,7 @@ import type { ServerRequestHandler } from '../connection/rpc-engine.js';
 import type { GuardianPolicyInput, GuardianReviewer } from './guardian.js';
 import { RoleSchema, type Role } from './authorize.js';
 import type { ApprovalAudit, ApprovalKind, ApprovalTimeouts, Reviewer } from './types.js';
+import type { ClockOption } from '../util/clock.js';
 
 /** What the session layer knows about a thread: its room and who may decide there. */
 export interface ApprovalSessionContext {
@@ -41,7 +42,12 @@ export interface ApprovalRouterOptions {
   machine?: ApprovalMachine;
   /** XState inspection (tracing); off unless given. */
   inspect?: (ev: InspectionEvent) => void;
+  /** Time of decisions and audits (default `Date.now`; `clock.now` wins). */
   now?: () => number;
+  /** Timers of the approval actors' `after` delays (and `now`); default: the system clock. */
+  clock?: ClockOption;
+  /** Approval ids (default `crypto.randomUUID`). */
+  ids?: () => string;
 }
 
 export interface DecideInput {

@@ -3,6 +3,7 @@
 // outcome. Whatever goes wrong, the request is answered with its denial.
 import { randomUUID } from 'node:crypto';
 import { createActor, toPromise, type Actor } from 'xstate';
+import { timerClock, type TimerClock } from '../util/clock.js';
 import { Subject, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import { approvalMachine, provideApprovalMachine, type ApprovalMachine } from '../../machines/approval.machine.js';
@@ -62,12 +63,16 @@ export class ApprovalRouter {
   private readonly fileChanges = new Map<string, NonNullable<RequestHints['fileChanges']>>();
   private readonly auditSubject = new Subject<ApprovalAudit>();
   private readonly now: () => number;
+  private readonly clock: Required<TimerClock>;
+  private readonly ids: () => string;
   private disposed = false;
 
   constructor(private readonly opts: ApprovalRouterOptions) {
     this.id = opts.id ?? `approvals-${randomUUID().slice(0, 8)}`;
     this.log = (opts.log ?? defaultLogger()).child({ component: 'approvals', router: this.id });
-    this.now = opts.now ?? Date.now;
+    this.clock = timerClock(opts.clock ?? (opts.now ? { now: opts.now } : undefined));
+    this.now = this.clock.now;
+    this.ids = opts.ids ?? (() => randomUUID());
     const t = ApprovalTimeoutsSchema.safeParse(opts.timeouts);
     if (!t.success) throw new Error(`invalid approval timeouts: ${summarize(t.error)}`);
     this.timeouts = t.data ?? {};
@@ -135,7 +140,7 @@ export class ApprovalRouter {
 
   private handle(req: ServerRequest): Promise<ServerRequestAnswer | undefined> {
     if (this.disposed) return Promise.resolve(undefined); // the engine answers fail-closed
-    const approvalId = `apr_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+    const approvalId = `apr_${this.ids().replaceAll('-', '').slice(0, 16)}`;
     const threadId = req.threadId;
     const sctx = threadId ? this.safeContext(threadId) : undefined;
     const itemId = typeof req.params.itemId === 'string' ? req.params.itemId : undefined;
@@ -143,6 +148,7 @@ export class ApprovalRouter {
     const escalateTo = this.opts.escalateTo === null ? undefined : (this.opts.escalateTo ?? 'user');
     const actor = createActor(this.machine, {
       id: `approval:${approvalId}`,
+      clock: this.clock,
       ...(this.opts.inspect ? { inspect: this.opts.inspect } : {}),
       input: {
         approvalId,

@@ -3,13 +3,14 @@
 // spawned) and turns what the machine announces into lifecycle events; callers get typed
 // requests, thread subscriptions and status. Deltas never pass through the machine.
 import { randomUUID } from 'node:crypto';
-import { createActor, toPromise, waitFor, type Actor, type ActorRefFrom, type InspectionEvent } from 'xstate';
+import { createActor, toPromise, type Actor, type ActorRefFrom, type InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
-import { provideConnection, type ConnectionClock, type ConnectionConfig, type ConnectionLogic } from '../../machines/connection.machine.js';
+import { provideConnection, type ConnectionConfig, type ConnectionLogic } from '../../machines/connection.machine.js';
 import { clientRequests, type ClientMethod, type ParamsOf, type ResultOf } from '../protocol/client-requests.js';
 import { ErrorCodes, summarize } from '../protocol/wire.js';
 import type { InboundNotification } from '../protocol/notifications.js';
 import { defaultLogger } from '../log/logger.js';
+import { timerClock, waitOn, type ClockOption, type TimerClock } from '../util/clock.js';
 import type { TransportExit } from '../transport/types.js';
 import { RpcEngine, type ServerRequestHandler } from './rpc-engine.js';
 import { handshakeActor, transportActor, type ClientInfo } from './actors.js';
@@ -44,8 +45,11 @@ export interface ConnectionOptions {
   spawnedByParent?: boolean;
   /** XState inspection (tracing); off unless given. */
   inspect?: InspectionHandler;
-  /** The machine's clock (failure window) and jitter source; default: the system's. */
-  clock?: { now(): number; random?(): number };
+  /**
+   * Time, timers and jitter: the machine's failure window and `after` delays, request
+   * deadlines, the backstop and retry sleeps. Default: the system's; missing parts too.
+   */
+  clock?: ClockOption;
 }
 
 type ConnectionActorRef = ActorRefFrom<ConnectionLogic>;
@@ -101,13 +105,15 @@ export class Connection {
   private readonly lifecycle = new Set<(e: ConnectionLifecycleEvent) => void>();
   private readonly description: string;
   /** Time and randomness for the machine (failure window, jitter) and for request deadlines and retries. */
-  private readonly clock: ConnectionClock;
+  private readonly clock: Required<TimerClock>;
 
   constructor(private readonly options: ConnectionOptions) {
     this.id = options.id ?? `conn-${randomUUID().slice(0, 8)}`;
     this.log = (options.log ?? defaultLogger()).child({ connection: this.id });
+    this.clock = timerClock(options.clock);
     this.engine = new RpcEngine({
       log: this.log,
+      clock: this.clock,
       serverRequestBackstopMs: options.serverRequestBackstopMs ?? 60 * 60 * 1000,
       onNotification: (n) => this.route(n),
     });
@@ -116,8 +122,6 @@ export class Connection {
       this.log.warn({ bytes }, 'oversized line skipped');
     });
     this.description = description;
-    const c = options.clock;
-    this.clock = { now: c ? () => c.now() : () => Date.now(), random: c?.random ? () => c.random!() : () => Math.random() };
     this.logic =
       options.machineOverride ??
       provideConnection({
@@ -130,7 +134,7 @@ export class Connection {
         clock: this.clock,
       });
     if (!options.spawnedByParent) {
-      this.own = createActor(this.logic, { id: this.id, input: this.connectionInput(), ...(options.inspect ? { inspect: options.inspect } : {}) });
+      this.own = createActor(this.logic, { id: this.id, input: this.connectionInput(), clock: this.clock, ...(options.inspect ? { inspect: options.inspect } : {}) });
       this.bind(this.own);
     }
   }
@@ -238,7 +242,7 @@ export class Connection {
 
   /** Resolves when ready; rejects when the machine ends (failed/stopped), on timeout or abort. */
   async waitForReady(signal?: AbortSignal, timeoutMs?: number): Promise<void> {
-    const snap = await waitFor(this.actor, (s) => s.hasTag('ready') || s.status !== 'active', {
+    const snap = await waitOn(this.clock, this.actor, (s) => s.hasTag('ready') || s.status !== 'active', {
       timeout: timeoutMs || Infinity,
       ...(signal ? { signal } : {}),
     }).catch((err: unknown) => {
@@ -277,7 +281,7 @@ export class Connection {
         const delay = Math.min(retry.maxMs, retry.baseMs * 2 ** attempt) * (0.5 + this.clock.random() * 0.5);
         if (deadline && this.clock.now() + delay > deadline) throw err;
         this.log.info({ method, attempt: attempt + 1, delay: Math.round(delay) }, 'server overloaded; retrying');
-        await sleep(delay, opts.signal);
+        await sleep(this.clock, delay, opts.signal);
       }
     }
   }
@@ -343,10 +347,10 @@ export class Connection {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+function sleep(clock: TimerClock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
-    const onAbort = (): void => (clearTimeout(t), reject(signal?.reason ?? new Error('aborted')));
+    const t = clock.setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+    const onAbort = (): void => (clock.clearTimeout(t), reject(signal?.reason ?? new Error('aborted')));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

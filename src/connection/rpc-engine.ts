@@ -23,6 +23,7 @@ import {
 import { summarize } from '../protocol/wire.js';
 import { preview } from '../log/redact.js';
 import type { Transport, TransportExit } from '../transport/types.js';
+import { systemClock, unrefTimer, type TimerClock } from '../util/clock.js';
 import { ConnectionLostError, RpcError, RpcTimeoutError } from './errors.js';
 
 export interface ServerRequest {
@@ -43,13 +44,15 @@ export interface EngineOptions {
   serverRequestBackstopMs: number;
   onNotification: (n: InboundNotification) => void;
   onMalformed?: (reason: string) => void;
+  /** Timers for request deadlines and the backstop (default: the system's). */
+  clock?: Pick<TimerClock, 'setTimeout' | 'clearTimeout'>;
 }
 
 interface Pending {
   method: string;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout | undefined;
+  timer: unknown;
   cleanup: () => void;
 }
 
@@ -57,7 +60,7 @@ interface PendingServerRequest {
   method: string;
   threadId: string | undefined;
   controller: AbortController;
-  backstop: NodeJS.Timeout;
+  backstop: unknown;
 }
 
 export interface EngineStats {
@@ -86,7 +89,11 @@ export class RpcEngine {
     serverRequestsFailClosed: 0,
   };
 
-  constructor(private readonly opts: EngineOptions) {}
+  private readonly timers: Pick<TimerClock, 'setTimeout' | 'clearTimeout'>;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.timers = opts.clock ?? systemClock;
+  }
 
   get attached(): boolean {
     return this.transport !== undefined;
@@ -110,7 +117,7 @@ export class RpcEngine {
     }
     for (const [key, s] of this.serverPending) {
       this.serverPending.delete(key);
-      clearTimeout(s.backstop);
+      this.timers.clearTimeout(s.backstop);
       s.controller.abort(new ConnectionLostError(s.method, exit));
     }
     this.syncCounts();
@@ -139,12 +146,12 @@ export class RpcEngine {
         reject,
         timer: undefined,
         cleanup: () => {
-          if (p.timer) clearTimeout(p.timer);
+          if (p.timer !== undefined) this.timers.clearTimeout(p.timer);
           signal?.removeEventListener('abort', onAbort);
         },
       };
       if (timeoutMs !== undefined && timeoutMs > 0) {
-        p.timer = setTimeout(() => {
+        p.timer = this.timers.setTimeout(() => {
           if (this.pending.delete(id)) {
             p.cleanup();
             this.syncCounts();
@@ -169,7 +176,7 @@ export class RpcEngine {
     for (const [key, s] of this.serverPending) {
       if (s.threadId !== threadId) continue;
       this.serverPending.delete(key);
-      clearTimeout(s.backstop);
+      this.timers.clearTimeout(s.backstop);
       s.controller.abort(new Error(reason));
       n++;
     }
@@ -242,7 +249,7 @@ export class RpcEngine {
     const s = this.serverPending.get(key);
     if (!s) return;
     this.serverPending.delete(key);
-    clearTimeout(s.backstop);
+    this.timers.clearTimeout(s.backstop);
     s.controller.abort(new Error(reason));
     this.syncCounts();
   }
@@ -269,7 +276,7 @@ export class RpcEngine {
       return;
     }
     const controller = new AbortController();
-    const backstop = setTimeout(() => {
+    const backstop = this.timers.setTimeout(() => {
       if (this.serverPending.delete(key)) {
         this.syncCounts();
         controller.abort(new Error('backstop timeout'));
@@ -277,13 +284,13 @@ export class RpcEngine {
         this.answer(id, method, failClosedAnswer(method, 'no decision in time'), true);
       }
     }, this.opts.serverRequestBackstopMs);
-    backstop.unref();
+    unrefTimer(backstop);
     this.serverPending.set(key, { method, threadId, controller, backstop });
     this.syncCounts();
 
     const finish = (answer: ServerRequestAnswer | undefined, failClosed: boolean, why?: string): void => {
       if (!this.serverPending.delete(key)) return; // withdrawn or already answered
-      clearTimeout(backstop);
+      this.timers.clearTimeout(backstop);
       this.syncCounts();
       if (answer === undefined) {
         this.answer(id, method, failClosedAnswer(method, why), true);

@@ -4,11 +4,12 @@
 // conversation costs a few hundred bytes instead of a live actor tree; its next message
 // starts a new actor from the record.
 import { randomUUID } from 'node:crypto';
-import { createActor, waitFor, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
+import { createActor, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import type { Logger } from 'pino';
 import type { SessionEmitted, SessionMachine } from '../../machines/session.machine.js';
 import { conversationKeyString, type RoomEventSink } from '../events/room-events.js';
 import { defaultLogger } from '../log/logger.js';
+import { timerClock, unrefTimer, waitOn, type ClockOption, type TimerClock } from '../util/clock.js';
 import { safeSink, type ApprovalHooks, type SessionConnection } from '../turn/runtime.js';
 import { toTurnInput, type RoomMessage } from '../turn/translate.js';
 import { FileBindingStore, type BindingStore } from './bindings.js';
@@ -41,8 +42,15 @@ export interface SessionManagerOptions {
    * the live implementations it did not replace.
    */
   machine?: SessionMachine;
-  /** The clock of room event timestamps, bindings and hibernation (default `Date.now`). */
+  /** The clock of room event timestamps, bindings and hibernation (default `Date.now`; `clock.now` wins). */
   now?: () => number;
+  /**
+   * Timers and time: the session and turn actors' `after` delays, the idle sweep, stop's
+   * bounded waits (default: the system clock).
+   */
+  clock?: ClockOption;
+  /** Message ids (default `crypto.randomUUID`). */
+  ids?: () => string;
   /** XState inspection (tracing) of session and turn actors; off unless given. */
   inspect?: (ev: InspectionEvent) => void;
   /**
@@ -96,7 +104,9 @@ export class SessionManager {
   private readonly hibernation: { enabled: boolean; afterMs: number };
   /** Live sessions seen idle, waiting to be hibernated: key → since when. */
   private readonly idleSince = new Map<string, number>();
-  private sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  private sweepTimer: unknown;
+  private readonly clock: Required<TimerClock>;
+  private readonly ids: () => string;
   /**
    * Bumped whenever the connection is lost or becomes ready (a new app-server process): a
    * record from an older epoch resumes its thread before its next turn.
@@ -112,8 +122,9 @@ export class SessionManager {
     const store = options.store ?? (options.bindingDir ? new FileBindingStore(options.bindingDir) : undefined);
     if (!store) throw new Error('SessionManager needs a bindingDir or a store');
     const modelCache: ModelCache = { value: undefined };
-    // Looked up per call: a host's virtual clock replaces Date.now after construction.
-    this.now = options.now ?? (() => Date.now());
+    this.clock = timerClock(options.clock ?? (options.now ? { now: options.now } : undefined));
+    this.now = this.clock.now;
+    this.ids = options.ids ?? (() => randomUUID());
     this.deps = {
       conn: options.connection,
       sink: safeSink(options.sink, this.log),
@@ -156,7 +167,7 @@ export class SessionManager {
     }
     actor.send({
       type: 'MESSAGE',
-      message: { id: randomUUID(), from: { id: msg.from.id, name: msg.from.name }, text: msg.text, input, receivedAt: this.now() },
+      message: { id: this.ids(), from: { id: msg.from.id, name: msg.from.name }, text: msg.text, input, receivedAt: this.now() },
     });
     return key;
   }
@@ -170,7 +181,7 @@ export class SessionManager {
     if (slot && !isHibernated(slot)) {
       const snap = slot.getSnapshot();
       if (snap.context.current !== undefined) throw new Error('a turn is running; /stop it first');
-      await settle(slot, isIdle, 5_000, `session ${key} is busy`);
+      await settle(this.clock, slot, isIdle, 5_000, `session ${key} is busy`);
     }
     const { store } = this.deps;
     const old = await store.load(key).catch(() => undefined);
@@ -248,7 +259,7 @@ export class SessionManager {
   whenIdle(key: string, timeoutMs = 30_000): Promise<void> {
     const slot = this.sessions.get(key);
     if (!slot || isHibernated(slot)) return Promise.resolve();
-    return settle(slot, isIdle, timeoutMs, `session ${key} did not become idle within ${timeoutMs} ms`);
+    return settle(this.clock, slot, isIdle, timeoutMs, `session ${key} did not become idle within ${timeoutMs} ms`);
   }
 
   /**
@@ -258,7 +269,7 @@ export class SessionManager {
   async stop(opts: { interrupt?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
     this.idleSince.clear();
     this.offLifecycle();
@@ -270,9 +281,9 @@ export class SessionManager {
         const snap = actor.getSnapshot();
         if (opts.interrupt !== false && snap.context.current !== undefined) {
           actor.send({ type: 'COMMAND', command: { name: 'stop' } });
-          await settle(actor, (s) => s.context.current === undefined, bound).catch(() => undefined);
+          await settle(this.clock, actor, (s) => s.context.current === undefined, bound).catch(() => undefined);
         }
-        await settle(actor, (s) => !s.hasTag('persisting') && s.context.persist === undefined, 5_000).catch(() => undefined);
+        await settle(this.clock, actor, (s) => !s.hasTag('persisting') && s.context.persist === undefined, 5_000).catch(() => undefined);
         const left = actor.getSnapshot().context;
         const waiting = left.queue.length + left.steerQueue.length + (left.current ? 1 : 0);
         if (waiting > 0) this.notice(key, 'warning', texts.shuttingDown(waiting));
@@ -299,6 +310,7 @@ export class SessionManager {
     // A new conversation, or a hibernated one woken by its next message.
     const actor = createActor(this.machine, {
       id: `session:${key}`,
+      clock: this.clock,
       ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
       input: { key, settings: slot?.settings ?? this.settings, ...(slot ? { restore: restoreOf(slot, this.epoch) } : {}) },
     });
@@ -324,10 +336,9 @@ export class SessionManager {
   }
 
   private scheduleSweep(delayMs: number): void {
-    if (this.sweepTimer || this.stopped) return;
-    // The global timer, looked up now: a host's virtual clock drives hibernation too.
-    this.sweepTimer = setTimeout(() => this.sweep(), delayMs);
-    this.sweepTimer.unref?.();
+    if (this.sweepTimer !== undefined || this.stopped) return;
+    this.sweepTimer = this.clock.setTimeout(() => this.sweep(), delayMs);
+    unrefTimer(this.sweepTimer);
   }
 
   /**
@@ -360,10 +371,10 @@ export class SessionManager {
 /** Sessions hibernated per sweep before the rest is left to the next one. */
 const SWEEP_BATCH = 256;
 
-/** XState's `waitFor`, with this manager's timeout message. */
-async function settle(actor: SessionActor, pred: (s: SessionSnapshot) => boolean, timeoutMs: number, message?: string): Promise<void> {
+/** XState's `waitFor` on this manager's clock, with its timeout message. */
+async function settle(clock: TimerClock, actor: SessionActor, pred: (s: SessionSnapshot) => boolean, timeoutMs: number, message?: string): Promise<void> {
   try {
-    await waitFor(actor, pred, { timeout: timeoutMs });
+    await waitOn(clock, actor, pred, { timeout: timeoutMs });
   } catch (err) {
     throw message ? new Error(message) : err;
   }

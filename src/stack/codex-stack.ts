@@ -15,17 +15,20 @@ import type { Attachment } from '../turn/translate.js';
 import type { AgentSpec, HarnessMessage } from '../supervisor/harness.js';
 import type { StackSettings } from './settings.js';
 import { conversationKey } from './key.js';
+import { systemClock, type ClockOption } from '../util/clock.js';
 
 /** Who owns a conversation: production's rule is the persisted first poster (RoomAccess). */
 export interface OwnerSource {
   ownerOf(session: string): string | undefined;
 }
 
-export interface StackClock {
-  now(): number;
-}
+/**
+ * Time, timers and jitter of the whole stack (see src/util/clock.ts): `now` at least; timers
+ * and randomness left out are the system's.
+ */
+export type StackClock = ClockOption;
 
-export const systemClock: StackClock = { now: () => Date.now() };
+export { systemClock };
 
 export interface StackDeps {
   transport: ConnectionOptions['transport'];
@@ -34,8 +37,15 @@ export interface StackDeps {
   bindings: (agent: AgentSpec) => BindingStore;
   owners: OwnerSource;
   log: Logger;
-  /** Time for the stack's own decisions (default: the system clock). */
+  /**
+   * Time, timers and randomness of the whole stack: the connection (its machine actor, request
+   * deadlines, backstop, retry sleeps, jitter), the approval actors and the session actors
+   * (turns included) and the idle sweep. Default: the system clock; the simulator injects
+   * XState's SimulatedClock here.
+   */
   clock?: StackClock;
+  /** Message and approval ids (default `crypto.randomUUID`; the simulator's are seeded). */
+  ids?: () => string;
   inspect?: (ev: InspectionEvent) => void;
   onAudit?: (a: ApprovalAudit) => void;
   /** The supervisor spawns the connection machine and hands it to `connection.adopt()`. */
@@ -100,7 +110,8 @@ export function buildCodexStack(settings: StackSettings, deps: StackDeps): Codex
     ...(a.timeouts ? { timeouts: a.timeouts } : {}),
     ...(deps.onAudit ? { onAudit: deps.onAudit } : {}),
     ...(deps.machines?.approval ? { machine: deps.machines.approval } : deps.inspect ? { inspect: deps.inspect } : {}),
-    ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.ids ? { ids: deps.ids } : {}),
     resolveContext,
   });
   router.attach(connection);
@@ -118,7 +129,8 @@ export function buildCodexStack(settings: StackSettings, deps: StackDeps): Codex
       log: deps.log,
       perParticipant: settings.sessions.perParticipant,
       settings: settings.sessions.settings(agent),
-      ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(deps.ids ? { ids: deps.ids } : {}),
       ...(deps.machines?.session ? { machine: deps.machines.session } : deps.inspect ? { inspect: deps.inspect } : {}),
     });
     managers.set(agent.id, m);

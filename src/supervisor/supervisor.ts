@@ -22,6 +22,7 @@ import { processRegistry } from '../process/registry.js';
 import { runSupervisorCommand, type CommandHost } from './commands.js';
 import { startHarnesses, stopHarnesses } from './startup.js';
 import { systemClock, type StackClock } from '../stack/codex-stack.js';
+import { timerClock } from '../util/clock.js';
 import type { SupervisorStatus } from './status.js';
 import { summarize } from '../protocol/wire.js';
 import { RoomAccess } from './access.js';
@@ -121,7 +122,7 @@ export class Supervisor {
         stopHarnesses: fromPromise(() => this.stopAll()),
       },
     });
-    this.actor = createActor(machine, { id: this.id, input: { supervisorId: this.id, connections }, ...(options.inspect ? { inspect: options.inspect } : {}) });
+    this.actor = createActor(machine, { id: this.id, input: { supervisorId: this.id, connections }, clock: timerClock(this.clock), ...(options.inspect ? { inspect: options.inspect } : {}) });
     this.actor.on('supervisor.connectionEnded', (e) => this.log.warn({ child: e.id, ...(e.error ? { err: e.error } : {}) }, 'connection actor ended'));
     this.actor.on('supervisor.failed', (e) => this.log.error({ error: e.error }, 'Switchboard failed'));
     this.actor.subscribe({ error: (err) => this.log.error({ err }, 'supervisor actor error') });
