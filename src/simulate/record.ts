@@ -23,7 +23,6 @@ import type { RoomEvent } from '../events/room-events.js';
 import { createLogger } from '../log/logger.js';
 import { stdioTransport } from '../transport/stdio.js';
 import { TransportError, type TransportExit, type TransportFactory } from '../transport/types.js';
-import { VirtualClock } from './clock.js';
 import { mismatch } from './match.js';
 import { parseScenario, type Scenario, type Step } from './scenario.js';
 import { stripUndefined, toScenario } from './record-scenario.js';
@@ -100,7 +99,6 @@ export function eventExpectation(e: RoomEvent): Record<string, unknown> {
 
 /** Play `plan`'s room side against the real app-server and return the recorded scenario. */
 export async function recordScenario(opts: RecordOptions): Promise<Recording> {
-  if (VirtualClock.current) throw new Error('cannot record while a simulation runs (virtual time is installed)');
   const plan = parseScenario(opts.plan);
   const log = opts.log ?? createLogger({ level: 'silent' });
   const stepTimeout = opts.stepTimeoutMs ?? 60_000;

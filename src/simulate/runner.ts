@@ -13,7 +13,7 @@ import type { ApprovalAudit } from '../approvals/types.js';
 import type { SessionStatus } from '../session/manager.js';
 import type { RoomEvent } from '../events/room-events.js';
 import { createTracer, type Tracer } from '../trace/tracer.js';
-import { VirtualClock } from './clock.js';
+import { seededIds, SimClock } from './clock.js';
 import type { Mismatch } from './match.js';
 import type { FrameLogEntry } from './peer.js';
 import { parseScenario, type Scenario } from './scenario.js';
@@ -83,8 +83,8 @@ export interface RunResult {
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
- * Run a scenario (validated here if it is not already). Runs are serialized: the virtual
- * clock replaces process-wide timers while a run is in progress.
+ * Run a scenario (validated here if it is not already). Each run has its own injected clock
+ * (nothing process-wide is replaced); runs are still serialized, one at a time.
  */
 export function runScenario(scenario: Scenario | unknown, opts: RunOptions = {}): Promise<RunResult> {
   // Always validated (and defaulted): parsing a parsed scenario gives the same scenario.
@@ -95,19 +95,17 @@ export function runScenario(scenario: Scenario | unknown, opts: RunOptions = {})
 }
 
 async function runExclusive(s: Scenario, opts: RunOptions): Promise<RunResult> {
-  const clock = new VirtualClock(s.config.startAt, s.config.seed);
-  clock.install();
+  const clock = new SimClock(s.config.startAt, s.config.seed);
   let tracer: Tracer | undefined;
   try {
-    tracer = opts.trace ? createTracer(opts.trace) : undefined;
+    tracer = opts.trace ? createTracer(opts.trace, { now: () => clock.now() }) : undefined;
     const inspect = combine(tracer, opts.inspect);
-    const world = new World(s, clock, opts, inspect);
+    const world = new World(s, clock, seededIds(s.config.seed), opts, inspect);
     await world.setup();
     const result = await world.run();
     return { ...result, inspected: inspect !== undefined, ...(opts.trace ? { trace: opts.trace } : {}) };
   } finally {
     tracer?.close();
-    clock.uninstall();
   }
 }
 

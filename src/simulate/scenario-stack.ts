@@ -5,6 +5,7 @@ import type { ToolCallResult } from '../approvals/tools.js';
 import type { AgentSpec } from '../supervisor/harness.js';
 import { connectionMachineSettings, type SessionSettingsInput, type StackSettings } from '../stack/settings.js';
 import type { Scenario } from './scenario.js';
+import { systemClock, type TimerClock } from '../util/clock.js';
 
 const SIM_ID = 'sim';
 const CONNECTION_ID = 'sim-connection';
@@ -51,7 +52,7 @@ export function stackSettingsFromScenario(c: ScenarioConfig, ids: { connection?:
 }
 
 /** A scripted dynamic tool: answers, throws, takes virtual time or hangs as the scenario says. */
-export function simulatedTool(t: ScenarioConfig['tools'][number]) {
+export function simulatedTool(t: ScenarioConfig['tools'][number], clock: Pick<TimerClock, 'setTimeout'> = systemClock) {
   return {
     name: t.name,
     ...(t.namespace ? { namespace: t.namespace } : {}),
@@ -65,7 +66,7 @@ export function simulatedTool(t: ScenarioConfig['tools'][number]) {
         };
         ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason ?? new Error('aborted')), { once: true });
         if (t.hang) return;
-        if (t.delayMs) setTimeout(finish, t.delayMs);
+        if (t.delayMs) clock.setTimeout(finish, t.delayMs);
         else finish();
       }),
   };

@@ -12,9 +12,13 @@ import type { CodexStack } from '../stack/codex-stack.js';
 
 export class SimAccess {
   readonly access: RoomAccess;
-  private readonly store = new MemoryStore('none');
+  private readonly store: MemoryStore;
 
-  constructor(log: Logger) {
+  constructor(
+    log: Logger,
+    private readonly now: () => number = () => Date.now(),
+  ) {
+    this.store = new MemoryStore('none', { now });
     this.access = new RoomAccess(() => this.store, log, DEFAULT_RESTRICTED_COMMANDS);
   }
 
@@ -38,7 +42,7 @@ export class SimAccess {
     if (text.startsWith('/')) {
       const refused = this.access.refusal(session, text, msg.from, agent.approvers);
       if (refused) {
-        sink({ type: 'notice', session, at: Date.now(), level: 'warning', text: refused });
+        sink({ type: 'notice', session, at: this.now(), level: 'warning', text: refused });
         return;
       }
     }

@@ -12,7 +12,7 @@ import type { RoomEvent, RoomEventSink } from '../events/room-events.js';
 import { createLogger } from '../log/logger.js';
 import type { AgentSpec } from '../supervisor/harness.js';
 import { buildCodexStack, type CodexStack } from '../stack/codex-stack.js';
-import { flushMicrotasks, type VirtualClock } from './clock.js';
+import { flushMicrotasks, type SimClock } from './clock.js';
 import { ScriptedAppServer, type InboxEntry } from './peer.js';
 import type { Scenario, Step } from './scenario.js';
 import type { Divergence, DivergenceKind, FinalStates, RunOptions, RunResult } from './runner.js';
@@ -57,7 +57,8 @@ export class World {
 
   constructor(
     readonly s: Scenario,
-    readonly clock: VirtualClock,
+    readonly clock: SimClock,
+    ids: () => string,
     readonly opts: RunOptions,
     inspect: ((ev: InspectionEvent) => void) | undefined,
   ) {
@@ -68,7 +69,7 @@ export class World {
       this.peer.frames.push({ t: this.clock.elapsed, dir: 'event', process: this.peer.process, text: `room: ${e.type}` });
     };
     this.peer = new ScriptedAppServer({ ...s.server, now: () => clock.elapsed });
-    this.access = new SimAccess(log);
+    this.access = new SimAccess(log, () => clock.now());
     this.agent = scenarioAgent(c);
     this.stack = buildCodexStack(stackSettingsFromScenario(c), {
       transport: { kind: 'custom', open: this.peer.factory, description: 'simulated app-server' },
@@ -77,24 +78,26 @@ export class World {
       owners: this.access,
       log,
       spawnedByParent: true,
+      clock,
+      ids,
       ...(inspect ? { inspect } : {}),
     });
     this.conn = this.stack.connection;
     this.router = this.stack.router;
     this.mgr = this.stack.manager(this.agent);
     // The simulator plays the supervisor: it spawns the connection's own logic.
-    const actor = createActor(this.conn.logic, { id: 'connection', input: this.conn.connectionInput(), ...(inspect ? { inspect } : {}) });
+    const actor = createActor(this.conn.logic, { id: 'connection', input: this.conn.connectionInput(), clock, ...(inspect ? { inspect } : {}) });
     actor.start();
     this.conn.adopt(actor);
     this.router.audit$.subscribe((x) => this.audits.push(x));
-    for (const t of c.tools) this.router.registerTool(simulatedTool(t));
+    for (const t of c.tools) this.router.registerTool(simulatedTool(t, clock));
     this.user = participant(c.room.user);
     this.key = this.stack.keyOf({ room: c.room.room, channel: c.room.channel, thread: c.room.thread, from: this.user });
   }
 
   async setup(): Promise<void> {
     for (const b of this.s.config.bindings) {
-      await this.store.save(bindingOf(b.key ?? this.key, b.threadId, b.model ?? undefined, this.s.config.session.cwd, undefined));
+      await this.store.save(bindingOf(b.key ?? this.key, b.threadId, b.model ?? undefined, this.s.config.session.cwd, undefined, this.clock.now()));
     }
     if (this.s.config.approvals.owner !== undefined) await this.access.seed(this.key, this.s.config.approvals.owner);
     // A refused or failed start shows in the connection's state; the script decides what it means.
@@ -117,15 +120,15 @@ export class World {
 
   /** Advance virtual time by `ms`, firing timers in order. */
   async advance(ms: number): Promise<void> {
-    const target = this.clock.now + ms;
+    const target = this.clock.now() + ms;
     await this.settle();
     for (let i = 0; i < 1_000_000; i++) {
       const next = this.clock.next();
       if (!next || next.at > target) break;
-      this.clock.setTime(next.at);
+      this.clock.advanceTo(next.at);
       await this.settle();
     }
-    this.clock.setTime(target);
+    this.clock.advanceTo(target);
     await this.settle();
   }
 
@@ -133,11 +136,11 @@ export class World {
   async waitFor(pred: () => boolean, within: number): Promise<boolean> {
     await this.settle();
     if (pred()) return true;
-    const deadline = this.clock.now + within;
+    const deadline = this.clock.now() + within;
     for (let i = 0; i < 1_000_000; i++) {
       const next = this.clock.next();
       if (!next || next.at > deadline) return false;
-      this.clock.setTime(next.at);
+      this.clock.advanceTo(next.at);
       await this.settle();
       if (pred()) return true;
     }
@@ -205,7 +208,7 @@ export class World {
 
   private clockErrorDivergence(): Divergence {
     return this.divergence('error', `uncaught error in a timer callback: ${String((this.clock.errors[0] as Error)?.message ?? this.clock.errors[0])}`, {
-      details: this.clock.errors.map((e) => String((e as Error)?.stack ?? e)),
+      details: this.clock.errors.map((e: unknown) => String((e as Error)?.stack ?? e)),
     });
   }
 

@@ -24,17 +24,19 @@ export class MemoryStore implements ThreadStore {
   private readonly inbox = new Map<string, InboxEntry>();
   private readonly meta: SessionMeta;
   private saving: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
 
   constructor(
     kind: 'none' | 'codex' = 'none',
-    private readonly opts: { metaFile?: string } = {},
+    private readonly opts: { metaFile?: string; now?: () => number } = {},
   ) {
     this.kind = kind;
+    this.now = opts.now ?? (() => Date.now());
     this.meta = opts.metaFile ? loadMeta(opts.metaFile) : { owners: new Map(), threads: new Map() };
   }
 
   async append(session: string, record: HistoryRecord): Promise<StoredRecord> {
-    const stored = { ...HistoryRecordSchema.parse(record), seq: ++this.seq, session, at: Date.now() };
+    const stored = { ...HistoryRecordSchema.parse(record), seq: ++this.seq, session, at: this.now() };
     this.records.push(stored);
     return stored;
   }
@@ -51,7 +53,7 @@ export class MemoryStore implements ThreadStore {
   }
 
   async enqueue(session: string, message: InboxMessage): Promise<InboxEntry> {
-    const e = { id: randomUUID(), session, message, at: Date.now() };
+    const e = { id: randomUUID(), session, message, at: this.now() };
     this.inbox.set(e.id, e);
     return e;
   }
@@ -72,7 +74,7 @@ export class MemoryStore implements ThreadStore {
   async claimOwner(session: string, owner: { id: string; name?: string }): Promise<SessionOwner> {
     const known = this.meta.owners.get(session);
     if (known) return known;
-    const rec: SessionOwner = { session, owner: owner.id, ...(owner.name ? { name: owner.name } : {}), at: Date.now() };
+    const rec: SessionOwner = { session, owner: owner.id, ...(owner.name ? { name: owner.name } : {}), at: this.now() };
     this.meta.owners.set(session, rec);
     await this.persist();
     return rec;
@@ -84,7 +86,7 @@ export class MemoryStore implements ThreadStore {
 
   async recordThread(threadId: string, session: string): Promise<void> {
     if (this.meta.threads.has(threadId)) return;
-    this.meta.threads.set(threadId, { threadId, room: roomOfSession(session), session, at: Date.now() });
+    this.meta.threads.set(threadId, { threadId, room: roomOfSession(session), session, at: this.now() });
     await this.persist();
   }
 

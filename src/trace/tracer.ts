@@ -29,7 +29,7 @@ export interface TraceTransition {
 
 interface Base {
   seq: number;
-  /** `Date.now()` when the record was made (virtual time inside a simulation). */
+  /** When the record was made (`RecorderOptions.now`; virtual time inside a simulation). */
   t: number;
 }
 
@@ -62,6 +62,8 @@ export interface RecorderOptions {
   /** Also record `@xstate.microstep` (the transitions taken; default true). */
   microsteps?: boolean;
   serialize?: SafeJsonOptions;
+  /** The time of a record (default `Date.now`; a simulation passes its clock). */
+  now?: () => number;
 }
 
 type ActorLike = {
@@ -83,6 +85,7 @@ export function createTraceRecorder(sink: (record: TraceRecord) => void, options
   const finished = new WeakSet<object>();
   const withMicrosteps = options.microsteps !== false;
   let seq = 0;
+  const now = options.now ?? (() => Date.now());
 
   const stableId = (ref: ActorLike | undefined): string | null => {
     if (!ref) return null;
@@ -100,7 +103,7 @@ export function createTraceRecorder(sink: (record: TraceRecord) => void, options
 
   const safe = (v: unknown): unknown => redactValue(toSafeJson(v, options.serialize));
   const emit = (r: RecordBody): void => {
-    sink({ seq: ++seq, t: Date.now(), ...r } as TraceRecord);
+    sink({ seq: ++seq, t: now(), ...r } as TraceRecord);
   };
 
   return (ev: InspectionEvent): void => {
