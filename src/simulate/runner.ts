@@ -1,6 +1,7 @@
 // Runs a scenario against the real runtime (the Codex stack of src/stack: Connection,
 // SessionManager, ApprovalRouter and their machines), with the app-server and the room played
-// by the script and time virtual. The world is in world.ts, the verbs in steps.ts, the checks
+// by the script and time virtual (XState's SimulatedClock, injected through the composition
+// root; see clock.ts). The world is in world.ts, the verbs in steps.ts, the checks
 // in checks.ts, the printing in format.ts.
 //
 // Time only moves when the script says so (`delay`, `until`, `within`): between steps the

@@ -80,7 +80,7 @@ const Participant = z.union([name, z.strictObject({ id: name, name: z.string().o
 export const ConfigSchema = z.strictObject({
   /** Virtual epoch (ms since 1970) the run starts at. */
   startAt: z.number().int().nonnegative().default(Date.UTC(2025, 0, 1)),
-  /** Seed of `Math.random` during the run. */
+  /** Seed of the run's randomness (the clock's `random()`, message and approval ids). */
   seed: z.number().int().default(1),
   room: z
     .strictObject({

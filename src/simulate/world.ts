@@ -1,6 +1,6 @@
 // The world a scenario runs in: the production Codex stack (built by the composition root
 // from the scenario's config) on a scripted app-server, the room's dispatch with production's
-// access rules, and virtual time that only moves when the script says so.
+// access rules, and virtual time (the injected SimClock) that only moves when the script says so.
 import { createActor, type InspectionEvent } from 'xstate';
 import type { Connection, ConnectionStatus } from '../connection/connection.js';
 import type { ApprovalRouter } from '../approvals/router.js';
