@@ -11,6 +11,12 @@ export interface ConversationKey {
 
 export const conversationKeyString = (k: ConversationKey): string => `${k.room}/${k.channel}/${k.thread}`;
 
+/** The conversation key, computed here only: `room/channel/thread`, plus `/@participant` when every participant has a session of their own. */
+export function conversationKey(m: ConversationKey & { from: { id: string } }, perParticipant: boolean): string {
+  const base = conversationKeyString(m);
+  return perParticipant ? `${base}/@${m.from.id}` : base;
+}
+
 interface Base {
   /** `room/channel/thread` of the conversation. */
   session: string;

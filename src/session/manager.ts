@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createActor, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import type { Logger } from 'pino';
 import type { SessionEmitted, SessionMachine } from '../../machines/session.machine.js';
-import { conversationKeyString, type RoomEventSink } from '../events/room-events.js';
+import { conversationKey, type RoomEventSink } from '../events/room-events.js';
 import { defaultLogger } from '../log/logger.js';
 import { timerClock, unrefTimer, waitOn, type ClockOption, type TimerClock } from '../util/clock.js';
 import { safeSink, type ApprovalHooks, type SessionConnection } from '../turn/runtime.js';
@@ -143,8 +143,7 @@ export class SessionManager {
 
   /** The conversation key of a message (the `session` of its room events). */
   keyOf(msg: Pick<RoomMessage, 'room' | 'channel' | 'thread' | 'from'>): string {
-    const base = conversationKeyString(msg);
-    return this.options.perParticipant ? `${base}/@${msg.from.id}` : base;
+    return conversationKey(msg, this.options.perParticipant ?? false);
   }
 
   /** Hand over a room message (or slash command). Returns the conversation key. */

@@ -10,11 +10,10 @@ import type { ApprovalSessionContext } from '../approvals/router-types.js';
 import type { ApprovalAudit } from '../approvals/types.js';
 import type { BindingStore } from '../session/bindings.js';
 import { SessionManager } from '../session/manager.js';
-import type { RoomEventSink } from '../events/room-events.js';
 import type { Attachment } from '../turn/translate.js';
 import type { AgentSpec, HarnessMessage } from '../supervisor/harness.js';
 import type { StackSettings } from './settings.js';
-import { conversationKey } from './key.js';
+import { conversationKey, type RoomEventSink } from '../events/room-events.js';
 import { systemClock, type ClockOption } from '../util/clock.js';
 
 /** Who owns a conversation: production's rule is the persisted first poster (RoomAccess). */

@@ -2,7 +2,7 @@
 // pinned in history (a `harness` record), re-resolved after `/new` or `/reset`.
 import type { Logger } from 'pino';
 import type { SwitchboardConfig } from '../config/schema.js';
-import { conversationKey } from '../stack/key.js';
+import { conversationKey } from '../events/room-events.js';
 import { HarnessSelectionError, selectHarness, type HarnessSelection } from '../harness/select.js';
 import type { HistoryRecord, ThreadStore } from '../storage/types.js';
 import type { AgentSpec, Harness } from './harness.js';
