@@ -1,15 +1,13 @@
 // kill -9 of the host mid-conversation: after a restart, bindings and history are intact,
 // the queued message is delivered, and the same Codex thread continues.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatasetStore } from '../../src/storage/dataset.js';
 import { say } from '../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../support/sandbox.js';
-import { tsxLoader } from '../support/cli-proc.js';
+import { spawnHost } from '../support/host-process.js';
 
-const hostScript = fileURLToPath(new URL('../support/host.ts', import.meta.url));
 let box: Sandbox | undefined;
 const children: ChildProcess[] = [];
 afterEach(async () => {
@@ -26,25 +24,8 @@ interface Host {
 }
 
 function host(b: Sandbox): Host {
-  const config = {
-    appServer: { env: b.env },
-    agents: { defaults: { cwd: b.workspace } },
-    sessions: { bindingsDir: path.join(b.root, 'bindings'), onMessageDuringTurn: 'queue' },
-    storage: { kind: 'dataset', path: path.join(b.root, 'threads.db') },
-  };
-  const child = spawn(process.execPath, ['--import', tsxLoader, hostScript], {
-    env: { ...process.env, ...b.env, SB_HOST_CONFIG: JSON.stringify(config), SB_HOST_BASE: b.root },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const { child, lines } = spawnHost(b);
   children.push(child);
-  const lines: Array<Record<string, unknown>> = [];
-  let buf = '';
-  child.stdout!.on('data', (d) => {
-    buf += String(d);
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    for (const p of parts) if (p.trim()) lines.push(JSON.parse(p));
-  });
   return {
     child,
     lines,

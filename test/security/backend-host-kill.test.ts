@@ -2,18 +2,16 @@
 // is recorded failed ("interrupted by a host restart": a `turn` record, a notice, a
 // `turn.failed` event) and its message is reported when Codex had it (a turn id was
 // recorded) or run again when Codex never took it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatasetStore } from '../../src/storage/dataset.js';
 import type { RoomEvent } from '../../src/events/room-events.js';
 import { say } from '../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../support/sandbox.js';
-import { tsxLoader } from '../support/cli-proc.js';
+import { spawnHost } from '../support/host-process.js';
 import { isAlive, processesWithEnv, waitFor } from '../support/procs.js';
 
-const hostScript = fileURLToPath(new URL('../support/host.ts', import.meta.url));
 let box: Sandbox | undefined;
 const children: ChildProcess[] = [];
 afterEach(async () => {
@@ -35,25 +33,8 @@ interface Host {
 }
 
 async function host(b: Sandbox): Promise<Host> {
-  const config = {
-    appServer: { env: b.env },
-    agents: { defaults: { cwd: b.workspace } },
-    sessions: { bindingsDir: path.join(b.root, 'bindings'), onMessageDuringTurn: 'queue' },
-    storage: { kind: 'dataset', path: path.join(b.root, 'threads.db') },
-  };
-  const child = spawn(process.execPath, ['--import', tsxLoader, hostScript], {
-    env: { ...process.env, ...b.env, SB_HOST_CONFIG: JSON.stringify(config), SB_HOST_BASE: b.root },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const { child, lines } = spawnHost(b);
   children.push(child);
-  const lines: Array<Record<string, unknown>> = [];
-  let buf = '';
-  child.stdout!.on('data', (d) => {
-    buf += String(d);
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    for (const p of parts) if (p.trim()) lines.push(JSON.parse(p));
-  });
   const events = () => lines.flatMap((l) => (l.event ? [l.event as RoomEvent] : []));
   const wait = async <T>(find: () => T | undefined, what: string): Promise<T> => {
     if (!(await waitFor(() => find() !== undefined, 30_000, 25))) throw new Error(`host never showed ${what}; got ${JSON.stringify(lines).slice(0, 1500)}`);
