@@ -136,12 +136,21 @@ describe('#11 kill -9 of the host mid-turn', () => {
     await h1.post('first');
     await h1.until('turn.completed');
     // Freeze the app-server: turn/start gets no answer, so no turn id exists when the host dies.
-    const codex = processesWithEnv(`CODEX_HOME=${b.codexHome}`).filter((pid) => pid !== h1.child.pid);
+    // A listed helper may exit between the listing and the signal (ESRCH): signal the ones still there.
+    const signal = (pids: number[], sig: NodeJS.Signals) => pids.filter((pid) => {
+      try {
+        process.kill(pid, sig);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+        return false;
+      }
+    });
+    const codex = signal(processesWithEnv(`CODEX_HOME=${b.codexHome}`).filter((pid) => pid !== h1.child.pid), 'SIGSTOP');
     expect(codex.length).toBeGreaterThan(0);
-    for (const pid of codex) process.kill(pid, 'SIGSTOP');
     await h1.post('ask again');
     await h1.kill();
-    for (const pid of codex) process.kill(pid, 'SIGKILL');
+    signal(codex, 'SIGKILL');
     expect(await waitFor(() => codex.every((p) => !isAlive(p)), 10_000)).toBe(true);
     expect(h1.events.filter((e) => e.type === 'turn.started')).toHaveLength(1);
 
