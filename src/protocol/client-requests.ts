@@ -106,6 +106,12 @@ export const clientRequests = {
     idempotent: true,
   },
   'thread/list': { params: PageParams, result: PageResult, idempotent: true },
+  /** Threads loaded in this app-server's memory (metrics; the pool's placement). */
+  'thread/loaded/list': {
+    params: PageParams,
+    result: z.looseObject({ data: z.array(z.string()), nextCursor: z.string().nullable().optional() }),
+    idempotent: true,
+  },
   'thread/compact/start': {
     params: z.looseObject({ threadId: z.string().min(1) }),
     result: AnyObject,
