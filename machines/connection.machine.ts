@@ -49,6 +49,8 @@ export type ConnectionEvent =
   | { type: 'START' }
   | { type: 'STOP' }
   | { type: 'RESTART'; reason: string }
+  /** A planned restart (a pool member unloading its threads): not a failure, no backoff growth. */
+  | { type: 'RECYCLE'; reason: string }
   | TransportEvent;
 
 /** What the connection announces (consumed with `actor.on(...)`). */
@@ -188,6 +190,7 @@ export const connectionMachine = setup({
         ],
         STOP: '.stopping',
         RESTART: { target: 'backoff', actions: ['recordFailure'] },
+        RECYCLE: 'backoff',
       },
       initial: 'starting',
       states: {

@@ -46,8 +46,8 @@ export const sessionMachine = sessionSetup.createMachine({
       { guard: 'isModel', actions: 'requestCatalog' },
       { guard: 'isStatus', actions: 'noticeStatus' },
     ],
-    'CONNECTION.LOST': { actions: 'markUnloaded' },
-    'CONNECTION.READY': { actions: 'markUnloaded' },
+    'CONNECTION.LOST': { guard: 'concernsMyThread', actions: 'markUnloaded' },
+    'CONNECTION.READY': { guard: 'concernsMyThread', actions: 'markUnloaded' },
   },
   states: {
     conversation: {

@@ -80,6 +80,9 @@ export const sessionSetup = setup({
     /** The session has a thread of its own (not `/new`, not reset). */
     hasThread: ({ context }) => context.threadId !== undefined && !context.fresh,
     freshThread: ({ context }) => context.fresh,
+    /** A connection event about this session's thread (a pool scopes them to one member's threads). */
+    concernsMyThread: ({ context, event }) =>
+      !('threads' in event) || event.threads === undefined || (context.threadId !== undefined && event.threads.has(context.threadId)),
     needsBind: ({ context }) => context.queue.length > 0 && (!context.threadLoaded || context.threadId === undefined),
     canStartTurn: ({ context }) => context.queue.length > 0 && context.steering === undefined,
     inTurn: stateIn({ conversation: 'turn' }),

@@ -163,23 +163,38 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   if (opts.flags) merge(merged, opts.flags as Json, 'flags', sources);
 
   // serviceTier: an invalid (e.g. legacy) value is dropped with a warning, not fatal.
-  const app = merged.appServer as Json | undefined;
-  if (app && 'serviceTier' in app && app.serviceTier !== null && app.serviceTier !== 'fast' && app.serviceTier !== 'flex') {
+  const rawApp = merged.appServer as Json | undefined;
+  if (rawApp && 'serviceTier' in rawApp && rawApp.serviceTier !== null && rawApp.serviceTier !== 'fast' && rawApp.serviceTier !== 'flex') {
     warnings.push(
-      `appServer.serviceTier (${sourceOf(['appServer', 'serviceTier'], sources, file)}): ${JSON.stringify(app.serviceTier)} is not "fast", "flex" or null; ignored`,
+      `appServer.serviceTier (${sourceOf(['appServer', 'serviceTier'], sources, file)}): ${JSON.stringify(rawApp.serviceTier)} is not "fast", "flex" or null; ignored`,
     );
-    delete app.serviceTier;
+    delete rawApp.serviceTier;
   }
 
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) problems.push(...result.error.issues.map((i) => describeIssue(i, sources, file)));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = result.data!;
-  if (config.appServer.authTokenFile) {
-    config.appServer.authToken = readSecretFile(config.appServer.authTokenFile, `appServer.authTokenFile (${sourceOf(['appServer', 'authTokenFile'], sources, file)})`);
-  }
+  // Token files are read now: a missing one is a configuration error, not a failed start.
+  const readTokens = (holder: { authToken?: string | undefined; authTokenFile?: string | undefined }, at: string[]) => {
+    if (holder.authTokenFile) holder.authToken = readSecretFile(holder.authTokenFile, `${at.join('.')}.authTokenFile (${sourceOf([...at, 'authTokenFile'], sources, file)})`);
+  };
+  const app = config.appServer;
+  readTokens(app, ['appServer']);
+  app.servers?.forEach((s, i) => readTokens(s, ['appServer', 'servers', String(i)]));
+  config.agents.list.forEach((agent, i) => {
+    if (!agent.appServer) return;
+    readTokens(agent.appServer, ['agents', 'list', String(i), 'appServer']);
+    agent.appServer.servers?.forEach((s, j) => readTokens(s, ['agents', 'list', String(i), 'appServer', 'servers', String(j)]));
+  });
   // From here on, any text quoting one of these values (an error, a status string) is scrubbed.
-  registerSecrets(configSecrets(config.appServer));
+  registerSecrets(configSecrets(app));
+  for (const s of app.servers ?? []) registerSecrets(configSecrets(s));
+  for (const agent of config.agents.list) {
+    if (!agent.appServer) continue;
+    registerSecrets(configSecrets({ ...agent.appServer, env: agent.appServer.env ?? {} }));
+    for (const s of agent.appServer.servers ?? []) registerSecrets(configSecrets(s));
+  }
   return { config, warnings, sources };
 }
 

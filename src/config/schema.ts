@@ -6,6 +6,7 @@ import { GuardianPolicySchema } from '../approvals/guardian.js';
 import { ApprovalTimeoutsSchema } from '../approvals/types.js';
 import { DEFAULT_LOCAL_MAX_BYTES, DEFAULT_UPLOAD_MAX_BYTES, MAX_ATTACHMENTS } from '../attachments/schema.js';
 import { DEFAULT_START_TIMEOUT_MS, MAX_TIMER_MS } from '../turn/limits.js';
+import { AgentAppServerSchema, checkProcessSettings, effectiveAppServer, PoolSchema, RemoteServerSchema } from './app-server.js';
 
 const HarnessSelectionSchema = z.strictObject({
   /** `codex`, `auto`, or another registered harness id. */
@@ -28,6 +29,10 @@ const AppServerConfigSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).default({}),
   /** Extra environment for a spawned app-server (e.g. CODEX_HOME). */
   env: z.record(z.string(), z.string()).default({}),
+  /** Several spawned app-servers with memory limits (see src/pool/). */
+  pool: PoolSchema.optional(),
+  /** Remote WebSocket app-servers instead of a spawned one (sessions are placed among them). */
+  servers: z.array(RemoteServerSchema).min(1).max(32).optional(),
   /** Opt into Codex's experimental API (needed for host dynamic tools). */
   experimentalApi: z.boolean().default(true),
   requestTimeoutMs: z.number().int().positive().max(MAX_TIMER_MS).default(60_000),
@@ -58,6 +63,8 @@ const AgentSchema = z.strictObject({
   embeddedHarness: HarnessSelectionSchema.partial().optional(),
   /** Participants (besides the session owner) allowed to decide approvals. */
   approvers: z.array(z.string()).optional(),
+  /** App-server settings of this agent's own process (agents with equal settings share one). */
+  appServer: AgentAppServerSchema.optional(),
 });
 
 export const ConfigSchema = z
@@ -153,15 +160,15 @@ export const ConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['approvals', 'timeouts', kind], message: `write a number <= ${MAX_TIMER_MS} (milliseconds; about 24.8 days)` });
       }
     }
-    if (a.authToken && a.authTokenFile) {
-      ctx.addIssue({ code: 'custom', path: ['appServer', 'authTokenFile'], message: 'authToken and authTokenFile are both set: keep one (prefer the file)' });
-    }
-    if (a.transport === 'websocket' && !a.url) {
-      ctx.addIssue({ code: 'custom', path: ['appServer', 'url'], message: 'transport "websocket" needs a url, e.g. "ws://127.0.0.1:39175"' });
-    }
-    if (a.transport === 'stdio' && a.url) {
-      ctx.addIssue({ code: 'custom', path: ['appServer', 'transport'], message: 'a url is set but transport is "stdio": write "websocket" to use the url' });
-    }
+    for (const issue of checkProcessSettings(a, ['appServer'])) ctx.addIssue({ code: 'custom', ...issue });
+    cfg.agents.list.forEach((agent, i) => {
+      const own = agent.appServer;
+      if (!own) return;
+      // Checked as the agent's process will be: appServer with its overrides applied.
+      const at = ['agents', 'list', i, 'appServer'];
+      for (const issue of checkProcessSettings(effectiveAppServer(a, own), at)) ctx.addIssue({ code: 'custom', ...issue });
+      if (own.codexHome && own.env?.CODEX_HOME) ctx.addIssue({ code: 'custom', path: [...at, 'codexHome'], message: 'codexHome and env.CODEX_HOME are both set: keep one' });
+    });
     if (cfg.storage.kind === 'codex') {
       const runtimes = [cfg.agents.defaults.embeddedHarness.runtime, ...cfg.agents.list.map((x) => x.embeddedHarness?.runtime ?? 'codex')];
       const other = runtimes.find((r) => r !== 'codex');

@@ -235,6 +235,15 @@ export class Connection {
     this.actor.send({ type: 'RESTART', reason });
   }
 
+  /**
+   * A planned restart that is not a failure (a pool member unloading its threads): the
+   * process is replaced without counting towards the failure budget.
+   */
+  recycle(reason: string): void {
+    this.log.info({ reason }, 'recycling the app-server');
+    this.actor.send({ type: 'RECYCLE', reason });
+  }
+
   /** Ready to carry requests: the machine's `ready` tag (which implies the engine is attached, see the chart). */
   get ready(): boolean {
     return this.actor.getSnapshot().hasTag('ready');

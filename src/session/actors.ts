@@ -69,7 +69,8 @@ export type PersistInput =
   | { op: 'save'; key: string; threadId: string; model: string | undefined; cwd: string; createdAt: string | undefined }
   | { op: 'delete'; key: string };
 
-export type LifecycleEvent = { type: 'CONNECTION.LOST'; reason: string } | { type: 'CONNECTION.READY' };
+/** `threads`: the only threads concerned (a pool member went away); absent: all of them. */
+export type LifecycleEvent = { type: 'CONNECTION.LOST'; reason: string; threads?: ReadonlySet<string> } | { type: 'CONNECTION.READY'; threads?: ReadonlySet<string> };
 
 const threadParams = (settings: SessionSettings) => ({
   cwd: settings.cwd,
@@ -148,8 +149,9 @@ export function createSessionActors(deps: SessionDeps) {
     /** Connection lifecycle → session events. */
     connectionWatch: fromCallback<AnyEventObject, void, LifecycleEvent>(({ sendBack }) =>
       deps.conn.onLifecycle((e) => {
-        if (e.type === 'lost') sendBack({ type: 'CONNECTION.LOST', reason: e.exit.reason });
-        else if (e.type === 'ready') sendBack({ type: 'CONNECTION.READY' });
+        const scope = e.threads ? { threads: e.threads } : {};
+        if (e.type === 'lost') sendBack({ type: 'CONNECTION.LOST', reason: e.exit.reason, ...scope });
+        else if (e.type === 'ready') sendBack({ type: 'CONNECTION.READY', ...scope });
       }),
     ),
   };

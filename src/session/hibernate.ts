@@ -96,3 +96,6 @@ export function stateOf(record: HibernatedSession): Record<string, string> {
 }
 
 export const isHibernated = (slot: object): slot is HibernatedSession => (slot as { hibernated?: unknown }).hibernated === true;
+
+/** The same record, its thread no longer loaded (its pool member went away): it resumes first. */
+export const unloaded = (record: HibernatedSession): HibernatedSession => ({ ...record, threadLoaded: false });

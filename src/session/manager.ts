@@ -17,7 +17,7 @@ import type { ModelCache } from './models.js';
 import { bindingOf, type SessionDeps } from './actors.js';
 import { provideSessionMachine } from './provide.js';
 import { texts } from './texts.js';
-import { hibernate, isHibernated, isIdle, restoreOf, stateOf, type HibernatedSession } from './hibernate.js';
+import { hibernate, isHibernated, isIdle, restoreOf, stateOf, unloaded, type HibernatedSession } from './hibernate.js';
 import { defaultSessionSettings, parseCommand, type SessionSettings } from './types.js';
 
 export interface SessionManagerOptions {
@@ -137,7 +137,10 @@ export class SessionManager {
     };
     this.machine = provideSessionMachine(this.deps, options.machine);
     this.offLifecycle = options.connection.onLifecycle((e) => {
-      if (e.type === 'lost' || e.type === 'ready') this.epoch++;
+      if (e.type !== 'lost' && e.type !== 'ready') return;
+      // A pool names the threads its member took along: only their records must resume.
+      if (e.threads) this.unloadRecords(e.threads);
+      else this.epoch++;
     });
   }
 
@@ -325,6 +328,14 @@ export class SessionManager {
     // Woken by something that leaves it idle (an empty message): it goes back to sleep.
     if (hibernating) this.idle(key);
     return actor;
+  }
+
+  /** Hibernated sessions on these threads resume them before their next turn. */
+  private unloadRecords(threads: ReadonlySet<string>): void {
+    if (threads.size === 0) return;
+    for (const [key, slot] of this.sessions) {
+      if (isHibernated(slot) && slot.threadId !== undefined && threads.has(slot.threadId)) this.sessions.set(key, unloaded(slot));
+    }
   }
 
   /** A live session is idle: hibernate it once it has stayed idle for `hibernateAfterMs`. */

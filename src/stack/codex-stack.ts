@@ -1,10 +1,14 @@
-// The one composition root of a Codex stack: connection + approval router + one session
+// The one composition root of a Codex stack: connection(s) + approval router + one session
 // manager per agent, from settings plus injected transport, sink, binding store, owner rule,
 // clock and inspector. The harness, the simulator and record mode all build it here, so who
-// may decide and how the connection retries are the same code everywhere.
+// may decide and how the connection retries are the same code everywhere. With several
+// app-servers (a pool, remote servers, agents with processes of their own) each group of
+// members is served to its agents' sessions through a ConnectionPool (src/pool/).
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 import { Connection, type ConnectionOptions } from '../connection/connection.js';
+import type { TransportChoice } from '../connection/transport-config.js';
+import { ConnectionPool } from '../pool/pool.js';
 import { ApprovalRouter } from '../approvals/router.js';
 import type { ApprovalSessionContext } from '../approvals/router-types.js';
 import type { ApprovalAudit } from '../approvals/types.js';
@@ -29,8 +33,12 @@ export type StackClock = ClockOption;
 
 export { systemClock };
 
+/** What an agent's sessions talk to: its group's pool, or its one connection. */
+export type AppServerClient = Connection | ConnectionPool;
+
 export interface StackDeps {
-  transport: ConnectionOptions['transport'];
+  /** The transport of the connection, or of each app-server by connection id (several app-servers). */
+  transport: TransportChoice | ((connectionId: string) => TransportChoice);
   sink: RoomEventSink;
   /** The binding store of an agent's conversations. */
   bindings: (agent: AgentSpec) => BindingStore;
@@ -55,8 +63,15 @@ export interface StackDeps {
 
 export interface CodexStack {
   readonly settings: StackSettings;
+  /** The (first) app-server connection: the only one unless `settings.appServers` names several. */
   readonly connection: Connection;
   readonly router: ApprovalRouter;
+  /** Every app-server connection, with the group it serves. */
+  connections(): Array<{ group: string; connection: Connection }>;
+  /** Each group's client (a pool, or its one connection), by group id. */
+  clients(): ReadonlyMap<string, AppServerClient>;
+  /** The client an agent's sessions use. */
+  clientOf(agentId: string): AppServerClient;
   /** The agent's session manager (created on first use). */
   manager(agent: AgentSpec): SessionManager;
   managers(): ReadonlyMap<string, SessionManager>;
@@ -71,9 +86,10 @@ export interface CodexStack {
 
 export function buildCodexStack(settings: StackSettings, deps: StackDeps): CodexStack {
   const c = settings.connection;
-  const connection = new Connection({
-    id: c.id,
-    transport: deps.transport,
+  const transportOf = (id: string): TransportChoice => (typeof deps.transport === 'function' ? deps.transport(id) : deps.transport);
+  const newConnection = (id: string) => new Connection({
+    id,
+    transport: transportOf(id),
     log: deps.log,
     machine: c.machine,
     ...(c.clientInfo ? { clientInfo: c.clientInfo } : {}),
@@ -85,6 +101,21 @@ export function buildCodexStack(settings: StackSettings, deps: StackDeps): Codex
     ...(deps.spawnedByParent ? { spawnedByParent: true } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
+  const groups = settings.appServers?.groups ?? [{ id: 'codex', memberIds: [c.id], pool: undefined }];
+  const members: Array<{ group: string; connection: Connection }> = [];
+  const clients = new Map<string, AppServerClient>();
+  for (const g of groups) {
+    const conns = g.memberIds.map((id) => newConnection(id));
+    for (const connection of conns) members.push({ group: g.id, connection });
+    clients.set(
+      g.id,
+      g.pool
+        ? new ConnectionPool({ id: g.id, members: conns, limits: g.pool, log: deps.log, ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.inspect ? { inspect: deps.inspect } : {}) })
+        : conns[0]!,
+    );
+  }
+  const connection = members[0]!.connection;
+  const clientOf = (agentId: string): AppServerClient => clients.get(settings.appServers?.groupOf(agentId) ?? groups[0]!.id) ?? clients.values().next().value!;
   const managers = new Map<string, SessionManager>();
   const agents = new Map<string, AgentSpec>();
 
@@ -113,14 +144,15 @@ export function buildCodexStack(settings: StackSettings, deps: StackDeps): Codex
     ...(deps.ids ? { ids: deps.ids } : {}),
     resolveContext,
   });
-  router.attach(connection);
+  // Server requests come from whichever app-server runs the turn: the router answers them all.
+  for (const m of members) router.attach(m.connection);
 
   const manager = (agent: AgentSpec): SessionManager => {
     const known = managers.get(agent.id);
     if (known) return known;
     const m = new SessionManager({
       id: settings.sessions.managerId(agent.id),
-      connection,
+      connection: clientOf(agent.id),
       sink: deps.sink,
       store: deps.bindings(agent),
       approvals: router,
@@ -141,6 +173,9 @@ export function buildCodexStack(settings: StackSettings, deps: StackDeps): Codex
     settings,
     connection,
     router,
+    connections: () => members,
+    clients: () => clients,
+    clientOf,
     manager,
     managers: () => managers,
     resolveContext,
@@ -149,7 +184,7 @@ export function buildCodexStack(settings: StackSettings, deps: StackDeps): Codex
     async stop({ interrupt, reason }) {
       await Promise.all([...managers.values()].map((m) => m.stop({ interrupt })));
       router.dispose(reason);
-      await connection.stop();
+      await Promise.all([...clients.values()].map((client) => client.stop()));
     },
   };
 }

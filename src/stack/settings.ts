@@ -9,6 +9,7 @@ import type { SwitchboardConfig } from '../config/schema.js';
 import type { SessionSettings } from '../session/types.js';
 import type { ConnectionConfig } from '../../machines/connection.machine.js';
 import { codexModelName, type AgentSpec } from '../supervisor/harness.js';
+import type { AppServerGroupPlan, AppServerPlan } from './app-servers.js';
 
 /** Connection settings: everything but the transport (an injected dependency). */
 export interface StackConnectionSettings {
@@ -27,8 +28,18 @@ export type StackApprovalSettings = Pick<ApprovalRouterOptions, 'reviewer' | 'es
 
 export type SessionSettingsInput = Partial<SessionSettings> & { cwd: string };
 
+/** Several app-servers: groups of members, a pool over each group that has limits. */
+export interface StackAppServers {
+  groups: Array<Pick<AppServerGroupPlan, 'id' | 'memberIds' | 'pool'>>;
+  /** The group whose app-servers serve an agent's sessions. */
+  groupOf(agentId: string): string;
+}
+
 export interface StackSettings {
+  /** The connection settings (with `appServers`: of every member, each under its own id). */
   connection: StackConnectionSettings;
+  /** Absent: one app-server, the connection above. */
+  appServers?: StackAppServers;
   approvals: StackApprovalSettings;
   sessions: {
     perParticipant: boolean;
@@ -59,8 +70,8 @@ export function connectionMachineSettings(source: Partial<Record<keyof Connectio
   return out as Partial<ConnectionConfig>;
 }
 
-/** Production: a validated Switchboard config as stack settings. */
-export function stackSettingsFromConfig(config: SwitchboardConfig, clientVersion: string): StackSettings {
+/** Production: a validated Switchboard config as stack settings (with its app-server plan when it has several). */
+export function stackSettingsFromConfig(config: SwitchboardConfig, clientVersion: string, plan?: AppServerPlan): StackSettings {
   const a = config.appServer;
   const approval = resolveApprovalSettings(a.mode, {
     approvalPolicy: a.approvalPolicy,
@@ -69,6 +80,7 @@ export function stackSettingsFromConfig(config: SwitchboardConfig, clientVersion
     reviewer: config.approvals.reviewer,
   });
   return {
+    ...(plan?.pooled ? { appServers: { groups: plan.groups, groupOf: plan.groupOf } } : {}),
     connection: {
       id: 'conn:codex',
       clientInfo: { name: 'switchboard', title: 'Switchboard', version: clientVersion },

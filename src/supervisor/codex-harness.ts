@@ -1,6 +1,7 @@
-// The built-in `codex` harness: the Codex stack (one app-server connection, spawned by the
-// supervisor machine; one approval router on it; one session manager per agent), built by
-// the composition root, seen through the Harness interface.
+// The built-in `codex` harness: the Codex stack (its app-server connections, each spawned by
+// the supervisor machine — one, or a pool, or one group per agent with a process of its own;
+// one approval router on all of them; one session manager per agent), built by the
+// composition root, seen through the Harness interface.
 import path from 'node:path';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
@@ -14,8 +15,10 @@ import type { ApprovalAudit } from '../approvals/types.js';
 import type { SessionManager } from '../session/manager.js';
 import type { SwitchboardConfig } from '../config/schema.js';
 import type { RoomEvent, RoomEventSink } from '../events/room-events.js';
-import { buildCodexStack, type CodexStack, type StackClock } from '../stack/codex-stack.js';
+import { buildCodexStack, type AppServerClient, type CodexStack, type StackClock } from '../stack/codex-stack.js';
 import { stackSettingsFromConfig } from '../stack/settings.js';
+import { planAppServers } from '../stack/app-servers.js';
+import { ConnectionPool } from '../pool/pool.js';
 import type { AgentSpec, Harness, HarnessMessage } from './harness.js';
 
 export interface CodexHarnessOptions {
@@ -42,12 +45,12 @@ export class CodexHarness implements Harness {
   private startError: string | undefined;
 
   constructor(private readonly o: CodexHarnessOptions) {
-    const a = o.config.appServer;
-    this.stack = buildCodexStack(stackSettingsFromConfig(o.config, o.clientVersion), {
-      transport:
-        a.transport === 'websocket'
-          ? { kind: 'websocket', url: a.url!, authToken: a.authToken, headers: a.headers }
-          : { kind: 'stdio', command: a.command, args: a.args, env: { ...process.env, ...a.env } },
+    const plan = planAppServers(o.config);
+    this.stack = buildCodexStack(stackSettingsFromConfig(o.config, o.clientVersion, plan), {
+      transport: (connectionId) => {
+        const t = plan.transportOf(connectionId);
+        return t.kind === 'stdio' ? { ...t, env: { ...process.env, ...t.env } } : t;
+      },
       sink: o.sink,
       log: o.log,
       owners: { ownerOf: (session) => o.ownerOf?.(session) },
@@ -62,20 +65,37 @@ export class CodexHarness implements Harness {
     this.router = this.stack.router;
   }
 
-  /** The logic the supervisor spawns as this harness's connection child. */
-  connectionLogic(): Connection['logic'] {
-    return this.connection.logic;
+  /** The logic the supervisor spawns as the child `connectionId` (each app-server has its own). */
+  connectionLogic(connectionId: string): Connection['logic'] {
+    const found = this.stack.connections().find((m) => m.connection.id === connectionId);
+    if (!found) throw new Error(`no app-server connection "${connectionId}"`);
+    return found.connection.logic;
   }
 
   connections() {
-    return [{ connectionId: this.connection.id, input: this.connection.connectionInput() as { connectionId: string; config?: Record<string, unknown> } }];
+    return this.stack.connections().map(({ connection }) => ({
+      connectionId: connection.id,
+      input: connection.connectionInput() as { connectionId: string; config?: Record<string, unknown> },
+    }));
+  }
+
+  /** Every app-server this harness talks to (pool members included), for the metrics probe. */
+  appServers(): Array<{ harness: string; connection: Connection }> {
+    return this.stack.connections().map(({ connection }) => ({ harness: this.id, connection }));
+  }
+
+  /** What an agent's sessions and `/codex` commands talk to: its pool, or its one connection. */
+  clientFor(agentId: string): AppServerClient {
+    return this.stack.clientOf(agentId);
   }
 
   available(): { ok: true } | { ok: false; reason: string } {
-    const s = this.connection.status();
     if (this.startError) return { ok: false, reason: this.startError };
-    if (s.state === 'failed') return { ok: false, reason: s.error ?? 'app-server connection failed' };
-    if (s.state === 'stopped') return { ok: false, reason: 'app-server connection stopped' };
+    for (const client of this.stack.clients().values()) {
+      const s = client.status();
+      if (s.state === 'failed') return { ok: false, reason: s.error ?? 'app-server connection failed' };
+      if (s.state === 'stopped') return { ok: false, reason: 'app-server connection stopped' };
+    }
     return { ok: true };
   }
 
@@ -88,12 +108,13 @@ export class CodexHarness implements Harness {
   }
 
   async start(getChild: (id: string) => AnyActorRef | undefined, signal: AbortSignal): Promise<void> {
-    const ref = getChild(this.connection.id);
-    if (!ref) throw new Error(`supervisor did not spawn ${this.connection.id}`);
-    this.connection.adopt(ref as ActorRefFrom<typeof connectionMachine>);
-    this.router.attach(this.connection);
+    for (const { connection } of this.stack.connections()) {
+      const ref = getChild(connection.id);
+      if (!ref) throw new Error(`supervisor did not spawn ${connection.id}`);
+      connection.adopt(ref as ActorRefFrom<typeof connectionMachine>);
+    }
     try {
-      await this.connection.start(signal);
+      await Promise.all([...this.stack.clients().values()].map((client) => client.start(signal)));
     } catch (err) {
       this.startError = (err as Error).message;
       throw err;
@@ -130,8 +151,11 @@ export class CodexHarness implements Harness {
   }
 
   status(): Record<string, unknown> {
+    const clients = this.stack.clients();
     return {
       connection: this.connection.status(),
+      // Several app-servers: each group (a pool, or an agent's own process) with its members.
+      ...(this.stack.settings.appServers ? { appServers: Object.fromEntries([...clients].map(([group, c]) => [group, c.status()])) } : {}),
       sessions: [...this.stack.managers().values()].flatMap((m) => m.status().sessions),
       pendingApprovals: this.router.pending(),
       startError: this.startError,
@@ -149,14 +173,20 @@ export class CodexHarness implements Harness {
   nameThread(session: string, threadId: string): void {
     if (this.namedThreads.has(threadId)) return;
     this.namedThreads.add(threadId);
-    this.connection
+    this.clientOfThread(threadId)
       .request('thread/name/set', { threadId, name: session })
       .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, threadId }, 'thread/name/set failed'));
   }
 
   /** `codex` storage: `/reset` archives the thread the conversation leaves behind. */
   async archiveThread(threadId: string): Promise<void> {
-    await this.connection.request('thread/archive', { threadId }).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, threadId }, 'thread/archive failed'));
+    await this.clientOfThread(threadId).request('thread/archive', { threadId }).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, threadId }, 'thread/archive failed'));
+  }
+
+  /** The client of the group whose app-server has the thread loaded (else the first group's). */
+  private clientOfThread(threadId: string): AppServerClient {
+    const clients = [...this.stack.clients().values()];
+    return clients.find((c) => c instanceof ConnectionPool && c.memberOf(threadId) !== undefined) ?? clients[0]!;
   }
 
   /** Sessions of all agents (for /status and stop). */

@@ -1,6 +1,7 @@
 // Slash commands answered by the supervisor (the session answers /model, /models, /stop,
 // /new and /reset itself). Replies are notices in the room.
 import { RpcError } from '../connection/errors.js';
+import type { PoolStatus } from '../pool/pool.js';
 import { ErrorCodes } from '../protocol/wire.js';
 import type { InboxMessage } from '../storage/types.js';
 import type { Hooks } from '../hooks/hooks.js';
@@ -70,21 +71,21 @@ export async function runSupervisorCommand(sb: CommandHost, c: CommandContext): 
 
 async function statusText(sb: CommandHost, c: CommandContext): Promise<string> {
   const info = sb.sessionInfo(c.session) ?? (await sb.resolveSession(c.session, c.agent).catch(() => undefined));
-  const conn = sb.codex.connection.status();
+  const conn = sb.codex.clientFor(c.agent.id).status();
   const thread = info?.selection.harness === 'codex' ? sb.codex.threadOf(c.agent, c.session) : undefined;
   const s = info?.selection.harness === 'codex' ? sb.codex.sessionManager(c.agent).sessionStatus(c.session) : undefined;
   return [
     `Harness: ${info ? `${info.selection.harness} (${info.selection.reason})` : 'not resolved'}`,
     `Agent: ${c.agent.id} · model ${s?.model ?? c.agent.model ?? 'Codex default'}`,
     `Thread: ${thread ?? 'none yet'}${s ? ` · ${s.turnRunning ? 'turn running' : 'idle'} · ${s.queued} queued` : ''}`,
-    `Codex app-server: ${conn.state}${conn.serverVersion ? ` ${conn.serverVersion}` : ''} · restarts ${conn.restarts}`,
+    `Codex app-server: ${conn.state}${conn.serverVersion ? ` ${conn.serverVersion}` : ''} · restarts ${conn.restarts}${'members' in conn ? ` · pool of ${(conn as PoolStatus).members.length}` : ''}`,
   ].join('\n');
 }
 
 const unsupported = (err: unknown): boolean => err instanceof RpcError && err.code === ErrorCodes.methodNotFound;
 
 async function codexCommand(sb: CommandHost, c: CommandContext, args: string[]): Promise<void> {
-  const conn = sb.codex.connection;
+  const conn = sb.codex.clientFor(c.agent.id);
   const sub = args[0] ?? 'status';
   const thread = () => sb.codex.threadOf(c.agent, c.session);
   const call = async (method: string, params: unknown): Promise<unknown> => {

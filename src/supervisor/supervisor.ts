@@ -1,6 +1,6 @@
 // The embedding API: one object a host creates, starts, feeds and watches.
 import { Subject, type Observable } from 'rxjs';
-import { createActor, fromPromise, toPromise, waitFor, type Actor, type InspectionEvent } from 'xstate';
+import { createActor, enqueueActions, fromPromise, toPromise, waitFor, type Actor, type AnyActorLogic, type InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { ConfigError, loadConfig, redactedConfig, type LoadedConfig } from '../config/load.js';
@@ -116,8 +116,17 @@ export class Supervisor {
     const connections = [...this.harnesses.values()].flatMap((h) => h.connections?.() ?? []);
     // The machine's live work, as closures over this supervisor's harnesses.
     const machine = supervisorMachine.provide({
+      actions: {
+        // Each app-server's connection machine is its own logic (its transport, its engine).
+        // XState's types reserve explicit ids for named sources; the id is what the harness
+        // adopts and what the supervisor's done/error handling matches, so it is given here.
+        spawnConnections: enqueueActions(({ context, enqueue }) => {
+          const spawn = enqueue.spawnChild as unknown as (logic: AnyActorLogic, o: { id: string; systemId: string; input: unknown }) => void;
+          for (const c of context.connections) spawn(this.codex.connectionLogic(c.connectionId), { id: c.connectionId, systemId: c.connectionId, input: c.input });
+        }),
+      },
       actors: {
-        connection: this.codex.connectionLogic(),
+        connection: this.codex.connectionLogic(this.codex.connection.id),
         startHarnesses: fromPromise(({ system, signal }) => this.startAll((id) => system.get(id), signal)),
         stopHarnesses: fromPromise(() => this.stopAll()),
       },

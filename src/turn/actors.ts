@@ -3,7 +3,7 @@
 // `.provide({ actors: ... })` or run them over a fake connection.
 import { fromCallback, fromPromise } from 'xstate';
 import type { UserInput } from '../protocol/common.js';
-import type { TurnDeps } from './runtime.js';
+import { concernsThread, type TurnDeps } from './runtime.js';
 import { TurnTranslator, type StreamSignal } from './translate.js';
 
 export interface StreamInput {
@@ -57,7 +57,8 @@ export function createTurnActors(deps: TurnDeps) {
     });
     const unsubscribe = deps.conn.subscribe(input.threadId, translator.handle);
     const offLifecycle = deps.conn.onLifecycle((e) => {
-      if (closed) return;
+      // In a pool, another member's process coming or going is none of this turn's business.
+      if (closed || !concernsThread(e, input.threadId)) return;
       // 'lost' fires the moment the app-server dies; 'ready' means a new process took over
       // (e.g. someone forced a restart), so this turn is gone either way.
       if (e.type !== 'lost' && e.type !== 'ready' && e.type !== 'failed' && e.type !== 'stopped') return;

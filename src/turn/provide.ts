@@ -29,7 +29,7 @@ export function provideTurnMachine(deps: TurnDeps, opts: ProvideTurnOptions = {}
   const actions = {
     announce: ({ context }: { context: TurnContext }, e: TurnAnnouncement) => deps.sink({ ...e, session: context.session, at: now() }),
     withdrawRequests: (_: unknown, r: WithdrawRequest) => withdraw(r),
-    restartAppServer: (_: unknown, p: { reason: string }) => deps.conn.restart(p.reason),
+    restartAppServer: ({ context }: { context: TurnContext }, p: { reason: string }) => deps.conn.restart(p.reason, context.threadId),
     log: (_: unknown, l: TurnLog) => deps.log[l.level](l.data, l.msg),
   };
   const actors = createTurnActors(deps);

@@ -7,12 +7,24 @@ import type { ClientMethod, ParamsOf, ResultOf } from '../protocol/client-reques
 import type { InboundNotification } from '../protocol/notifications.js';
 import type { RoomEventSink } from '../events/room-events.js';
 
-/** What sessions and turns need of a connection; `Connection` satisfies it, tests fake it. */
+/**
+ * A connection lifecycle event as sessions see it. A pool of app-servers scopes it: `threads`
+ * are the only threads it concerns (those of the member that went away); without it the
+ * event concerns every thread of the connection.
+ */
+export type SessionLifecycleEvent = ConnectionLifecycleEvent & { threads?: ReadonlySet<string> };
+
+/** The event concerns `threadId` (an unscoped event concerns every thread). */
+export const concernsThread = (e: SessionLifecycleEvent, threadId: string | undefined): boolean =>
+  e.threads === undefined || (threadId !== undefined && e.threads.has(threadId));
+
+/** What sessions and turns need of a connection; `Connection` and `ConnectionPool` satisfy it, tests fake it. */
 export interface SessionConnection {
   request<M extends ClientMethod>(method: M, params: ParamsOf<M>, opts?: RequestOptions): Promise<ResultOf<M>>;
   subscribe(threadId: string, listener: (n: InboundNotification) => void): () => void;
-  onLifecycle(listener: (e: ConnectionLifecycleEvent) => void): () => void;
-  restart(reason: string): void;
+  onLifecycle(listener: (e: SessionLifecycleEvent) => void): () => void;
+  /** Restart the app-server (of `threadId`, in a pool). */
+  restart(reason: string, threadId?: string): void;
   withdrawServerRequests(threadId: string, reason: string): number;
 }
 

@@ -17,6 +17,10 @@ const GRAPH_ONLY: Record<string, Record<string, string>> = {
     'backoff -> running.starting : START': 'START is sent once, by Connection.start() at startup, never during a backoff',
     'running.stopping -> running.stopping : STOP': 'needs a second stop racing the first; a host stops once',
     'running.stopping -> backoff : RESTART': 'needs a restart racing a stop; a host stops only after its turns ended',
+    'running.starting -> backoff : RECYCLE': 'RECYCLE is sent only by a ConnectionPool to a ready member; scenarios drive one connection, no pool',
+    'running.initializing -> backoff : RECYCLE': 'as above',
+    'running.ready -> backoff : RECYCLE': 'as above (test/integration/pool.test.ts drives it on real app-servers)',
+    'running.stopping -> backoff : RECYCLE': 'as above',
   },
   turn: {
     'subscribing -> failed : xstate.error.actor.stream': 'the stream actor has no failure path (its handles are closures; nothing in it throws)',
@@ -64,7 +68,7 @@ describe('path coverage', () => {
   it('the graph traversal finds every state and transition of the machines', () => {
     const ids = Object.fromEntries([...graphs].map(([id, g]) => [id, { states: g.states.length, transitions: g.edges.size, definitions: g.definitions.length }]));
     expect(ids).toEqual({
-      connection: { states: 9, transitions: 27, definitions: 17 },
+      connection: { states: 9, transitions: 31, definitions: 18 },
       turn: { states: 12, transitions: 50, definitions: 34 },
       approval: { states: 7, transitions: 13, definitions: 12 },
     });
