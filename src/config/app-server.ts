@@ -72,8 +72,7 @@ export function checkProcessSettings(a: ProcessSettings, at: Array<string | numb
   if (a.authToken && a.authTokenFile) add('authTokenFile', 'authToken and authTokenFile are both set: keep one (prefer the file)');
   if (a.servers) {
     if (a.url) add('servers', 'url and servers are both set: list every remote app-server in servers');
-    if (a.pool) add('pool', 'pool spawns app-servers and servers lists remote ones: keep one');
-    if (a.transport === 'stdio') add('transport', 'servers are WebSocket app-servers: remove transport "stdio"');
+    if (a.pool) add('servers', 'pool spawns app-servers and servers lists remote ones: keep one');
     a.servers.forEach((s, i) => {
       if (s.authToken && s.authTokenFile) add(['servers', i, 'authTokenFile'], 'authToken and authTokenFile are both set: keep one (prefer the file)');
     });
@@ -81,7 +80,7 @@ export function checkProcessSettings(a: ProcessSettings, at: Array<string | numb
   }
   if (a.transport === 'websocket' && !a.url) add('url', 'transport "websocket" needs a url, e.g. "ws://127.0.0.1:39175"');
   if (a.transport !== 'websocket' && a.url) add('transport', 'a url is set but transport is "stdio": write "websocket" to use the url');
-  if (a.pool && a.transport === 'websocket') add('pool', 'pool spawns app-servers; list remote WebSocket app-servers in servers instead');
+  if (a.pool && a.transport === 'websocket') add('transport', 'a pool spawns its app-servers: list remote WebSocket app-servers in servers instead');
   return out;
 }
 

@@ -1,6 +1,7 @@
 // One member of a pool: its connection, its lifecycle actor (machines/pool-member.machine.ts)
 // and the plain data the pool routes by: which threads are loaded in its current process and
 // which of them have a turn in flight.
+import { readFileSync } from 'node:fs';
 import { createActor, fromPromise, type Actor, type InspectionEvent } from 'xstate';
 import type { Connection } from '../connection/connection.js';
 import { poolMemberMachine, type MemberSample, type PoolMemberMachine } from '../../machines/pool-member.machine.js';
@@ -108,11 +109,16 @@ export class PoolMember {
   }
 }
 
+/** The process runs (a zombie has closed its files and released its threads: it counts as gone). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return true; // no /proc: trust the signal
   }
 }

@@ -56,6 +56,8 @@ export class ConnectionPool implements SessionConnection {
   private readonly clock: Required<TimerClock>;
   private readonly log: Logger;
   private readonly placeTimeoutMs: number;
+  private started = false;
+  private stopping = false;
 
   constructor(private readonly o: ConnectionPoolOptions) {
     if (o.members.length === 0) throw new Error(`pool ${o.id} has no members`);
@@ -85,14 +87,17 @@ export class ConnectionPool implements SessionConnection {
       m.conn.onLifecycle((e) => this.memberLifecycle(m, e));
       m.actor.on('member.recycle', (e) => this.recycle(m, e.reason));
       m.actor.on('member.draining', (e) => this.log.info({ member: m.id, reason: e.reason }, 'pool member drained: no new threads'));
-      m.actor.on('member.down', () => this.log.warn({ member: m.id }, 'pool member lost its app-server'));
+      m.actor.on('member.down', () => {
+        if (!this.stopping) this.log.warn({ member: m.id }, 'pool member lost its app-server');
+      });
       m.actor.subscribe({ next: () => this.wake(), error: (err) => this.log.error({ err, member: m.id }, 'pool member actor failed') });
     }
   }
 
   /** Start every member; resolves when all are ready, rejects naming the first that fails. */
   async start(signal?: AbortSignal): Promise<void> {
-    for (const m of this.members) if (m.actor.getSnapshot().status !== 'active') m.actor.start();
+    if (!this.started) for (const m of this.members) m.actor.start();
+    this.started = true;
     await Promise.all(
       this.members.map((m) =>
         m.conn.start(signal).catch((err: unknown) => {
@@ -103,6 +108,7 @@ export class ConnectionPool implements SessionConnection {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all(this.members.map((m) => m.conn.stop()));
     for (const m of this.members) m.actor.stop();
   }
