@@ -1,6 +1,6 @@
 // The metrics probe of a running host: each app-server connection's restarts, loaded threads
 // (`thread/loaded/list`, bounded in time) and RSS (/proc, spawned app-servers only).
-import { readFile } from 'node:fs/promises';
+import { groupRssBytes } from './process-rss.js';
 import type { MemberSample, MetricsProbe } from './metrics.js';
 
 /** What the probe needs of one app-server connection. */
@@ -16,17 +16,6 @@ export interface HostProbeSources {
   inboxDepth(): Promise<number> | number;
   /** Per-call bound of `thread/loaded/list` (default 2 s). */
   timeoutMs?: number;
-}
-
-/** RSS of a process from /proc (Linux); undefined when it cannot be read. */
-export async function rssBytes(pid: number): Promise<number | undefined> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
-    return kb === undefined ? undefined : Number(kb) * 1024;
-  } catch {
-    return undefined;
-  }
 }
 
 async function loadedThreads(c: ProbedConnection, timeoutMs: number): Promise<number | undefined> {
@@ -48,6 +37,8 @@ async function loadedThreads(c: ProbedConnection, timeoutMs: number): Promise<nu
   }
 }
 
+export { rssBytes } from './process-rss.js';
+
 export function hostProbe(src: HostProbeSources): MetricsProbe {
   const timeoutMs = src.timeoutMs ?? 2000;
   return {
@@ -60,7 +51,8 @@ export function hostProbe(src: HostProbeSources): MetricsProbe {
             member: s.id,
             restarts: s.restarts,
             loadedThreads: await loadedThreads(connection, timeoutMs),
-            rssBytes: s.pid !== undefined ? await rssBytes(s.pid) : undefined,
+            // The launcher and the native server it starts: the whole process group.
+            rssBytes: s.pid !== undefined ? await groupRssBytes(s.pid) : undefined,
           };
         }),
       );

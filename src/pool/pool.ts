@@ -12,7 +12,7 @@ import { ConnectionLostError, RpcTimeoutError } from '../connection/errors.js';
 import type { ServerRequestHandler } from '../connection/rpc-engine.js';
 import type { ClientMethod, ParamsOf, ResultOf } from '../protocol/client-requests.js';
 import type { InboundNotification } from '../protocol/notifications.js';
-import { rssBytes } from '../metrics/host-probe.js';
+import { groupRssBytes } from '../metrics/process-rss.js';
 import type { SessionConnection, SessionLifecycleEvent } from '../turn/runtime.js';
 import { timerClock, type ClockOption, type TimerClock } from '../util/clock.js';
 import { PoolMember } from './member.js';
@@ -32,7 +32,7 @@ export interface ConnectionPoolOptions {
   inspect?: (ev: InspectionEvent) => void;
   /** Bound on waiting for a member that takes new threads (default 60 s, or the request's own timeout). */
   placeTimeoutMs?: number;
-  /** Resident memory of a process (default: /proc). */
+  /** Resident memory of a member's process group (default: /proc). */
   rss?: (pid: number) => Promise<number | undefined>;
 }
 
@@ -65,7 +65,7 @@ export class ConnectionPool implements SessionConnection {
     this.clock = timerClock(o.clock);
     this.log = o.log.child({ pool: o.id });
     this.placeTimeoutMs = o.placeTimeoutMs ?? 60_000;
-    const rss = o.rss ?? rssBytes;
+    const rss = o.rss ?? groupRssBytes;
     this.members = o.members.map(
       (conn) =>
         new PoolMember({
