@@ -7,6 +7,7 @@ import { benchP1 } from './p1-deltas.js';
 import { benchP2 } from './p2-approval-turn.js';
 import { benchP3 } from './p3-sessions.js';
 import { benchP4 } from './p4-guardian-latency.js';
+import { benchAppServerMemory } from './app-server-memory.js';
 import type { Figure } from './common.js';
 
 type Bench = { name: string; run: () => Promise<Figure | Figure[]> };
@@ -18,6 +19,7 @@ const benches: Bench[] = [
   { name: 'p2', run: benchP2 },
   { name: 'p3', run: benchP3 },
   { name: 'p4', run: benchP4 },
+  { name: 'app-server-memory', run: benchAppServerMemory },
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));

@@ -49,8 +49,10 @@ export interface MemberSample {
 
 export type PoolMemberEvent =
   | { type: 'CONNECTION.READY'; pid: number | undefined }
-  /** The process is gone (crashed, or the connection failed or stopped). */
+  /** The process is gone (crashed, or restarted by the connection). */
   | { type: 'CONNECTION.LOST' }
+  /** The connection failed or stopped: no process until it is ready again. */
+  | { type: 'CONNECTION.ENDED' }
   | { type: 'THREAD.PLACED' }
   /** A placement whose thread/start or thread/resume failed. */
   | { type: 'THREAD.RELEASED' }
@@ -130,9 +132,13 @@ export const poolMemberMachine = setup({
   states: {
     lifecycle: {
       initial: 'down',
+      on: { 'CONNECTION.ENDED': { target: '.down', actions: ['unload', 'announceDown'] } },
       states: {
         down: {
-          on: { 'CONNECTION.READY': { target: 'active', actions: { type: 'freshProcess', params: ({ event }) => ({ pid: event.pid }) } } },
+          on: {
+            'CONNECTION.ENDED': {},
+            'CONNECTION.READY': { target: 'active', actions: { type: 'freshProcess', params: ({ event }) => ({ pid: event.pid }) } },
+          },
         },
         active: {
           tags: ['accepting'],

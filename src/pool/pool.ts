@@ -17,8 +17,9 @@ import type { SessionConnection, SessionLifecycleEvent } from '../turn/runtime.j
 import { timerClock, type ClockOption, type TimerClock } from '../util/clock.js';
 import { PoolMember } from './member.js';
 import { placeMember, type PoolLimits } from './policy.js';
-import { notLoaded, resultThread, routeOf, threadOf } from './routing.js';
+import { notLoaded, resultThread, routeOf, threadOf, unknownThread } from './routing.js';
 import { listLoaded, poolStatus, type PoolStatus } from './status.js';
+import { PoolListeners } from './listeners.js';
 
 export type { PoolStatus, PoolMemberStatus } from './status.js';
 
@@ -47,12 +48,14 @@ export class ConnectionPool implements SessionConnection {
   private readonly owner = new Map<string, PoolMember>();
   /** Threads of a member that is going away: resolved once its process is gone. */
   private readonly unloading = new Map<string, Promise<void>>();
+  /**
+   * Members that cannot be recycled (remote app-servers) need not share a CODEX_HOME: a thread
+   * lives where it was started, so it is resumed there (its home, kept across reconnects).
+   */
+  private readonly home = new Map<string, PoolMember>();
   /** Resumes in flight, per thread (a second resume waits for the first). */
   private readonly binding = new Map<string, Promise<unknown>>();
-  private readonly byThread = new Map<string, Set<Listener>>();
-  private readonly everything = new Set<Listener>();
-  private readonly lifecycle = new Set<(e: SessionLifecycleEvent) => void>();
-  private waiters = new Set<() => void>();
+  private readonly listeners: PoolListeners;
   private readonly clock: Required<TimerClock>;
   private readonly log: Logger;
   private readonly placeTimeoutMs: number;
@@ -65,6 +68,7 @@ export class ConnectionPool implements SessionConnection {
     this.clock = timerClock(o.clock);
     this.log = o.log.child({ pool: o.id });
     this.placeTimeoutMs = o.placeTimeoutMs ?? 60_000;
+    this.listeners = new PoolListeners(this.clock, this.log);
     const rss = o.rss ?? groupRssBytes;
     this.members = o.members.map(
       (conn) =>
@@ -127,22 +131,11 @@ export class ConnectionPool implements SessionConnection {
   }
 
   subscribe(threadId: string, listener: Listener): () => void {
-    if (threadId === '*') {
-      this.everything.add(listener);
-      return () => this.everything.delete(listener);
-    }
-    let set = this.byThread.get(threadId);
-    if (!set) this.byThread.set(threadId, (set = new Set()));
-    set.add(listener);
-    return () => {
-      set!.delete(listener);
-      if (set!.size === 0) this.byThread.delete(threadId);
-    };
+    return this.listeners.subscribe(threadId, listener);
   }
 
   onLifecycle(listener: (e: SessionLifecycleEvent) => void): () => void {
-    this.lifecycle.add(listener);
-    return () => this.lifecycle.delete(listener);
+    return this.listeners.onLifecycle(listener);
   }
 
   /** Restart the member of `threadId` (an interrupt nobody confirmed); without a thread, every member. */
@@ -201,7 +194,7 @@ export class ConnectionPool implements SessionConnection {
       if (!pending) break;
       await pending.catch(() => undefined);
     }
-    const run = this.bind(method, opts, call);
+    const run = this.o.limits.recyclable ? this.bind(method, opts, call) : this.resumeAtHome(method, threadId, opts, call);
     this.binding.set(threadId, run);
     const forget = () => {
       if (this.binding.get(threadId) === run) this.binding.delete(threadId);
@@ -210,9 +203,26 @@ export class ConnectionPool implements SessionConnection {
     return run;
   }
 
-  /** Load a thread on the placed member; it counts there from the moment of placement. */
-  private async bind(method: string, opts: RequestOptions, call: Call): Promise<unknown> {
-    const m = await this.placement(method, opts);
+  /** A remote pool's thread: at its home; unknown here (Switchboard restarted), each member in placement order. */
+  private async resumeAtHome(method: string, threadId: string, opts: RequestOptions, call: Call): Promise<unknown> {
+    const home = this.home.get(threadId);
+    if (home) return this.bind(method, opts, call, home);
+    const order = [...this.members].sort((a, b) => Number(b.accepting) - Number(a.accepting) || a.load().loaded - b.load().loaded);
+    let last: unknown;
+    for (const m of order) {
+      try {
+        return await this.bind(method, opts, call, m);
+      } catch (err) {
+        if (!unknownThread(err)) throw err;
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  /** Load a thread on the placed member (or `target`); it counts there from the moment of placement. */
+  private async bind(method: string, opts: RequestOptions, call: Call, target?: PoolMember): Promise<unknown> {
+    const m = target ?? (await this.placement(method, opts));
     const generation = m.generation;
     m.actor.send({ type: 'THREAD.PLACED' });
     m.actor.send({ type: 'WORK.STARTED' });
@@ -236,6 +246,7 @@ export class ConnectionPool implements SessionConnection {
     if (previous && previous !== m) this.log.error({ threadId, member: m.id, also: previous.id }, 'a thread was loaded in two pool members');
     m.threads.add(threadId);
     this.owner.set(threadId, m);
+    if (!this.o.limits.recyclable) this.home.set(threadId, m);
   }
 
   /** A turn on a loaded thread: its member is busy until `turn/completed` (or the request fails). */
@@ -281,7 +292,7 @@ export class ConnectionPool implements SessionConnection {
       if (this.members.every(ended)) throw new ConnectionLostError(method, undefined, `${method}: every app-server of pool ${this.id} has stopped`);
       const left = deadline - this.clock.now();
       if (left <= 0) throw new RpcTimeoutError(method, timeoutMs);
-      await this.changed(left, opts.signal);
+      await this.listeners.changed(left, opts.signal);
     }
   }
 
@@ -292,40 +303,15 @@ export class ConnectionPool implements SessionConnection {
     return ready.reduce((a, b) => (b.load().loaded < a.load().loaded ? b : a));
   }
 
-  private changed(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        this.clock.clearTimeout(timer);
-        this.waiters.delete(done);
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        done();
-        reject(signal?.reason ?? new Error('aborted'));
-      };
-      const timer = this.clock.setTimeout(done, ms);
-      this.waiters.add(done);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
   private wake(): void {
-    if (this.waiters.size === 0) return;
-    const woken = this.waiters;
-    this.waiters = new Set();
-    for (const w of woken) w();
+    this.listeners.wake();
   }
 
   // ---- members coming and going
 
   private dispatch(m: PoolMember, n: InboundNotification): void {
     if (n.method === 'turn/completed' && n.threadId !== undefined) this.endWork(m, n.threadId);
-    if (n.threadId !== undefined) {
-      const set = this.byThread.get(n.threadId);
-      if (set) for (const l of set) l(n);
-    }
-    for (const l of this.everything) l(n);
+    this.listeners.notify(n);
   }
 
   private memberLifecycle(m: PoolMember, e: ConnectionLifecycleEvent): void {
@@ -338,7 +324,7 @@ export class ConnectionPool implements SessionConnection {
     }
     if (e.type === 'failed' || e.type === 'stopped') m.ended = true;
     const { threads, gone } = m.processLost();
-    m.actor.send({ type: 'CONNECTION.LOST' });
+    m.actor.send({ type: m.ended ? 'CONNECTION.ENDED' : 'CONNECTION.LOST' });
     if (threads.length > 0) this.unloaded(threads, gone, e);
     // Every member gone for good: that concerns every thread.
     if ((e.type === 'failed' || e.type === 'stopped') && this.members.every(ended)) this.emit(e);
@@ -367,13 +353,7 @@ export class ConnectionPool implements SessionConnection {
   }
 
   private emit(e: SessionLifecycleEvent): void {
-    for (const l of this.lifecycle) {
-      try {
-        l(e);
-      } catch (err) {
-        this.log.error({ err }, 'lifecycle listener threw');
-      }
-    }
+    this.listeners.emit(e);
   }
 }
 

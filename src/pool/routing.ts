@@ -40,3 +40,6 @@ export function resultThread(result: unknown): string | undefined {
 export function notLoaded(method: string, threadId: string): RpcError {
   return new RpcError(method, { code: ErrorCodes.invalidRequest, message: `thread not loaded: ${threadId} is loaded in no app-server of the pool` });
 }
+
+/** Codex has no such thread (its rollout is in another app-server's CODEX_HOME). */
+export const unknownThread = (err: unknown): boolean => err instanceof RpcError && /no rollout found|thread not found/i.test(err.message);

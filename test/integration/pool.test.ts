@@ -15,6 +15,7 @@ import { hostProbe } from '../../src/metrics/host-probe.js';
 import { makeCodexHome } from '../support/codex-home.js';
 import { say, shell, functionCallOutputs, type ResponsesRequest, type Step } from '../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../support/sandbox.js';
+import { startWsAppServer } from '../support/ws-app-server.js';
 import { processesWithEnv, waitFor } from '../support/procs.js';
 import { memoryLogger } from '../support/log.js';
 
@@ -170,6 +171,53 @@ describe('app-server pool (real app-servers, one CODEX_HOME)', () => {
       // The third round's request still carries the first round's message: the history survived recycling.
       expect(text(box.model.requests.find((q) => text(q).includes(`MARK-${r}-3`)))).toContain(`MARK-${r}-1`);
     }
+  }, 90_000);
+});
+
+describe('remote app-servers (appServer.servers)', () => {
+  it('places threads across remote servers with their own CODEX_HOMEs; after a Switchboard restart each thread is resumed on the server that has it', async () => {
+    const box = await makeSandbox(script());
+    const home2 = makeCodexHome({ modelUrl: box.model.url });
+    const servers = [await startWsAppServer(box.codex, box.codexHome, 'token-one'), await startWsAppServer(box.codex, home2.dir, 'token-two')];
+    cleanups.push(async () => {
+      for (const s of servers) await s.stop();
+      home2.cleanup();
+      await box.close();
+    });
+    const events: RoomEvent[] = [];
+    const host = async () => {
+      const sb = createSupervisor(
+        {
+          appServer: { servers: servers.map((s) => ({ url: s.url, authToken: s.token })) },
+          agents: { defaults: { cwd: box.workspace } },
+          sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 60 },
+          storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
+        },
+        { log: memoryLogger('info').log, baseDir: box.root },
+      );
+      sb.events$.subscribe((e) => events.push(e));
+      await sb.start();
+      return sb;
+    };
+    const first = await host();
+    expect((await turn(first, 'r1', 'Remember OCELOT.')).type).toBe('turn.completed');
+    expect((await turn(first, 'r2', 'Remember HERON.')).type).toBe('turn.completed');
+    const [t1, t2] = [threadOf(events, 'r1')[0]!, threadOf(events, 'r2')[0]!];
+    const p1 = first.codex.clientFor('default') as ConnectionPool;
+    expect([p1.memberOf(t1), p1.memberOf(t2)]).toEqual(['conn:codex:0', 'conn:codex:1']);
+    await first.stop();
+    // A new host knows the bindings but not where each thread lives: it finds each one's server.
+    const second = await host();
+    cleanups.push(() => second.stop());
+    expect((await turn(second, 'r2', 'Which word, HERON-ASK?')).type).toBe('turn.completed');
+    expect((await turn(second, 'r1', 'Which word, OCELOT-ASK?')).type).toBe('turn.completed');
+    expect(threadOf(events, 'r1')).toEqual([t1, t1]);
+    expect(threadOf(events, 'r2')).toEqual([t2, t2]);
+    const p2 = second.codex.clientFor('default') as ConnectionPool;
+    expect([p2.memberOf(t1), p2.memberOf(t2)]).toEqual(['conn:codex:0', 'conn:codex:1']);
+    expect(text(box.model.requests.find((r) => text(r).includes('HERON-ASK')))).toContain('Remember HERON.');
+    expect(text(box.model.requests.find((r) => text(r).includes('OCELOT-ASK')))).toContain('Remember OCELOT.');
+    expect(events.filter((e) => e.type === 'notice' && /could not|failed/i.test((e as { text: string }).text))).toEqual([]);
   }, 90_000);
 });
 

@@ -118,4 +118,19 @@ describe('pool member machine', () => {
     expect(m.actor.getSnapshot().context).toMatchObject({ loaded: 0, pid: undefined });
     expect(m.emitted.at(-1)).toEqual({ type: 'member.down', memberId: 'm0' });
   });
+
+  it('a connection that fails or stops during a recycle leaves it down (not "recycling" for ever)', () => {
+    const m = member({ maxLoadedThreads: 1, drainGraceMs: 0 });
+    m.actor.send({ type: 'CONNECTION.READY', pid: 42 });
+    m.actor.send({ type: 'THREAD.PLACED' });
+    m.clock.increment(0);
+    expect(m.phase()).toBe('recycling');
+    m.actor.send({ type: 'CONNECTION.LOST' });
+    expect(m.phase()).toBe('recycling');
+    m.actor.send({ type: 'CONNECTION.ENDED' });
+    expect(m.phase()).toBe('down');
+    const downs = m.emitted.filter((e) => e.type === 'member.down').length;
+    m.actor.send({ type: 'CONNECTION.ENDED' });
+    expect(m.emitted.filter((e) => e.type === 'member.down').length).toBe(downs);
+  });
 });
