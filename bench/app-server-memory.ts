@@ -7,7 +7,8 @@
 //           are drained at their limits and recycled when idle, which unloads their threads
 //
 //   per idle session  (RSS of Switchboard + every app-server process group, all sessions idle
-//                     − the same after start and a warm-up) / N
+//                     − the same after start and a warm-up) / N; the scripted model runs in a
+//                     process of its own (it is not Switchboard's memory)
 //   budget            total app-server RSS sampled every 500 ms through the pool run, against
 //                     size × maxRssMb: every sample must be within it
 //   latency           after the run, sequentially: a fresh conversation's first message vs the
@@ -49,11 +50,20 @@ const MB = 1024 * 1024;
 
 type Mode = 'plain' | 'pool';
 
+/** RSS of Switchboard (with its V8 heap and native parts) and of all app-servers, bytes. */
+interface Usage {
+  switchboard: number;
+  appServers: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
 export interface MemoryResult {
   mode: Mode;
   sessions: number;
-  base: { switchboard: number; appServers: number };
-  idle: { switchboard: number; appServers: number };
+  base: Usage;
+  idle: Usage;
   perIdleBytes: number;
   appServerSamples: number;
   peakAppServerBytes: number;
@@ -77,12 +87,13 @@ async function appServerRss(sb: Supervisor): Promise<number> {
   return sizes.reduce<number>((n, s) => n + (s ?? 0), 0);
 }
 
-async function switchboardRss(): Promise<number> {
+async function usage(sb: Supervisor): Promise<Usage> {
   for (let i = 0; i < 3; i++) {
     (globalThis as { gc?: () => void }).gc?.();
     await sleep(50);
   }
-  return process.memoryUsage().rss;
+  const m = process.memoryUsage();
+  return { switchboard: m.rss, appServers: await appServerRss(sb), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
 }
 
 /** One child run: a Supervisor with one app-server or a pool, N one-turn conversations, then idle. */
@@ -93,7 +104,8 @@ async function measure(mode: Mode, n: number): Promise<MemoryResult> {
   const workspace = path.join(dir, 'workspace');
   mkdirSync(home);
   mkdirSync(workspace);
-  const model = await startScriptedModel((_req, i) => ({ text: `ok ${i}`, chunks: 1 }));
+  // The scripted model runs in a process of its own: its buffers are not Switchboard's memory.
+  const model = await modelProcess();
   const codexHome = makeCodexHome({ modelUrl: model.url });
   const env = { CODEX_HOME: codexHome.dir, HOME: home };
   const sb = createSupervisor(
@@ -140,7 +152,7 @@ async function measure(mode: Mode, n: number): Promise<MemoryResult> {
     for (let i = 0; i < WARMUP; i++) await turn(`warm${i}`, 'warm up');
     await allIdle(120_000);
     await sleep(1_000);
-    const base = { switchboard: await switchboardRss(), appServers: await appServerRss(sb) };
+    const base = await usage(sb);
 
     let sampling = true;
     const samples: number[] = [];
@@ -158,7 +170,7 @@ async function measure(mode: Mode, n: number): Promise<MemoryResult> {
     );
     await allIdle(180_000);
     await sleep(2_000);
-    const idle = { switchboard: await switchboardRss(), appServers: await appServerRss(sb) };
+    const idle = await usage(sb);
 
     let latency: MemoryResult['latency'];
     if (mode === 'pool') {
@@ -196,6 +208,35 @@ async function measure(mode: Mode, n: number): Promise<MemoryResult> {
     codexHome.cleanup();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The scripted model in a child process (it keeps no request bodies); resolves with its URL. */
+function modelProcess(): Promise<{ url: string; close(): Promise<void> }> {
+  const p = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'model'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  return new Promise((resolve, reject) => {
+    p.once('error', reject);
+    p.stdout.setEncoding('utf8').once('data', (url: string) =>
+      resolve({
+        url: url.trim(),
+        close: async () => {
+          p.kill('SIGTERM');
+          await exited;
+        },
+      }),
+    );
+  });
+}
+
+async function serveModel(): Promise<void> {
+  let requests: unknown[] = [];
+  const model = await startScriptedModel((_req, i) => {
+    requests.length = 0;
+    return { text: `ok ${i}`, chunks: 1 };
+  });
+  requests = model.requests;
+  console.log(model.url);
+  process.once('SIGTERM', () => void model.close().then(() => process.exit(0)));
 }
 
 function runChild(mode: Mode, n: number): Promise<MemoryResult> {
@@ -259,7 +300,9 @@ export async function benchAppServerMemory(): Promise<Figure[]> {
 }
 
 const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (isMain && process.argv[2] === 'child') {
+if (isMain && process.argv[2] === 'model') {
+  await serveModel();
+} else if (isMain && process.argv[2] === 'child') {
   const result = await measure(process.argv[3] as Mode, Number(process.argv[4] ?? N));
   console.log(JSON.stringify(result));
   process.exit(0);
