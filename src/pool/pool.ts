@@ -17,7 +17,7 @@ import type { SessionConnection, SessionLifecycleEvent } from '../turn/runtime.j
 import { timerClock, type ClockOption, type TimerClock } from '../util/clock.js';
 import { PoolMember } from './member.js';
 import { placeMember, type PoolLimits } from './policy.js';
-import { notLoaded, resultThread, routeOf, threadOf, unknownThread } from './routing.js';
+import { notLoaded, resultThread, resumeSettings, routeOf, threadOf, unknownThread } from './routing.js';
 import { listLoaded, poolStatus, type PoolStatus } from './status.js';
 import { PoolListeners } from './listeners.js';
 
@@ -38,6 +38,9 @@ export interface ConnectionPoolOptions {
 }
 
 type Listener = (n: InboundNotification) => void;
+
+/** Threads whose start/resume settings are kept (≈ 300 bytes each). */
+const MAX_REMEMBERED = 20_000;
 type Call = (m: PoolMember) => Promise<unknown>;
 
 export class ConnectionPool implements SessionConnection {
@@ -53,6 +56,12 @@ export class ConnectionPool implements SessionConnection {
    * lives where it was started, so it is resumed there (its home, kept across reconnects).
    */
   private readonly home = new Map<string, PoolMember>();
+  /**
+   * How each thread was last started or resumed (bounded, oldest dropped first): a turn for a
+   * thread whose member was recycled (a `/codex compact`, a session that has not heard yet)
+   * resumes it first, as the session would.
+   */
+  private readonly settings = new Map<string, Record<string, unknown>>();
   /** Resumes in flight, per thread (a second resume waits for the first). */
   private readonly binding = new Map<string, Promise<unknown>>();
   private readonly listeners: PoolListeners;
@@ -173,9 +182,9 @@ export class ConnectionPool implements SessionConnection {
     const threadId = threadOf(params);
     switch (routeOf(method, threadId)) {
       case 'place':
-        return this.bind(method, opts, call);
+        return this.remember(params, this.bind(method, opts, call));
       case 'resume':
-        return threadId === undefined ? call(this.anyMember()) : this.resume(method, threadId, opts, call);
+        return threadId === undefined ? call(this.anyMember()) : this.remember(params, this.resume(method, threadId, opts, call));
       case 'work':
         return threadId === undefined ? call(this.anyMember()) : this.work(method, threadId, call);
       case 'thread':
@@ -249,9 +258,26 @@ export class ConnectionPool implements SessionConnection {
     if (!this.o.limits.recyclable) this.home.set(threadId, m);
   }
 
+  private remember(params: unknown, bound: Promise<unknown>): Promise<unknown> {
+    return bound.then((result) => {
+      const id = resultThread(result);
+      if (id !== undefined) {
+        this.settings.delete(id);
+        this.settings.set(id, resumeSettings(params));
+        if (this.settings.size > MAX_REMEMBERED) this.settings.delete(this.settings.keys().next().value!);
+      }
+      return result;
+    });
+  }
+
   /** A turn on a loaded thread: its member is busy until `turn/completed` (or the request fails). */
   private async work(method: string, threadId: string, call: Call): Promise<unknown> {
-    const m = this.owner.get(threadId);
+    let m = this.owner.get(threadId);
+    const settings = this.settings.get(threadId);
+    if (!m && settings) {
+      await this.request('thread/resume', { ...settings, threadId, excludeTurns: true } as never);
+      m = this.owner.get(threadId);
+    }
     if (!m) throw notLoaded(method, threadId);
     const generation = m.generation;
     const first = !m.turns.has(threadId);

@@ -43,3 +43,11 @@ export function notLoaded(method: string, threadId: string): RpcError {
 
 /** Codex has no such thread (its rollout is in another app-server's CODEX_HOME). */
 export const unknownThread = (err: unknown): boolean => err instanceof RpcError && /no rollout found|thread not found/i.test(err.message);
+
+/** The settings of `thread/start|resume` that `thread/resume` takes (what the pool keeps to resume a thread itself). */
+const RESUME_SETTINGS = ['model', 'modelProvider', 'serviceTier', 'cwd', 'approvalPolicy', 'approvalsReviewer', 'sandbox', 'config', 'baseInstructions', 'developerInstructions'];
+
+export function resumeSettings(params: unknown): Record<string, unknown> {
+  const p = (params ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(RESUME_SETTINGS.filter((k) => p[k] !== undefined).map((k) => [k, p[k]]));
+}
