@@ -165,7 +165,11 @@ async function measure(mode: Mode, n: number): Promise<MemoryResult> {
     let next = 0;
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
-        while (next < n) await turn(`s${next++}`, 'Say ok.');
+        while (next < n) {
+          const i = next++;
+          if (i % 250 === 0) console.error(`[${mode}] session ${i}/${n} at ${Math.round((Date.now() - t0) / 1000)} s`);
+          await turn(`s${i}`, 'Say ok.');
+        }
       }),
     );
     await allIdle(180_000);
@@ -262,8 +266,9 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 export async function benchAppServerMemory(): Promise<Figure[]> {
   const plain = await runChild('plain', N);
+  console.error(JSON.stringify({ plain }));
   const pooled = await runChild('pool', N);
-  console.error(JSON.stringify({ plain, pool: { ...pooled, latency: undefined } }));
+  console.error(JSON.stringify({ pool: { ...pooled, latency: undefined } }));
   const allTurns = (r: MemoryResult) => r.turns.other === 0 && r.turns.completed >= r.sessions + WARMUP;
   const perIdle = kib(pooled.perIdleBytes);
   const fresh = pct(pooled.latency!.fresh, 99);
