@@ -87,20 +87,21 @@ export interface CodexStack {
 export function buildCodexStack(settings: StackSettings, deps: StackDeps): CodexStack {
   const c = settings.connection;
   const transportOf = (id: string): TransportChoice => (typeof deps.transport === 'function' ? deps.transport(id) : deps.transport);
-  const newConnection = (id: string) => new Connection({
-    id,
-    transport: transportOf(id),
-    log: deps.log,
-    machine: c.machine,
-    ...(c.clientInfo ? { clientInfo: c.clientInfo } : {}),
-    ...(c.requestTimeoutMs !== undefined ? { requestTimeoutMs: c.requestTimeoutMs } : {}),
-    ...(c.methodTimeoutsMs ? { methodTimeoutsMs: c.methodTimeoutsMs } : {}),
-    ...(c.overloadRetry ? { overloadRetry: c.overloadRetry } : {}),
-    ...(c.serverRequestBackstopMs !== undefined ? { serverRequestBackstopMs: c.serverRequestBackstopMs } : {}),
-    ...(c.experimentalApi !== undefined ? { experimentalApi: c.experimentalApi } : {}),
-    ...(deps.spawnedByParent ? { spawnedByParent: true } : {}),
-    ...(deps.clock ? { clock: deps.clock } : {}),
-  });
+  const newConnection = (id: string) =>
+    new Connection({
+      id,
+      transport: transportOf(id),
+      log: deps.log,
+      machine: c.machine,
+      ...(c.clientInfo ? { clientInfo: c.clientInfo } : {}),
+      ...(c.requestTimeoutMs !== undefined ? { requestTimeoutMs: c.requestTimeoutMs } : {}),
+      ...(c.methodTimeoutsMs ? { methodTimeoutsMs: c.methodTimeoutsMs } : {}),
+      ...(c.overloadRetry ? { overloadRetry: c.overloadRetry } : {}),
+      ...(c.serverRequestBackstopMs !== undefined ? { serverRequestBackstopMs: c.serverRequestBackstopMs } : {}),
+      ...(c.experimentalApi !== undefined ? { experimentalApi: c.experimentalApi } : {}),
+      ...(deps.spawnedByParent ? { spawnedByParent: true } : {}),
+      ...(deps.clock ? { clock: deps.clock } : {}),
+    });
   const groups = settings.appServers?.groups ?? [{ id: 'codex', memberIds: [c.id], pool: undefined }];
   const members: Array<{ group: string; connection: Connection }> = [];
   const clients = new Map<string, AppServerClient>();
