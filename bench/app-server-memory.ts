@@ -17,7 +17,8 @@
 //                     p99 of each, K of each (interleaved)
 //
 // Environment: APPSERVER_BENCH_N (sessions, default 2000), APPSERVER_BENCH_CONCURRENCY (turns
-// at once, 16), APPSERVER_BENCH_K (latency samples of each kind, 100), APPSERVER_BENCH_POOL
+// at once, 16), APPSERVER_BENCH_K (latency samples of each kind, 100), APPSERVER_BENCH_PARALLEL=1
+// (both runs at once), APPSERVER_BENCH_POOL
 // (JSON of appServer.pool, default {"size":2,"maxLoadedThreads":100,"maxRssMb":400,"recycleIdleAfterMs":3000}).
 // `tsx bench/app-server-memory.ts` runs it alone.
 import { spawn } from 'node:child_process';
@@ -250,8 +251,8 @@ function runChild(mode: Mode, n: number): Promise<MemoryResult> {
     let out = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     p.on('error', reject);
-    p.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`app-server memory child (${mode}, ${n}) exited ${code}: ${out.slice(-2000)}`));
+    p.on('close', (code, signal) => {
+      if (code !== 0) return reject(new Error(`app-server memory child (${mode}, ${n}) exited ${code ?? signal}: ${out.slice(-2000)}`));
       try {
         resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as MemoryResult);
       } catch {
@@ -265,10 +266,14 @@ const kib = (b: number) => Math.round((b / 1024) * 10) / 10;
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 export async function benchAppServerMemory(): Promise<Figure[]> {
-  const plain = await runChild('plain', N);
-  console.error(JSON.stringify({ plain }));
-  const pooled = await runChild('pool', N);
-  console.error(JSON.stringify({ pool: { ...pooled, latency: undefined } }));
+  // In parallel (APPSERVER_BENCH_PARALLEL=1) the two runs share the CPU: memory is per process
+  // tree either way, and the latency figure compares samples interleaved in one run.
+  const run = async (mode: Mode) => {
+    const r = await runChild(mode, N);
+    console.error(JSON.stringify({ ...r, latency: undefined }));
+    return r;
+  };
+  const [plain, pooled] = process.env.APPSERVER_BENCH_PARALLEL === '1' ? await Promise.all([run('plain'), run('pool')]) : [await run('plain'), await run('pool')];
   const allTurns = (r: MemoryResult) => r.turns.other === 0 && r.turns.completed >= r.sessions + WARMUP;
   const perIdle = kib(pooled.perIdleBytes);
   const fresh = pct(pooled.latency!.fresh, 99);
