@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// A FAKE `codex app-server --listen stdio://` for P7: every turn streams STAMP_DELTAS agent
+// message deltas, STAMP_EVERY_MS apart, each carrying the moment this process wrote its
+// stdout line (performance.timeOrigin + performance.now(): wall-clock milliseconds that a
+// browser on the same machine reads from its own clock). A delta's text is one word,
+// `k<index>t<stamp> `, so the page's DOM shows which delta arrived when ("k" and "t" are
+// not hex digits: no id in a frame looks like one).
+import readline from 'node:readline';
+
+const COUNT = Number(process.env.STAMP_DELTAS ?? 2000);
+const EVERY_MS = Number(process.env.STAMP_EVERY_MS ?? 2);
+const send = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+process.stdout.on('error', () => process.exit(0));
+
+let threads = 0;
+let turns = 0;
+
+async function stream(threadId, turnId) {
+  const itemId = `msg_${turnId}`;
+  send({ method: 'turn/started', params: { threadId, turn: { id: turnId, status: 'inProgress', items: [] } } });
+  send({ method: 'item/started', params: { threadId, turnId, item: { type: 'agentMessage', id: itemId, text: '' } } });
+  let text = '';
+  for (let i = 0; i < COUNT; i++) {
+    if (EVERY_MS > 0) await sleep(EVERY_MS);
+    const delta = `k${String(i).padStart(4, '0')}t${now().toFixed(3)} `;
+    text += delta;
+    send({ method: 'item/agentMessage/delta', params: { threadId, turnId, itemId, delta } });
+  }
+  send({ method: 'item/completed', params: { threadId, turnId, item: { type: 'agentMessage', id: itemId, text } } });
+  send({ method: 'turn/completed', params: { threadId, turn: { id: turnId, status: 'completed', items: [], error: null } } });
+}
+
+const rl = readline.createInterface({ input: process.stdin });
+rl.on('close', () => process.exit(0));
+rl.on('line', (line) => {
+  let msg;
+  try {
+    msg = JSON.parse(line);
+  } catch {
+    return;
+  }
+  const { id, method, params } = msg;
+  if (id === undefined || method === undefined) return; // notifications and answers
+  switch (method) {
+    case 'initialize':
+      send({ id, result: { userAgent: 'codex_cli_rs/0.169.0 (fake stamping app-server for P7)', codexHome: '/tmp/p7', platformFamily: 'unix', platformOs: 'linux' } });
+      return;
+    case 'model/list':
+      send({ id, result: { data: [{ id: 'gpt-5.5', model: 'gpt-5.5', displayName: 'GPT-5.5', isDefault: true }], nextCursor: null } });
+      return;
+    case 'thread/start': {
+      const thread = { id: `thr_p7_${++threads}` };
+      send({ id, result: { thread, model: 'gpt-5.5' } });
+      send({ method: 'thread/started', params: { thread } });
+      return;
+    }
+    case 'turn/start': {
+      const turnId = `turn_p7_${++turns}`;
+      send({ id, result: { turn: { id: turnId, status: 'inProgress', items: [] } } });
+      void stream(params.threadId, turnId);
+      return;
+    }
+    default:
+      send({ id, error: { code: -32601, message: `the P7 fake does not implement ${method}` } });
+  }
+});
