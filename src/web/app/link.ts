@@ -25,6 +25,8 @@ export interface LinkOptions extends JoinTarget {
   clearTimer?: (t: unknown) => void;
 }
 
+/** WebSocket.OPEN (not read from the global, so the link runs under any WebSocket-like socket). */
+const OPEN = 1;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 10_000;
 /** The history page a (non-resumed) join asks for. */
@@ -87,7 +89,7 @@ export class Link {
   /** Sends a frame once joined; false when the socket is not usable (the caller keeps the input). */
   send(frame: Record<string, unknown>): boolean {
     const ws = this.ws;
-    if (!ws || !this.joined || ws.readyState !== WebSocket.OPEN) return false;
+    if (!ws || !this.joined || ws.readyState !== OPEN) return false;
     ws.send(JSON.stringify(frame));
     return true;
   }

@@ -3,6 +3,7 @@
 // links open in a new tab without an opener or a referrer.
 import { Marked } from 'marked';
 import type { DOMPurify } from 'dompurify';
+import { settledBoundary } from './blocks.js';
 
 export interface Markdown {
   render(text: string): DocumentFragment;
@@ -31,4 +32,41 @@ export function createMarkdown(purify: DOMPurify): Markdown {
       return purify.sanitize(html, config);
     },
   };
+}
+
+/** How far a streaming message has been rendered for good (see `renderStreaming`). */
+export interface StreamState {
+  /** Characters of the text rendered as settled blocks. */
+  settled: number;
+  /** Child nodes of the container that belong to the settled blocks. */
+  nodes: number;
+  /** The text the settled part was cut from (a different text starts over). */
+  text: string;
+}
+
+export const newStreamState = (): StreamState => ({ settled: 0, nodes: 0, text: '' });
+
+/**
+ * Renders a message into `el`. While it streams, completed blocks are rendered once and kept;
+ * only the block being written is re-rendered, so each frame costs the tail, not the whole
+ * message. The final render (not streaming) parses the whole text once more, so anything a
+ * block-wise render got wrong (a list split by a blank line, a reference link) is corrected.
+ */
+export function renderStreaming(md: Markdown, el: HTMLElement, text: string, streaming: boolean, st: StreamState): void {
+  if (!streaming || !text.startsWith(st.text.slice(0, st.settled))) {
+    el.replaceChildren(md.render(text));
+    Object.assign(st, newStreamState());
+    if (!streaming) return;
+  }
+  const boundary = settledBoundary(text, st.settled);
+  // Drop the old tail, keep the settled blocks.
+  while (el.childNodes.length > st.nodes) el.lastChild!.remove();
+  if (boundary > st.settled) {
+    const chunk = md.render(text.slice(st.settled, boundary));
+    st.nodes += chunk.childNodes.length;
+    el.append(chunk);
+    st.settled = boundary;
+  }
+  st.text = text;
+  el.append(md.render(text.slice(boundary)));
 }

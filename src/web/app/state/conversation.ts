@@ -212,10 +212,20 @@ export function applyRecord(c: Conversation, r: HistoryRecord): void {
   }
 }
 
-/** Older entries (a history page) in front of the current ones; ids already shown win. */
+/**
+ * Older entries (a history page) in front of the current ones; an entry already shown keeps
+ * its content, except that a turn's marker moves up to where the turn really starts.
+ */
 export function prepend(c: Conversation, older: Entry[]): void {
-  const fresh = older.filter((e) => c.index[e.id] === undefined);
-  c.entries = [...fresh, ...c.entries];
+  const moved = new Set<string>();
+  const fresh = older.flatMap((e) => {
+    const i = c.index[e.id];
+    if (i === undefined) return [e];
+    if (e.kind !== 'turn') return [];
+    moved.add(e.id);
+    return [c.entries[i]!];
+  });
+  c.entries = [...fresh, ...c.entries.filter((e) => !moved.has(e.id))];
   c.index = {};
   c.entries.forEach((e, i) => (c.index[e.id] = i));
 }

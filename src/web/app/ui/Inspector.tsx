@@ -26,7 +26,7 @@ function Tree({ nodes, selected, onSelect }: { nodes: ActorNode[]; selected: str
     <ul class="actors">
       {nodes.map(({ actor: a, children }) => (
         <li key={a.id} data-actor-id={a.id} data-status={a.status} data-machine={a.machine}>
-          <button type="button" class="actor" aria-pressed={a.id === selected} onClick={() => onSelect(a.id)}>
+          <button type="button" class="actor" title={a.id} aria-pressed={a.id === selected} onClick={() => onSelect(a.id)}>
             <span class="actor-name">{shortId(a)}</span>
             <span class={`actor-status status-${a.status}`}>{a.status}</span>
             {a.value !== undefined ? <span class="actor-state">{stateText(a.value)}</span> : null}
@@ -55,6 +55,14 @@ function Diagram({ machine, value }: { machine: string; value: unknown }) {
     if (!el || !svg) return;
     if (svg.parentNode !== el) el.replaceChildren(svg);
     highlightStates(svg, activeStateIds(machine, value));
+    // Bring the deepest active state into view inside the diagram's own scroll box.
+    const active = [...svg.querySelectorAll('g.node.viz-active')].pop();
+    if (active) {
+      const box = el.getBoundingClientRect();
+      const r = active.getBoundingClientRect();
+      el.scrollLeft += r.left - box.left - (box.width - r.width) / 2;
+      el.scrollTop += r.top - box.top - (box.height - r.height) / 2;
+    }
   }, [svg, machine, value]);
   if (svg === undefined) return <p class="meta">The {machine} diagram could not be loaded.</p>;
   return <div class="viz" ref={box} aria-busy={svg === null} />;

@@ -3,16 +3,18 @@
 // while it streams, because the store itself updates once per frame).
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { AssistantEntry, UserEntry } from '../state/types.js';
+import { newStreamState, renderStreaming } from '../render/markdown.js';
 import { pure } from './hooks.js';
 import { useServices } from './services.js';
 import { Time } from './Time.js';
 
-function Markdown({ text }: { text: string }) {
+function Markdown({ text, streaming }: { text: string; streaming: boolean }) {
   const { markdown } = useServices();
   const ref = useRef<HTMLDivElement>(null);
+  const stream = useRef(newStreamState());
   useLayoutEffect(() => {
-    ref.current?.replaceChildren(markdown.render(text));
-  }, [text, markdown]);
+    if (ref.current) renderStreaming(markdown, ref.current, text, streaming, stream.current);
+  }, [text, streaming, markdown]);
   return <div class="md" ref={ref} />;
 }
 
@@ -39,7 +41,7 @@ export const AssistantMessage = pure(function AssistantMessage({ entry }: { entr
         {entry.streaming ? <span class="badge live">writing…</span> : null}
         <Time at={entry.at} />
       </header>
-      <Markdown text={entry.text} />
+      <Markdown text={entry.text} streaming={entry.streaming} />
     </article>
   );
 });

@@ -1,10 +1,16 @@
 // A timestamp: local time of day (with seconds where order matters), the full date on hover.
+// The formatters are built once: Date#toLocale*String builds one per call, which shows up
+// when a streaming message re-renders every frame.
+const DAY_TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const DAY_TIME_S = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const FULL = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
 export function Time({ at, seconds = false }: { at: number; seconds?: boolean }) {
   if (!Number.isFinite(at) || at <= 0) return null;
   const d = new Date(at);
   return (
-    <time class="time" dateTime={d.toISOString()} title={d.toLocaleString()}>
-      {d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}) })}
+    <time class="time" dateTime={d.toISOString()} title={FULL.format(d)}>
+      {(seconds ? DAY_TIME_S : DAY_TIME).format(d)}
     </time>
   );
 }
