@@ -29,6 +29,8 @@ import { RoomAccess } from './access.js';
 import { InboxTracker } from './inbox.js';
 import { HistoryWriter, type HistoryQuery } from './history-writer.js';
 import { checkAttachments, DecideSchema, PostSchema, type DecideInput, type PostInput } from './post.js';
+import { ModelCatalog } from './model-catalog.js';
+import type { ModelList } from '../room/protocol.js';
 
 export { PostSchema, type PostInput, type DecideInput, type SupervisorStatus };
 export type DynamicToolSpec = DynamicTool;
@@ -75,6 +77,7 @@ export class Supervisor {
   private readonly historyWriter: HistoryWriter;
   private readonly clock: StackClock;
   private started = false;
+  private catalog: ModelCatalog | undefined;
 
   constructor(loaded: LoadedConfig, private readonly options: SupervisorOptions = {}) {
     this.config = loaded.config;
@@ -361,6 +364,13 @@ export class Supervisor {
   /** A dynamic tool Codex may call (`item/tool/call`); results pass the tool_result hook. */
   registerTool(tool: DynamicToolSpec): () => void {
     return this.codex.registerTool(withResultHook(tool, this.hooks, (threadId) => this.codex.sessionOfThread(threadId)));
+  }
+
+  /** The default agent's models for a room's model picker (cached; a fallback list when discovery fails). */
+  models(): Promise<ModelList> {
+    const agent = this.agentSessions.agentFor(undefined);
+    this.catalog ??= new ModelCatalog({ conn: this.codex.connection, agent, discovery: this.config.appServer.discovery, now: () => this.clock.now(), log: this.log });
+    return this.catalog.list();
   }
 
   status(): SupervisorStatus {
