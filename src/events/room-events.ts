@@ -76,6 +76,11 @@ export type RoomEvent =
       choices: string[];
       reviewer: 'user' | 'guardian';
       expiresAt: number | undefined;
+      /**
+       * Who may decide besides room owners and approvers: the conversation's persisted owner
+       * and the agent's configured approvers (for display; every decision is still checked).
+       */
+      deciders?: { owner?: string; approvers: string[] };
     })
   | (Base & {
       type: 'approval.resolved';
