@@ -17,6 +17,8 @@ import { resolveStateDir } from '../config/state-dir.js';
 import type { Output } from './output.js';
 import type { InspectionEvent } from 'xstate';
 import { untilSignal } from './run-until-signal.js';
+import { InspectorFeed } from '../web/inspector-feed.js';
+import { pageLink } from '../web/link.js';
 
 export interface JoinOptions {
   room: string;
@@ -44,6 +46,10 @@ export interface JoinOptions {
   until?: Promise<unknown>;
   onReady?: (info: { url: string }) => void;
   inspect?: (ev: InspectionEvent) => void;
+  /** Print the page link with the owner credential even when stdout is not a terminal. */
+  printLink?: boolean;
+  /** Default: process.stdout.isTTY (a service's log never gets the credential). */
+  isTTY?: boolean;
 }
 
 function defaultOwnerId(): string {
@@ -101,6 +107,9 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
   }
 
   const models = o.model ?? [];
+  // The embedded room's inspector watches every actor (cheap while nobody subscribes).
+  const feed = o.url ? undefined : new InspectorFeed();
+  const inspect = feed && o.inspect ? (ev: InspectionEvent) => (o.inspect!(ev), feed.inspect(ev)) : (feed?.inspect ?? o.inspect);
   let sb: Supervisor;
   let loaded: ReturnType<typeof loadConfig>;
   try {
@@ -115,7 +124,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
         },
       },
     });
-    sb = new Supervisor(loaded, { log: createLogger({ level: loaded.config.log.level }), inspect: o.inspect });
+    sb = new Supervisor(loaded, { log: createLogger({ level: loaded.config.log.level }), inspect });
   } catch (err) {
     out.error(err instanceof ConfigError ? err.message : `invalid options: ${(err as Error).message}`);
     return 2;
@@ -130,6 +139,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
     return 1;
   }
   spin.done();
+  const placing = feed?.watch(sb.events$);
   let room: RoomServer | undefined;
   let agent: AgentClient | undefined;
   try {
@@ -150,6 +160,8 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
         ...(cfg.allowedOrigins ? { allowedOrigins: cfg.allowedOrigins } : {}),
         limits: cfg.limits,
         log: sb.log,
+        ...(feed ? { inspector: feed } : {}),
+        ...(isParticipantId(o.agentName) ? { agent: { id: o.agentName } } : {}),
       });
       let url: string;
       try {
@@ -161,9 +173,17 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
       out.line(`agent ${o.agentName} is serving room ${o.room} at ${url} (channel ${o.channel}); stop with Ctrl-C`);
       if (auth) {
         const file = path.join(stateDir, 'rooms', `${o.room}.owner.token`);
-        writePrivateFile(file, `${await auth.mint({ room: o.room, id: ownerId, name: ownerId, role: 'owner' })}\n`);
+        const credential = await auth.mint({ room: o.room, id: ownerId, name: ownerId, role: 'owner' });
+        writePrivateFile(file, `${credential}\n`);
         out.line(`owner credential for ${ownerId} (valid 7 days): ${file}`);
         out.line(`connect: switchboard chat --url ${url} --token-file ${file}`);
+        // The link carries the credential: printed on a terminal (or when asked), else only
+        // written beside the token, so a service's captured stdout never holds it.
+        const link = pageLink(room.httpUrl!, credential);
+        const linkFile = path.join(stateDir, 'rooms', `${o.room}.owner.link`);
+        writePrivateFile(linkFile, `${link}\n`);
+        if (o.printLink || (o.isTTY ?? process.stdout.isTTY === true)) out.line(`open in a browser: ${link}`);
+        else out.line(`open in a browser: ${room.httpUrl}/ (the link with your credential: ${linkFile})`);
       } else {
         out.line('shared-token mode: anyone with the token can claim any name and role (loopback demos only)');
       }
@@ -183,6 +203,8 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
   } finally {
     agent?.close();
     await room?.stop();
+    placing?.unsubscribe();
+    feed?.close();
     await sb.stop();
   }
 }

@@ -87,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--host <host>', 'address of the embedded room server', '127.0.0.1')
     .option('--config <file>', 'switchboard.config.json to use')
     .option('--trace <file>', 'write a JSON Lines trace of every actor')
+    .option('--print-link', 'print the web room link with the owner credential even when stdout is not a terminal')
     .hook('preAction', bindable)
     .action(async (o) => {
       const tracer = o.trace ? createTracer(o.trace) : undefined;
@@ -107,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--name <name>', 'display name')
     .option('--ttl <duration>', 'lifetime: 90s, 30m, 12h, 7d (default 7d)')
     .option('--state-dir <dir>', 'where the room secret lives (or SWITCHBOARD_ROOM_SECRET / SWITCHBOARD_ROOM_SECRET_FILE)')
+    .option('--link <base-url>', 'print the web room link (BASE_URL/#token=…) instead of the bare credential')
     .action(async (o) => {
       code = await tokenCommand(o, out);
     });

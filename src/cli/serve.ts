@@ -63,6 +63,8 @@ export async function serve(o: ServeOptions, out: Output): Promise<number> {
       return 2;
     }
     out.line(`room server listening at ${url} (${shared ? 'shared-token mode, loopback demos only' : 'signed credentials: switchboard token'}); stop with Ctrl-C`);
+    // The same page as the embedded room, without the inspector (the agent runs elsewhere).
+    if (!shared) out.line(`web room: ${server.httpUrl}/ (a participant's link: switchboard token --room R --id ID --role ROLE --link ${server.httpUrl})`);
     o.onReady?.({ url });
     await (o.until ?? untilSignal());
     return 0;
