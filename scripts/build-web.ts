@@ -36,7 +36,8 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<{ outDir: st
       target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
       jsx: 'automatic',
       jsxImportSource: 'preact',
-      sourcemap: 'linked',
+      // Written for debugging, not referenced from app.js: the room server serves only the page's own assets.
+      sourcemap: 'external',
       define: { 'process.env.NODE_ENV': '"production"' },
     }),
     build({

@@ -34,10 +34,10 @@ const JOIN_HISTORY = 500;
 
 /** Close codes after which retrying cannot help (src/room/protocol.ts CloseCodes). */
 const FINAL: Record<number, string> = {
-  4400: 'the server refused the join',
-  4401: 'the credential was refused',
-  4403: 'this credential is not allowed here',
-  4409: 'the room refused this participant',
+  4400: 'The server refused the join',
+  4401: 'The credential was refused',
+  4403: 'This credential is not allowed here',
+  4409: 'The room refused this participant',
 };
 
 /** Delay before reconnect attempt `n` (0-based): 0.5 s doubling, capped at 10 s, half of it jittered. */

@@ -102,7 +102,7 @@ describe('web link', () => {
     w.sockets[0]!.open();
     w.sockets[0]!.close(4401, 'token expired');
     expect(w.statuses.at(-1)).toBe('failed');
-    expect(w.rejected).toEqual(['the credential was refused: token expired']);
+    expect(w.rejected).toEqual(['The credential was refused: token expired']);
     expect(w.timers).toHaveLength(0);
   });
 

@@ -53,7 +53,22 @@ interface Props {
   onDecide: Decide;
 }
 
-export const ApprovalCard = pure(function ApprovalCard({ entry, me, online, onDecide }: Props) {
+/** An approval known only from its history record: one line, marked with its outcome. */
+function PastApproval({ entry }: { entry: ApprovalEntry }) {
+  const label = KIND_LABEL[entry.approvalKind];
+  return (
+    <section class={`approval approval-past approval-${entry.state}`} data-approval-id={entry.approvalId} data-state={entry.state} aria-label={`Approval ${entry.state}`}>
+      {label ? <span class="approval-kind">{label}</span> : <span class="approval-kind">Approval</span>}
+      <Outcome entry={entry} />
+    </section>
+  );
+}
+
+export const ApprovalCard = pure(function ApprovalCard(props: Props) {
+  return props.entry.request ? <LiveApproval {...props} /> : <PastApproval entry={props.entry} />;
+});
+
+function LiveApproval({ entry, me, online, onDecide }: Props) {
   const { now } = useServices();
   const req = entry.request;
   const kind = entry.approvalKind;
@@ -158,4 +173,4 @@ export const ApprovalCard = pure(function ApprovalCard({ entry, me, online, onDe
       <Outcome entry={entry} />
     </section>
   );
-});
+}

@@ -30,7 +30,9 @@ export function Room({ target, onRejected }: { target: Target & { token: string 
       url: wsUrl(window.location),
       token: target.token,
       room: target.room,
-      channel: target.channel,
+      // A thread is always in a channel: name the default one, so history is filtered to
+      // `room/chat/thread` rather than to a `room/thread` prefix that matches nothing.
+      channel: target.channel ?? (target.thread ? home.channel : undefined),
       thread: target.thread,
       onFrame: (f) => {
         dispatch({ type: 'frame', frame: f });

@@ -1,6 +1,7 @@
 // A tool card, one per tool use, updated in place: command (with its output), file change,
 // MCP tool call, dynamic tool call, reasoning, plan, the turn's diff, web search. Collapsible.
 import { arr, jsonText, line, num, obj, text, type Json } from '../clean.js';
+import { displayCommand } from '../../../util/display-command.js';
 import { unifiedForChange } from '../render/diff.js';
 import { commandOutput, isFailed, reasoningSummary } from '../state/tools.js';
 import type { ToolEntry } from '../state/types.js';
@@ -25,6 +26,13 @@ function statusText(t: ToolEntry): string {
   return t.status ?? 'completed';
 }
 
+/** The command as a person reads it: the script inside Codex's `bash -lc '…'` wrapper. */
+function commandText(t: ToolEntry): string {
+  const c = t.data.command;
+  const raw = typeof c === 'string' || (Array.isArray(c) && c.every((a) => typeof a === 'string')) ? displayCommand(c as string | string[]) : t.title;
+  return line(displayCommand(raw), 5000) ?? '';
+}
+
 function CommandBody({ t }: { t: ToolEntry }) {
   const cwd = line(t.data.cwd, 1000);
   const out = commandOutput(t);
@@ -33,7 +41,7 @@ function CommandBody({ t }: { t: ToolEntry }) {
     <div class="tool-body">
       <pre class="cmd">
         <span class="prompt" aria-hidden="true">$ </span>
-        {line(t.data.command, 5000) ?? t.title}
+        {commandText(t)}
       </pre>
       {cwd ? <p class="meta">in {cwd}{ms !== undefined ? ` · ${(ms / 1000).toFixed(1)} s` : ''}</p> : null}
       {out ? <pre class="output" tabIndex={0} aria-label="Command output">{out}</pre> : <p class="meta">{t.done ? 'No output' : 'Waiting for output…'}</p>}
@@ -189,7 +197,7 @@ export const ToolCard = pure(function ToolCard({ entry }: { entry: ToolEntry }) 
     <details class={`tool tool-${entry.toolKind} tool-${state}`} data-tool-id={entry.toolId} data-tool-kind={entry.toolKind} data-status={state} open={OPEN_BY_DEFAULT.has(entry.toolKind)}>
       <summary>
         <span class="tool-kind">{label}</span>
-        <span class="tool-title">{entry.toolKind === 'diff' || entry.toolKind === 'plan' || entry.toolKind === 'reasoning' ? '' : entry.title}</span>
+        <span class="tool-title">{entry.toolKind === 'command' ? commandText(entry) : entry.toolKind === 'diff' || entry.toolKind === 'plan' || entry.toolKind === 'reasoning' ? '' : entry.title}</span>
         <span class={`tool-status status-${state}`}>{statusText(entry)}</span>
       </summary>
       <Body t={entry} />
