@@ -23,6 +23,10 @@ interface Props {
 export function Header({ room, thread, status, detail, sidebarOpen, onToggleSidebar, inspector }: Props) {
   return (
     <header class="topbar">
+      {/* First in the tab order: a long timeline is many stops before the message box. */}
+      <button type="button" class="skip-link" onClick={() => document.getElementById('message')?.focus()}>
+        Skip to the message box
+      </button>
       <button type="button" class="room-toggle" aria-expanded={sidebarOpen} aria-controls="sidebar" onClick={onToggleSidebar}>
         Room
       </button>
