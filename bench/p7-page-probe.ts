@@ -1,13 +1,13 @@
 // P7's instruments, installed in the page from the outside (page.addInitScript): a
 // WebSocket wrapper that records when each delta's frame arrives, and a MutationObserver
-// that records when each delta's word (`k<index>[t<stamp>]`) is in the DOM of the newest
+// that records when each delta's word (`k<index>`) is in the DOM of the newest
 // assistant message. Times are performance.timeOrigin + performance.now() (wall-clock ms),
 // comparable with the stamps a process on the same machine writes.
 import type { CDPSession, Page } from 'playwright-core';
 
 const PROBE = `(() => {
   const clock = () => performance.timeOrigin + performance.now();
-  const probe = { frame: {}, stamp: {}, dom: {}, domCount: 0 };
+  const probe = { frame: {}, dom: {}, domCount: 0 };
   window.__p7 = probe;
   const Native = window.WebSocket;
   // Registered in the constructor, before the app's own listener: the arrival moment.
@@ -17,11 +17,9 @@ const PROBE = `(() => {
       this.addEventListener('message', (e) => {
         const t = clock();
         if (typeof e.data !== 'string' || !e.data.includes('message.delta')) return;
-        for (const m of e.data.matchAll(/\\bk(\\d{4})(?:t(\\d+\\.\\d+))?\\b/g)) {
+        for (const m of e.data.matchAll(/\\bk(\\d{4})\\b/g)) {
           const i = Number(m[1]);
-          if (probe.frame[i] !== undefined) continue;
-          probe.frame[i] = t;
-          if (m[2]) probe.stamp[i] = Number(m[2]);
+          if (probe.frame[i] === undefined) probe.frame[i] = t;
         }
       });
     }
@@ -36,7 +34,8 @@ const PROBE = `(() => {
     if (!el) return;
     if (el !== element) { element = el; scannedTo = 0; }
     const text = el.textContent || '';
-    const re = /\\bk(\\d{4})/g;
+    // No word boundary: the message's header text ("… PM") runs straight into the first word.
+    const re = /k(\\d{4})/g;
     re.lastIndex = Math.max(0, scannedTo - 40); // a word may have been cut at the end last time
     for (let m = re.exec(text); m; m = re.exec(text)) {
       const i = Number(m[1]);
@@ -49,10 +48,9 @@ const PROBE = `(() => {
 })();`;
 
 export interface ProbeResult {
-  /** Per delta index: frame arrival, DOM time, app-server stamp (fake only), wall-clock ms. */
+  /** Per delta index: frame arrival and DOM time, wall-clock ms. */
   frame: Record<number, number>;
   dom: Record<number, number>;
-  stamp: Record<number, number>;
 }
 
 export async function installProbe(page: Page): Promise<void> {
@@ -61,13 +59,18 @@ export async function installProbe(page: Page): Promise<void> {
 
 /** Waits until `count` deltas are in the DOM (or throws with how many were). */
 export async function waitForDeltas(page: Page, count: number, timeoutMs: number): Promise<ProbeResult> {
-  try {
-    await page.waitForFunction(`window.__p7.domCount >= ${count}`, undefined, { timeout: timeoutMs, polling: 100 });
-  } catch (err) {
-    const seen = await page.evaluate('[window.__p7.domCount, Object.keys(window.__p7.frame).length]');
-    throw new Error(`only ${JSON.stringify(seen)} of ${count} deltas (dom, frames) in ${timeoutMs} ms: ${(err as Error).message}`);
+  // Polled from here: a string predicate inside the page would need eval, which the CSP forbids.
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const [dom, frames] = (await page.evaluate('[window.__p7.domCount, Object.keys(window.__p7.frame).length]')) as [number, number];
+    if (dom >= count) break;
+    if (Date.now() > end) {
+      const missing = (await page.evaluate(`Array.from({ length: ${count} }, (_, i) => i).filter((i) => window.__p7.dom[i] === undefined).slice(0, 20)`)) as number[];
+      throw new Error(`only ${dom} of ${count} deltas in the DOM (${frames} frames) after ${timeoutMs} ms; missing ${missing.join(', ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
-  return (await page.evaluate('({ frame: window.__p7.frame, dom: window.__p7.dom, stamp: window.__p7.stamp })')) as ProbeResult;
+  return (await page.evaluate('({ frame: window.__p7.frame, dom: window.__p7.dom })')) as ProbeResult;
 }
 
 /** Main-thread task time so far (ms), from the DevTools protocol. */

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // A FAKE `codex app-server --listen stdio://` for P7: every turn streams STAMP_DELTAS agent
-// message deltas, STAMP_EVERY_MS apart, each carrying the moment this process wrote its
-// stdout line (performance.timeOrigin + performance.now(): wall-clock milliseconds that a
-// browser on the same machine reads from its own clock). A delta's text is one word,
-// `k<index>t<stamp> `, so the page's DOM shows which delta arrived when ("k" and "t" are
-// not hex digits: no id in a frame looks like one).
+// message deltas, STAMP_EVERY_MS apart, and records the moment it wrote each one's stdout
+// line (performance.timeOrigin + performance.now(): wall-clock milliseconds that a browser
+// on the same machine reads from its own clock) into STAMP_FILE (a JSON array, by delta
+// index) when the stream ends. A delta's text is one short word, `k<index> ` (a realistic
+// token size; "k" is not a hex digit, so no id in a frame looks like one), so the page's DOM
+// shows which delta arrived when.
+import { writeFileSync } from 'node:fs';
 import readline from 'node:readline';
 
 const COUNT = Number(process.env.STAMP_DELTAS ?? 2000);
@@ -22,12 +24,15 @@ async function stream(threadId, turnId) {
   send({ method: 'turn/started', params: { threadId, turn: { id: turnId, status: 'inProgress', items: [] } } });
   send({ method: 'item/started', params: { threadId, turnId, item: { type: 'agentMessage', id: itemId, text: '' } } });
   let text = '';
+  const stamps = [];
   for (let i = 0; i < COUNT; i++) {
     if (EVERY_MS > 0) await sleep(EVERY_MS);
-    const delta = `k${String(i).padStart(4, '0')}t${now().toFixed(3)} `;
+    const delta = `k${String(i).padStart(4, '0')} `;
     text += delta;
+    stamps.push(now());
     send({ method: 'item/agentMessage/delta', params: { threadId, turnId, itemId, delta } });
   }
+  if (process.env.STAMP_FILE) writeFileSync(process.env.STAMP_FILE, JSON.stringify(stamps));
   send({ method: 'item/completed', params: { threadId, turnId, item: { type: 'agentMessage', id: itemId, text } } });
   send({ method: 'turn/completed', params: { threadId, turn: { id: turnId, status: 'completed', items: [], error: null } } });
 }
