@@ -72,6 +72,7 @@ export class Supervisor {
   private store: ThreadStore | undefined;
   private readonly agentSessions: AgentSessions;
   private readonly baseDir: string;
+  private stopping = false;
   readonly access: RoomAccess;
   private readonly inbox: InboxTracker;
   private readonly historyWriter: HistoryWriter;
@@ -126,7 +127,10 @@ export class Supervisor {
       },
     });
     this.actor = createActor(machine, { id: this.id, input: { supervisorId: this.id, connections }, clock: timerClock(this.clock), ...(options.inspect ? { inspect: options.inspect } : {}) });
-    this.actor.on('supervisor.connectionEnded', (e) => this.log.warn({ child: e.id, ...(e.error ? { err: e.error } : {}) }, 'connection actor ended'));
+    // Ending is news only when nobody asked for it: a clean shutdown logs no warning.
+    this.actor.on('supervisor.connectionEnded', (e) =>
+      e.error || !this.stopping ? this.log.warn({ child: e.id, ...(e.error ? { err: e.error } : {}) }, 'connection actor ended') : this.log.info({ child: e.id }, 'connection stopped'),
+    );
     this.actor.on('supervisor.failed', (e) => this.log.error({ error: e.error }, 'Switchboard failed'));
     this.actor.subscribe({ error: (err) => this.log.error({ err }, 'supervisor actor error') });
   }
@@ -159,6 +163,7 @@ export class Supervisor {
   /** Graceful stop: interrupt turns (bounded), deny pending approvals, stop app-servers. */
   async stop(): Promise<void> {
     if (this.actor.getSnapshot().status !== 'active') return;
+    this.stopping = true;
     if (!this.started) {
       // Never started: nothing runs, nothing to wait for.
       this.actor.stop();
