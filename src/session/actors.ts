@@ -69,7 +69,13 @@ export type PersistInput =
   | { op: 'save'; key: string; threadId: string; model: string | undefined; cwd: string; createdAt: string | undefined }
   | { op: 'delete'; key: string };
 
-export type LifecycleEvent = { type: 'CONNECTION.LOST'; reason: string } | { type: 'CONNECTION.READY' };
+export type LifecycleEvent =
+  | { type: 'CONNECTION.LOST'; reason: string }
+  | { type: 'CONNECTION.READY' }
+  /** The fast restarts are spent: the app-server is retried at `retryAt`; messages fail at once meanwhile. */
+  | { type: 'CONNECTION.DEGRADED'; reason: string; retryAt: number }
+  /** Failed for good (a fault a restart cannot fix). */
+  | { type: 'CONNECTION.FAILED'; reason: string };
 
 const threadParams = (settings: SessionSettings) => ({
   cwd: settings.cwd,
@@ -150,6 +156,8 @@ export function createSessionActors(deps: SessionDeps) {
       deps.conn.onLifecycle((e) => {
         if (e.type === 'lost') sendBack({ type: 'CONNECTION.LOST', reason: e.exit.reason });
         else if (e.type === 'ready') sendBack({ type: 'CONNECTION.READY' });
+        else if (e.type === 'degraded') sendBack({ type: 'CONNECTION.DEGRADED', reason: e.reason, retryAt: e.retryAt });
+        else if (e.type === 'failed') sendBack({ type: 'CONNECTION.FAILED', reason: e.error });
       }),
     ),
   };

@@ -73,7 +73,8 @@ export class CodexHarness implements Harness {
 
   available(): { ok: true } | { ok: false; reason: string } {
     const s = this.connection.status();
-    if (this.startError) return { ok: false, reason: this.startError };
+    // A start that failed (e.g. degraded at startup) counts until the connection heals by itself.
+    if (this.startError && !this.connection.ready) return { ok: false, reason: this.startError };
     if (s.state === 'failed') return { ok: false, reason: s.error ?? 'app-server connection failed' };
     if (s.state === 'stopped') return { ok: false, reason: 'app-server connection stopped' };
     return { ok: true };
