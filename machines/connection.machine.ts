@@ -124,7 +124,8 @@ export const connectionMachine = setup({
     }),
     failWithExit: assign(({ context }, params: { exit: TransportExit | undefined }) => {
       const exit = params.exit ?? context.lastExit;
-      const tail = exit?.stderrTail ? `; stderr: ${exit.stderrTail.slice(-500)}` : '';
+      // The server's own reason is in `reason` already: the raw tail would only bury it.
+      const tail = exit?.stderrTail && !exit.appServerReason ? `; stderr: ${exit.stderrTail.slice(-500)}` : '';
       return { error: `${exit?.reason ?? 'connection failed'}${tail}` };
     }),
     enterDegraded: assign(({ context }) => {
