@@ -139,6 +139,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
     return 1;
   }
   spin.done();
+  for (const w of sb.startupWarnings) out.error(`warning: ${w}`);
   const placing = feed?.watch(sb.events$);
   let room: RoomServer | undefined;
   let agent: AgentClient | undefined;

@@ -17,6 +17,8 @@ import type { RoomEvent, RoomEventSink } from '../events/room-events.js';
 import { buildCodexStack, type CodexStack, type StackClock } from '../stack/codex-stack.js';
 import { stackSettingsFromConfig } from '../stack/settings.js';
 import type { AgentSpec, Harness, HarnessMessage } from './harness.js';
+import { AccountGate } from './account-gate.js';
+import { parseCommand } from '../session/types.js';
 
 export interface CodexHarnessOptions {
   config: SwitchboardConfig;
@@ -40,6 +42,7 @@ export class CodexHarness implements Harness {
   readonly connection: Connection;
   readonly router: ApprovalRouter;
   private startError: string | undefined;
+  private readonly account: AccountGate;
 
   constructor(private readonly o: CodexHarnessOptions) {
     const a = o.config.appServer;
@@ -60,6 +63,12 @@ export class CodexHarness implements Harness {
     });
     this.connection = this.stack.connection;
     this.router = this.stack.router;
+    this.account = new AccountGate(() => this.connection.request('account/read', {}), o.log);
+  }
+
+  /** Why this harness's messages cannot run (no Codex login or API key), if so: a startup warning. */
+  get accountWarning(): string | undefined {
+    return this.account.warning;
   }
 
   /** The logic the supervisor spawns as this harness's connection child. */
@@ -99,6 +108,7 @@ export class CodexHarness implements Harness {
       this.startError = (err as Error).message;
       throw err;
     }
+    await this.account.check();
   }
 
   async stop(): Promise<void> {
@@ -109,8 +119,18 @@ export class CodexHarness implements Harness {
     return this.stack.manager(agent);
   }
 
-  post(agent: AgentSpec, msg: HarnessMessage): void {
-    this.stack.post(agent, msg);
+  /** Messages run only with a Codex account (slash commands always do); otherwise the room is told why. */
+  post(agent: AgentSpec, msg: HarnessMessage): Promise<void> | void {
+    const command = parseCommand(msg.text) !== undefined && !msg.attachments?.length;
+    if (command || this.account.warning === undefined) return this.stack.post(agent, msg);
+    return this.account.admit().then((problem) => {
+      if (problem === undefined) return this.stack.post(agent, msg);
+      const session = this.stack.keyOf(msg);
+      const at = (this.o.clock?.now ?? Date.now)();
+      this.o.sink({ type: 'notice', session, at, level: 'error', text: `The agent cannot answer: ${problem}.` });
+      // The message is done with (the inbox drops it), like a turn that never started.
+      this.o.sink({ type: 'turn.failed', session, at, turnId: undefined, threadId: undefined, error: 'not run: Codex has no login and no API key' });
+    });
   }
 
   decide(d: DecideInput) {
@@ -136,6 +156,7 @@ export class CodexHarness implements Harness {
       sessions: [...this.stack.managers().values()].flatMap((m) => m.status().sessions),
       pendingApprovals: this.router.pending(),
       startError: this.startError,
+      accountWarning: this.account.warning,
     };
   }
 

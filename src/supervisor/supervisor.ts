@@ -175,6 +175,11 @@ export class Supervisor {
     this.auditSubject.complete();
   }
 
+  /** What a person starting this host should know (e.g. Codex has no login): printed by the CLI, logged at start. */
+  get startupWarnings(): string[] {
+    return [this.codex.accountWarning].filter((w): w is string => w !== undefined);
+  }
+
   /** Hand over a room message. Validated (throws a readable error); durable before it returns. */
   async post(input: PostInput): Promise<{ session: string }> {
     const parsed = PostSchema.safeParse(input);
