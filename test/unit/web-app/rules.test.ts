@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decisionLabel, mayDecide } from '../../../src/web/app/state/decide.js';
 import { formFieldsOf, initialValues, OTHER, questionsOf, validateAnswers, validateForm } from '../../../src/web/app/state/forms.js';
 import { activeStateIds, actorTree, inspectSnapshot, inspectUpdate, initialInspect } from '../../../src/web/app/state/inspector.js';
-import { settledBoundary } from '../../../src/web/app/render/blocks.js';
+import { MAX_OPEN_BLOCK, settledBoundary, softCut } from '../../../src/web/app/render/blocks.js';
 import { formFields } from '../../../src/approvals/form.js';
 
 describe('who may decide', () => {
@@ -137,5 +137,34 @@ describe('streaming markdown cut points', () => {
     expect(settledBoundary('~~~~\n```\n\n~~~~\n\nx', 0)).toBe(16);
     expect(settledBoundary('no blank line yet', 0)).toBe(0);
     expect(settledBoundary('a\n\nb\n\nc', 3)).toBe(6);
+  });
+});
+
+describe('soft cuts of a long paragraph being written', () => {
+  const words = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `w${from + i}`).join(' ');
+
+  it('cuts a long plain paragraph at a space, keeping the last few hundred characters open', () => {
+    const text = words(400);
+    expect(text.length).toBeGreaterThan(MAX_OPEN_BLOCK);
+    const at = softCut(text);
+    expect(at).toBeGreaterThan(0);
+    expect(text[at - 1]).toBe(' ');
+    expect(text.length - at).toBeGreaterThan(250);
+    expect(softCut(words(20))).toBe(-1);
+  });
+
+  it('never cuts inside an open code span, emphasis or link, nor a list, heading, fence or table', () => {
+    // An open code span stays in the open part: the cut, if any, comes before it.
+    const open = `${words(50)} \`code ${words(400, 50)}`;
+    expect(softCut(open)).toBeLessThanOrEqual(open.indexOf('`'));
+    const closed = `${words(50)} **bold** and \`code\` ${words(400, 50)}`;
+    const at = softCut(closed);
+    expect(at).toBeGreaterThan(closed.indexOf('`code`') + 6);
+    const emphasisOpen = `${words(50)} **still bold ${words(400, 50)}`;
+    expect(softCut(emphasisOpen)).toBeLessThanOrEqual(emphasisOpen.indexOf('**'));
+    const linkOpen = `[${words(400)}`;
+    expect(softCut(linkOpen)).toBe(-1);
+    for (const start of ['- item ', '1. item ', '# Heading ', '> quote ', '| a | b ', '```js\n']) expect(softCut(start + words(400))).toBe(-1);
+    expect(softCut(`${words(400)}\n---\n`)).toBe(-1);
   });
 });

@@ -3,7 +3,8 @@
 // links open in a new tab without an opener or a referrer.
 import { Marked } from 'marked';
 import type { DOMPurify } from 'dompurify';
-import { settledBoundary } from './blocks.js';
+import { settledBoundary, softCut } from './blocks.js';
+import { morphChildren } from './morph.js';
 
 export interface Markdown {
   render(text: string): DocumentFragment;
@@ -46,6 +47,11 @@ export interface StreamState {
 
 export const newStreamState = (): StreamState => ({ settled: 0, nodes: 0, text: '' });
 
+function lastElement(el: HTMLElement): Element | undefined {
+  for (let n = el.lastChild; n; n = n.previousSibling) if (n.nodeType === Node.ELEMENT_NODE) return n as Element;
+  return undefined;
+}
+
 /**
  * Renders a message into `el`. While it streams, completed blocks are rendered once and kept;
  * only the block being written is re-rendered, so each frame costs the tail, not the whole
@@ -58,15 +64,19 @@ export function renderStreaming(md: Markdown, el: HTMLElement, text: string, str
     Object.assign(st, newStreamState());
     if (!streaming) return;
   }
-  const boundary = settledBoundary(text, st.settled);
-  // Drop the old tail, keep the settled blocks.
-  while (el.childNodes.length > st.nodes) el.lastChild!.remove();
+  let boundary = settledBoundary(text, st.settled);
+  const cut = softCut(text.slice(boundary));
+  const soft = cut > 0;
+  if (soft) boundary += cut;
   if (boundary > st.settled) {
-    const chunk = md.render(text.slice(st.settled, boundary));
-    st.nodes += chunk.childNodes.length;
-    el.append(chunk);
+    // New complete blocks: rendered once, in place of the old tail (which they contain).
+    morphChildren(el, [...md.render(text.slice(st.settled, boundary)).childNodes], st.nodes);
+    st.nodes = el.childNodes.length;
     st.settled = boundary;
+    // A paragraph cut for display: its pieces read as one paragraph (no gap between them).
+    if (soft) lastElement(el)?.classList.add('md-cont');
   }
   st.text = text;
-  el.append(md.render(text.slice(boundary)));
+  // The block being written: changed in place, so only its new words are laid out again.
+  morphChildren(el, [...md.render(text.slice(boundary)).childNodes], st.nodes);
 }

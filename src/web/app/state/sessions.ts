@@ -20,8 +20,9 @@ export function parseKey(key: string): KeyParts {
  * back under `/@them`), so it is shown as that thread.
  */
 export function viewKey(session: string, me: string | undefined): string {
+  if (me === undefined || !session.includes('/@')) return session; // every delta passes here
   const p = parseKey(session);
-  if (me !== undefined && p.participant === me) return `${p.room}/${p.channel}/${p.thread}`;
+  if (p.participant === me) return `${p.room}/${p.channel}/${p.thread}`;
   return session;
 }
 
