@@ -52,6 +52,10 @@ rl.on('line', (line) => {
     case 'initialize':
       send({ id, result: { userAgent: 'codex_cli_rs/0.169.0 (fake stamping app-server for P7)', codexHome: '/tmp/p7', platformFamily: 'unix', platformOs: 'linux' } });
       return;
+    case 'account/read':
+      // Like the scripted model's provider: no OpenAI login needed.
+      send({ id, result: { account: null, requiresOpenaiAuth: false } });
+      return;
     case 'model/list':
       send({ id, result: { data: [{ id: 'gpt-5.5', model: 'gpt-5.5', displayName: 'GPT-5.5', isDefault: true }], nextCursor: null } });
       return;
