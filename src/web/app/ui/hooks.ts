@@ -1,27 +1,30 @@
-// Small hooks: the room state batched to animation frames, a ticking clock, and `pure`
-// (a component that re-renders only when its props change, by identity).
+// Small hooks: the room state with its actions batched (at most one render per 8 ms), a
+// ticking clock, and `pure` (a component that re-renders only when its props change).
 import { Component, type ComponentChildren, type FunctionComponent, type VNode } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { initialState, reduce, type Action } from '../state/reduce.js';
 import type { RoomState } from '../state/types.js';
 
-/** Longest an action waits when animation frames do not come (a background tab). */
-const FLUSH_FALLBACK_MS = 100;
+/**
+ * At most one render per this many ms. Half a frame: a delta is on screen within one frame of
+ * its arrival (the page's share of the latency stays under 16 ms), while a burst of deltas
+ * costs at most two renders per frame however fast it arrives.
+ */
+const MIN_RENDER_INTERVAL_MS = 8;
 
 /**
- * The room state. Actions are queued and applied once per animation frame, so a burst of
- * deltas renders once per frame however fast it arrives.
+ * The room state. Actions are queued and applied together: the first after a quiet spell at
+ * once (in the next task, with whatever else arrived meanwhile), later ones at most every
+ * MIN_RENDER_INTERVAL_MS.
  */
 export function useRoomState(home: { channel: string; thread: string }): [RoomState, (a: Action) => void] {
   const [state, setState] = useState(() => initialState(home));
   const queue = useRef<Action[]>([]);
-  const pending = useRef<{ raf: number; timer: ReturnType<typeof setTimeout> } | undefined>(undefined);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const last = useRef(-Infinity);
   const flush = useCallback(() => {
-    const p = pending.current;
-    if (!p) return;
-    pending.current = undefined;
-    cancelAnimationFrame(p.raf);
-    clearTimeout(p.timer);
+    timer.current = undefined;
+    last.current = performance.now();
     const batch = queue.current;
     queue.current = [];
     setState((s) => reduce(s, batch));
@@ -29,11 +32,13 @@ export function useRoomState(home: { channel: string; thread: string }): [RoomSt
   const dispatch = useCallback(
     (a: Action) => {
       queue.current.push(a);
-      if (!pending.current) pending.current = { raf: requestAnimationFrame(flush), timer: setTimeout(flush, FLUSH_FALLBACK_MS) };
+      if (timer.current !== undefined) return;
+      const wait = Math.max(0, last.current + MIN_RENDER_INTERVAL_MS - performance.now());
+      timer.current = setTimeout(flush, wait);
     },
     [flush],
   );
-  useEffect(() => () => pending.current && (cancelAnimationFrame(pending.current.raf), clearTimeout(pending.current.timer)), []);
+  useEffect(() => () => clearTimeout(timer.current), []);
   return [state, dispatch];
 }
 
