@@ -19,6 +19,7 @@ import type { InspectionEvent } from 'xstate';
 import { untilSignal } from './run-until-signal.js';
 import { InspectorFeed } from '../web/inspector-feed.js';
 import { pageLink } from '../web/link.js';
+import { hostEndpoints } from '../web/service.js';
 
 export interface JoinOptions {
   room: string;
@@ -142,6 +143,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
   for (const w of sb.startupWarnings) out.error(`warning: ${w}`);
   const placing = feed?.watch(sb.events$);
   let room: RoomServer | undefined;
+  let service: ReturnType<typeof hostEndpoints> | undefined;
   let agent: AgentClient | undefined;
   try {
     let gaveUp: Promise<Error> = new Promise(() => undefined);
@@ -153,6 +155,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
       o.onReady?.({ url: o.url });
     } else {
       const cfg = loaded.config.room;
+      service = hostEndpoints(sb, () => room?.stats().connections ?? 0, { log: sb.log, env });
       room = new RoomServer({
         backend: sb,
         host: o.host,
@@ -163,6 +166,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
         log: sb.log,
         ...(feed ? { inspector: feed } : {}),
         ...(isParticipantId(o.agentName) ? { agent: { id: o.agentName } } : {}),
+        web: service.handler,
       });
       let url: string;
       try {
@@ -206,6 +210,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
     await room?.stop();
     placing?.unsubscribe();
     feed?.close();
+    service?.metrics.dispose();
     await sb.stop();
   }
 }

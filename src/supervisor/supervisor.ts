@@ -28,7 +28,9 @@ import { summarize } from '../protocol/wire.js';
 import { RoomAccess } from './access.js';
 import { InboxTracker } from './inbox.js';
 import { HistoryWriter, type HistoryQuery } from './history-writer.js';
-import { checkAttachments, DecideSchema, PostSchema, type DecideInput, type PostInput } from './post.js';
+import { checkAttachments, PostSchema, type DecideInput, type PostInput } from './post.js';
+import { routeDecision } from './decide.js';
+import { serviceView, type ServiceView } from './service-view.js';
 import { ModelCatalog } from './model-catalog.js';
 import type { ModelList } from '../room/protocol.js';
 
@@ -347,28 +349,12 @@ export class Supervisor {
    * was not offered, or content that does not fit, is refused and the approval stays open.
    */
   decide(input: DecideInput): { ok: true } | { ok: false; reason: string } {
-    const parsed = DecideSchema.safeParse(input);
-    if (!parsed.success) return { ok: false, reason: `invalid decision: ${summarize(parsed.error)}` };
-    const i = parsed.data;
-    if (i.role === 'observer' || i.role === 'agent') {
-      this.log.warn({ approvalId: i.approvalId, by: i.by, role: i.role }, 'decision rejected');
-      return { ok: false, reason: `${i.by} may not decide approvals: ${i.role}s cannot decide` };
-    }
-    // Transports may add fields of their own: pass only the decision.
-    const d = {
-      approvalId: i.approvalId,
-      by: i.by,
-      decision: i.decision,
-      ...(i.role ? { role: i.role } : {}),
-      ...(i.room ? { room: i.room } : {}),
-      ...(i.content !== undefined ? { content: i.content } : {}),
-    };
-    for (const h of this.harnesses.values()) {
-      if (!h.decide) continue;
-      const r = h.decide(d);
-      if (r.ok || !/unknown approval|no such approval|not found/i.test(r.reason)) return r;
-    }
-    return { ok: false, reason: `unknown approval "${d.approvalId}"` };
+    return routeDecision(this.harnesses.values(), input, this.log);
+  }
+
+  /** Readiness, app-server connections and inbox depth for /readyz and /metrics. */
+  service(): ServiceView {
+    return serviceView(this.harnesses, () => this.inbox.depth());
   }
 
   /** A dynamic tool Codex may call (`item/tool/call`); results pass the tool_result hook. */
