@@ -89,6 +89,8 @@ async function join(ctx: FrameContext, c: Client, f: Extract<ClientFrame, { type
     ctx.send(c, { type: 'error', error: 'this socket has already joined; one join per connection', code: 'already_joined' });
     return;
   }
+  // History is keyed `room/channel/thread`: a thread alone names nothing (it would match no record).
+  if (f.thread && !f.channel) return refuse(c, CloseCodes.badJoin, 'a join that names a thread must name its channel too');
   c.joining = true;
   try {
     const id = await identify(f, ctx.mode, ctx.auth, ctx.tokens);

@@ -16,7 +16,7 @@ import type { DynamicTool } from '../approvals/tools.js';
 import { withResultHook } from './tools.js';
 import { CodexHarness } from './codex-harness.js';
 import type { Harness } from './harness.js';
-import { recordOf } from './history.js';
+import { postedEvent, recordOf } from './history.js';
 import { AgentSessions, type ResolvedAgent, type SessionInfo } from './sessions.js';
 import { processRegistry } from '../process/registry.js';
 import { runSupervisorCommand, type CommandHost } from './commands.js';
@@ -218,8 +218,8 @@ export class Supervisor {
         return;
       }
     }
-    // A replayed inbox message was recorded when it was first posted.
-    if (!replay) this.write(session, { kind: 'message', role: 'user', author: { id: from.id, name: msg.from.name }, text: msg.text });
+    // Seen by the whole room and recorded; a replayed inbox message was announced when first posted.
+    if (!replay) this.onEvent(postedEvent(session, inboxId, msg, this.clock.now()));
     let info: SessionInfo;
     try {
       info = await this.resolveSession(session, agent);

@@ -29,6 +29,14 @@ const base = { session: key, at };
 const toolKind = line(40);
 
 export const RoomEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    ...base,
+    type: z.literal('message.posted'),
+    messageId: key,
+    from: z.object({ id: line(128), name: opt(line(100)), role: opt(line(40)) }),
+    text: body(100_000),
+    attachments: z.catch(seq, 0),
+  }),
   z.object({ ...base, type: z.literal('turn.started'), turnId: key, threadId: opt(key), model: opt(line(200)) }),
   z.object({ ...base, type: z.literal('turn.completed'), turnId: key, threadId: opt(key) }),
   z.object({ ...base, type: z.literal('turn.failed'), turnId: opt(key), threadId: opt(key), error: body(5000) }),

@@ -91,6 +91,9 @@ describe('web room: approval cards', { timeout: 60_000 }, () => {
     const ann = await open(room.ownerToken, 'guarded');
     await ann.send('GUARD-TEST create the file');
     await expectAttr(bob.card(0), 'data-state', 'pending');
+    // bob sees ann's message live, under her verified name, and ann sees it once (her echo was replaced).
+    expect(await timelineText(bob.page)).toContain('GUARD-TEST create the file');
+    expect((await timelineText(ann.page)).split('GUARD-TEST create the file').length - 1).toBe(1);
     const approvalId = (await bob.card(0).getAttribute('data-approval-id'))!;
     for (const name of ['Accept', 'Decline']) expect(await button(bob, approvalId, name).isDisabled()).toBe(true);
     expect(await bob.card(approvalId).innerText()).toMatch(/Only the conversation owner \(ann\)/);

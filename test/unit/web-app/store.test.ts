@@ -185,3 +185,20 @@ describe('web frames', () => {
     expect(parseFrame(JSON.stringify({ type: 'joined' }))).toBeUndefined();
   });
 });
+
+describe('web store: posted messages', () => {
+  it("shows another participant's accepted message, and replaces my own echo instead of doubling it", () => {
+    let s = start();
+    s = reduce(s, [{ type: 'sent', text: 'hello room', at: at++ } as Action]);
+    expect(conv(s).entries.filter((e) => e.kind === 'user')).toMatchObject([{ local: true, text: 'hello room' }]);
+    s = reduce(s, [ev(1, { type: 'message.posted', messageId: 'm-1', from: { id: 'ann', name: 'Ann', role: 'member' }, text: 'hello room', attachments: 0 })]);
+    s = reduce(s, [ev(2, { type: 'message.posted', messageId: 'm-2', from: { id: 'bob', name: 'Bob', role: 'member' }, text: 'hi ann', attachments: 0 })]);
+    // The same event again (a replay after a reconnect) changes nothing.
+    s = reduce(s, [ev(2, { type: 'message.posted', messageId: 'm-2', from: { id: 'bob', name: 'Bob', role: 'member' }, text: 'hi ann', attachments: 0 })]);
+    const users = conv(s).entries.filter((e) => e.kind === 'user');
+    expect(users).toMatchObject([
+      { id: 'p:m-1', local: false, text: 'hello room', author: { id: 'ann' } },
+      { id: 'p:m-2', local: false, text: 'hi ann', author: { id: 'bob', name: 'Bob' } },
+    ]);
+  });
+});

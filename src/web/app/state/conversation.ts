@@ -129,9 +129,29 @@ function approvalResolved(c: Conversation, r: { approvalId: string; outcome: str
   );
 }
 
+/**
+ * Someone's message, as the room accepted it. The sender's own page shows it at once (a local
+ * entry); the accepted message takes that entry's place instead of appearing twice.
+ */
+function posted(c: Conversation, e: Extract<RoomEvent, { type: 'message.posted' }>): void {
+  const id = `p:${e.messageId}`;
+  if (c.index[id] !== undefined) return;
+  const author = { id: e.from.id, name: e.from.name };
+  const i = c.entries.findIndex((x) => x.kind === 'user' && x.local && x.author.id === e.from.id && x.text.trim() === e.text.trim());
+  if (i >= 0) {
+    delete c.index[c.entries[i]!.id];
+    c.entries[i] = { kind: 'user', id, author, text: e.text, at: c.entries[i]!.at, local: false };
+    c.index[id] = i;
+    return;
+  }
+  put(c, { kind: 'user', id, author, text: e.text, at: e.at, local: false });
+}
+
 /** A live room event of this conversation. */
 export function applyEvent(c: Conversation, e: RoomEvent, ids: Ids): void {
   switch (e.type) {
+    case 'message.posted':
+      return posted(c, e);
     case 'turn.started':
       liveTurn(c, e.turnId, e.at);
       setTurn(c, e.turnId, e.at, { status: 'running', model: e.model });
