@@ -58,7 +58,7 @@ beforeAll(async () => {
     report.push(machineCoverage(graph, runs.machines.get(model.id), replay.visited));
   }
   console.log(formatCoverage(report));
-});
+}, 180_000); // every scenario runs here once; bounded generously for a loaded CI machine
 
 describe('path coverage', () => {
   it('the graph traversal finds every state and transition of the machines', () => {
