@@ -20,6 +20,7 @@ import { untilSignal } from './run-until-signal.js';
 import { InspectorFeed } from '../web/inspector-feed.js';
 import { pageLink } from '../web/link.js';
 import { hostEndpoints } from '../web/service.js';
+import { startTryIt } from '../scripted-model/try-it.js';
 
 export interface JoinOptions {
   room: string;
@@ -51,6 +52,13 @@ export interface JoinOptions {
   printLink?: boolean;
   /** Default: process.stdout.isTTY (a service's log never gets the credential). */
   isTTY?: boolean;
+  /** Run with the built-in offline scripted model (no account), for trying Switchboard out. */
+  scripted?: boolean;
+}
+
+/** --scripted: its own Codex home; commands ask for approval (unless a --mode says otherwise), so a new user sees one. */
+function scriptedAppServer(env: Record<string, string>, mode: string | undefined): Record<string, unknown> {
+  return { env, ...(mode ? {} : { approvalPolicy: 'on-request', sandbox: 'workspace-write' }) };
 }
 
 function defaultOwnerId(): string {
@@ -113,12 +121,15 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
   const inspect = feed && o.inspect ? (ev: InspectionEvent) => (o.inspect!(ev), feed.inspect(ev)) : (feed?.inspect ?? o.inspect);
   let sb: Supervisor;
   let loaded: ReturnType<typeof loadConfig>;
+  // --scripted: the offline scripted model in a Codex home of its own (no account needed).
+  const scripted = o.scripted ? await startTryIt() : undefined;
   try {
     loaded = loadConfig({
       file: o.config,
       env,
       flags: {
-        ...(o.mode ? { appServer: { mode: o.mode } } : {}),
+        ...(o.mode || scripted ? { appServer: { ...(o.mode ? { mode: o.mode } : {}), ...(scripted ? scriptedAppServer(scripted.env, o.mode) : {}) } } : {}),
+        ...(scripted && !o.mode ? { approvals: { reviewer: 'user' } } : {}),
         agents: {
           defaults: { ...(o.cwd ? { cwd: o.cwd } : {}) },
           list: [{ id: o.agentName, default: true, ...(models[0] ? { model: models[0] } : {}), ...(models.length > 1 ? { models } : {}) }],
@@ -127,6 +138,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
     });
     sb = new Supervisor(loaded, { log: createLogger({ level: loaded.config.log.level }), inspect });
   } catch (err) {
+    await scripted?.close();
     out.error(err instanceof ConfigError ? err.message : `invalid options: ${(err as Error).message}`);
     return 2;
   }
@@ -137,6 +149,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
     spin.done();
     out.error((err as Error).message);
     await sb.stop();
+    await scripted?.close();
     return 1;
   }
   spin.done();
@@ -176,6 +189,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
         return 2;
       }
       out.line(`agent ${o.agentName} is serving room ${o.room} at ${url} (channel ${o.channel}); stop with Ctrl-C`);
+      if (scripted) out.line('offline scripted model: canned answers, no account needed; ask it to run a command in backticks to see an approval');
       if (auth) {
         const file = path.join(stateDir, 'rooms', `${o.room}.owner.token`);
         const credential = await auth.mint({ room: o.room, id: ownerId, name: ownerId, role: 'owner' });
@@ -212,5 +226,6 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
     feed?.close();
     service?.metrics.dispose();
     await sb.stop();
+    await scripted?.close();
   }
 }

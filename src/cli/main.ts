@@ -92,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--config <file>', 'switchboard.config.json to use')
     .option('--trace <file>', 'write a JSON Lines trace of every actor')
     .option('--print-link', 'print the web room link with the owner credential even when stdout is not a terminal')
+    .option('--scripted', 'try it offline: the built-in scripted model in an isolated Codex home (no account needed)')
     .hook('preAction', bindable)
     .action(async (o) => {
       const tracer = o.trace ? createTracer(o.trace) : undefined;
