@@ -83,7 +83,7 @@ const pct = (xs: number[], p: number): number => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function appServerRss(sb: Supervisor): Promise<number> {
-  const pids = sb.codex.appServers().map((a) => a.connection.status().pid);
+  const pids = sb.codex.appServers().map((c) => c.status().pid);
   const sizes = await Promise.all(pids.map((pid) => (pid !== undefined ? groupRssBytes(pid) : undefined)));
   return sizes.reduce<number>((n, s) => n + (s ?? 0), 0);
 }

@@ -11,7 +11,7 @@ import { createLogger } from '../src/log/logger.js';
 import type { TransportFactory, TransportHandlers } from '../src/transport/types.js';
 import type { RoomEvent } from '../src/events/room-events.js';
 import { provideTurnMachine } from '../src/turn/provide.js';
-import { bestOf, deltaLines, lineStream, rawPipe, type Figure } from './common.js';
+import { bestOf, deltaLines, lineStream, rawPipe, splitPipe, type Figure } from './common.js';
 
 const THREAD = 'thr_bench';
 const TURN = 'turn_bench';
@@ -84,19 +84,31 @@ async function throughSwitchboard(lines: string[]): Promise<number> {
 export interface DeltaBench {
   /** deltas/s through readline + JSON.parse */
   raw: number;
+  /** deltas/s through a hand-written split + JSON.parse (no readline, no validation) */
+  split: number;
   /** deltas/s from stdout lines to the room event sink */
   switchboard: number;
   ratio: number;
+  /** switchboard / split */
+  splitRatio: number;
 }
 
 export async function benchDeltas(count = 200_000): Promise<DeltaBench> {
   const lines = deltaLines(count, THREAD).map((l) => l.replace('"turn_bench"', JSON.stringify(TURN)));
   const warm = lines.slice(0, 20_000);
   await rawPipe(warm);
+  await splitPipe(warm);
   await throughSwitchboard(warm);
   const rawRate = await bestOf(3, () => rawPipe(lines));
+  const splitRate = await bestOf(3, () => splitPipe(lines));
   const sbRate = await bestOf(3, () => throughSwitchboard(lines));
-  return { raw: Math.round(rawRate), switchboard: Math.round(sbRate), ratio: Number((sbRate / rawRate).toFixed(3)) };
+  return {
+    raw: Math.round(rawRate),
+    split: Math.round(splitRate),
+    switchboard: Math.round(sbRate),
+    ratio: Number((sbRate / rawRate).toFixed(3)),
+    splitRatio: Number((sbRate / splitRate).toFixed(3)),
+  };
 }
 
 /** For `npm run bench` (bench/run.ts picks up `benches` from this module). */
@@ -121,6 +133,6 @@ export const benches = [
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = await benchDeltas();
   console.log(
-    `deltas/s: switchboard ${r.switchboard.toLocaleString()} vs raw ${r.raw.toLocaleString()}  ratio ${r.ratio}  (target >= 0.5)`,
+    `deltas/s: switchboard ${r.switchboard.toLocaleString()} vs readline ${r.raw.toLocaleString()} (ratio ${r.ratio}) vs split ${r.split.toLocaleString()} (ratio ${r.splitRatio})`,
   );
 }

@@ -8,6 +8,8 @@ import { benchP2 } from './p2-approval-turn.js';
 import { benchP3 } from './p3-sessions.js';
 import { benchP4 } from './p4-guardian-latency.js';
 import { benchAppServerMemory } from './app-server-memory.js';
+import { benchP6 } from './p6-concurrent-turns.js';
+import { benchP7 } from './p7-web.js';
 import type { Figure } from './common.js';
 
 type Bench = { name: string; run: () => Promise<Figure | Figure[]> };
@@ -20,6 +22,8 @@ const benches: Bench[] = [
   { name: 'p3', run: benchP3 },
   { name: 'p4', run: benchP4 },
   { name: 'app-server-memory', run: benchAppServerMemory },
+  { name: 'p6', run: benchP6 },
+  { name: 'p7', run: benchP7 },
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));

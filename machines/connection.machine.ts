@@ -1,12 +1,18 @@
 // The connection actor: one app-server, from spawn to stop, with restarts.
 //
 //   idle → running(starting → initializing → ready | stopping) → stopped
-//                ↘ backoff → running (restart)      ↘ failed (terminal)
+//                ↘ backoff → running (fast restarts, bounded by the failure window)
+//                ↘ degraded → running (slow retries, capped backoff, until it is back)
+//                ↘ failed (terminal: only for faults a restart cannot fix)
+//
+// A transient fault never ends the connection: when the fast restarts are spent it is
+// `degraded` (requests fail at once instead of waiting) and keeps retrying on a slow,
+// capped schedule; the first successful handshake ends the outage (connection.recovered).
 //
 // Its IO (transport, handshake) and its clock come from `provideConnection()`, which the
 // owner of the live handles (`Connection`) calls with closures; the bare `connectionMachine`
 // only knows stand-ins (diagrams, graph exploration). It tells the world what happened with
-// typed emitted events: connection.ready / .lost / .failed / .stopped.
+// typed emitted events: connection.ready / .lost / .degraded / .recovered / .failed / .stopped.
 //
 // Readiness is the `ready` tag: `running.ready` is entered only after TRANSPORT.OPENED (the
 // transport actor attaches the engine just before it reports that) and left in the same
@@ -19,15 +25,17 @@ import type { TransportExit } from '../src/transport/types.js';
 import {
   defaultConnectionConfig,
   failureExit,
+  nextOutage,
   restartDelay,
   restartExit,
   tooManyFailures,
   withFailure,
   type ConnectionClock,
   type ConnectionConfig,
+  type Outage,
 } from '../src/connection/policy.js';
 
-export { defaultConnectionConfig, restartExit, type ConnectionClock, type ConnectionConfig };
+export { defaultConnectionConfig, restartExit, type ConnectionClock, type ConnectionConfig, type Outage };
 
 export interface ConnectionContext {
   connectionId: string;
@@ -43,6 +51,8 @@ export interface ConnectionContext {
   warning: string | undefined;
   /** The engine is attached to this run's transport (TRANSPORT.OPENED seen, running not yet left). */
   engineAttached: boolean;
+  /** Set while degraded (fast restarts spent), until a handshake succeeds again. */
+  outage: Outage | undefined;
 }
 
 export type ConnectionEvent =
@@ -57,6 +67,10 @@ export type ConnectionEvent =
 export type ConnectionEmitted =
   | { type: 'connection.ready'; version: string | undefined; userAgent: string | undefined; restarts: number; warning: string | undefined }
   | { type: 'connection.lost'; reason: string; exit: TransportExit }
+  /** Entered (or re-entered after a failed slow retry) the degraded state. */
+  | { type: 'connection.degraded'; reason: string; since: number; attempt: number; retryAt: number; retryInMs: number }
+  /** A handshake succeeded after an outage (emitted just before connection.ready). */
+  | { type: 'connection.recovered'; since: number; attempts: number; reason: string }
   | { type: 'connection.failed'; reason: string; retryable: boolean }
   | { type: 'connection.stopped' };
 
@@ -91,10 +105,13 @@ export const connectionMachine = setup({
     handshakeTimeout: ({ context }) => context.config.handshakeTimeoutMs,
     stopTimeout: ({ context }) => context.config.stopTimeoutMs,
     restartDelay: ({ context }) => restartDelay(context.config, context.failures.length, frozenClock.random()),
+    // Computed once when the outage is recorded, so the announced retry time is the real one.
+    degradedRetry: ({ context }) => context.outage?.delayMs ?? context.config.degradedBackoffBaseMs,
   },
   guards: {
     exitNotRetryable: (_, params: { exit: TransportExit }) => !params.exit.retryable,
-    tooManyFailures: ({ context }) => tooManyFailures(context.failures, frozenClock.now(), context.config),
+    /** Already degraded, or one more failure fills the window: retry slowly from now on. */
+    outOfFastRetries: ({ context }) => context.outage !== undefined || tooManyFailures(context.failures, frozenClock.now(), context.config),
     versionAccepted: ({ context }, params: { userAgent: string }) => checkVersion(params.userAgent, context.config.minVersion).ok,
     versionWarnOnly: ({ context }) => context.config.versionPolicy === 'warn',
   },
@@ -109,12 +126,13 @@ export const connectionMachine = setup({
     }),
     failWithExit: assign(({ context }, params: { exit: TransportExit | undefined }) => {
       const exit = params.exit ?? context.lastExit;
-      const tail = exit?.stderrTail ? `; stderr: ${exit.stderrTail.slice(-500)}` : '';
+      // The server's own reason is in `reason` already: the raw tail would only bury it.
+      const tail = exit?.stderrTail && !exit.appServerReason ? `; stderr: ${exit.stderrTail.slice(-500)}` : '';
       return { error: `${exit?.reason ?? 'connection failed'}${tail}` };
     }),
-    failTooMany: assign({
-      error: ({ context }) =>
-        `app-server failed ${context.config.maxFailures} times within ${context.config.failureWindowMs} ms; last: ${context.lastExit?.reason ?? 'unknown'}`,
+    enterDegraded: assign(({ context }) => {
+      const outage = nextOutage(context.outage, context.config, context.lastExit, frozenClock.now(), frozenClock.random());
+      return { outage, error: outage.reason };
     }),
     countRestart: assign({ restarts: ({ context }) => context.restarts + 1 }),
     recordOpen: assign((_, params: { pid: number | undefined }) => ({ pid: params.pid, engineAttached: true })),
@@ -142,6 +160,17 @@ export const connectionMachine = setup({
       if (exit) enqueue.emit({ type: 'connection.lost', reason: exit.reason, exit });
       enqueue.assign({ engineAttached: false });
     }),
+    announceDegraded: emit(({ context }) => {
+      const o = context.outage!;
+      return { type: 'connection.degraded' as const, reason: o.reason, since: o.since, attempt: o.attempts, retryAt: o.retryAt, retryInMs: o.delayMs };
+    }),
+    // Entered on ready: an outage ends here, and the fast-retry budget starts afresh.
+    announceRecovered: enqueueActions(({ context, enqueue }) => {
+      const o = context.outage;
+      if (!o) return;
+      enqueue.emit({ type: 'connection.recovered', since: o.since, attempts: o.attempts, reason: o.reason });
+      enqueue.assign({ outage: undefined, failures: [] });
+    }),
     announceFailed: emit(({ context }) => ({
       type: 'connection.failed' as const,
       reason: context.error ?? 'connection failed',
@@ -163,6 +192,7 @@ export const connectionMachine = setup({
     error: undefined,
     warning: undefined,
     engineAttached: false,
+    outage: undefined,
   }),
   initial: 'idle',
   states: {
@@ -182,9 +212,9 @@ export const connectionMachine = setup({
             ],
           },
           {
-            guard: 'tooManyFailures',
-            target: 'failed',
-            actions: [{ type: 'recordExit', params: ({ event }) => ({ exit: event.exit }) }, 'failTooMany'],
+            guard: 'outOfFastRetries',
+            target: 'degraded',
+            actions: [{ type: 'recordExit', params: ({ event }) => ({ exit: event.exit }) }, 'enterDegraded'],
           },
           { target: 'backoff', actions: [{ type: 'recordExit', params: ({ event }) => ({ exit: event.exit }) }, 'recordFailure'] },
         ],
@@ -196,7 +226,12 @@ export const connectionMachine = setup({
       states: {
         starting: {
           on: { 'TRANSPORT.OPENED': { target: 'initializing', actions: { type: 'recordOpen', params: ({ event }) => ({ pid: event.pid }) } } },
-          after: { handshakeTimeout: { target: '#connection.backoff', actions: ['recordHandshakeTimeout', 'recordFailure'] } },
+          after: {
+            handshakeTimeout: [
+              { guard: 'outOfFastRetries', target: '#connection.degraded', actions: ['recordHandshakeTimeout', 'enterDegraded'] },
+              { target: '#connection.backoff', actions: ['recordHandshakeTimeout', 'recordFailure'] },
+            ],
+          },
         },
         initializing: {
           invoke: {
@@ -216,12 +251,12 @@ export const connectionMachine = setup({
               },
               { target: '#connection.failed', actions: { type: 'recordVersion', params: ({ event }) => ({ userAgent: event.output.userAgent }) } },
             ],
-            // A failed handshake on a live transport: restart it, bounded by the failure window.
+            // A failed handshake on a live transport: restart it, fast while the window allows, slowly after.
             onError: [
               {
-                guard: 'tooManyFailures',
-                target: '#connection.failed',
-                actions: [{ type: 'recordHandshakeError', params: ({ event }) => ({ error: event.error }) }, 'failTooMany'],
+                guard: 'outOfFastRetries',
+                target: '#connection.degraded',
+                actions: [{ type: 'recordHandshakeError', params: ({ event }) => ({ error: event.error }) }, 'enterDegraded'],
               },
               { target: '#connection.backoff', actions: [{ type: 'recordHandshakeError', params: ({ event }) => ({ error: event.error }) }, 'recordFailure'] },
             ],
@@ -229,7 +264,7 @@ export const connectionMachine = setup({
         },
         ready: {
           tags: ['ready'],
-          entry: ['clearError', 'announceReady'],
+          entry: ['clearError', 'announceRecovered', 'announceReady'],
         },
         stopping: {
           entry: 'closeTransport',
@@ -242,6 +277,13 @@ export const connectionMachine = setup({
       entry: 'announceLost',
       after: { restartDelay: { target: 'running', actions: 'countRestart' } },
       on: { STOP: 'stopped', START: { target: 'running', actions: 'countRestart' } },
+    },
+    // The fast restarts are spent: requests fail at once (Connection.waitForReady) while this
+    // waits out the slow, capped backoff and tries again; never final.
+    degraded: {
+      entry: ['announceLost', 'announceDegraded'],
+      after: { degradedRetry: { target: 'running', actions: 'countRestart' } },
+      on: { STOP: 'stopped' },
     },
     failed: { type: 'final', entry: ['announceLost', 'announceFailed'] },
     stopped: { type: 'final', entry: ['announceLost', 'announceStopped'] },
@@ -262,8 +304,14 @@ export function provideConnection(deps: ConnectionDeps): ConnectionLogic {
   const { clock } = deps;
   return connectionMachine.provide({
     actors: { transport: deps.transport, handshake: deps.handshake },
-    guards: { tooManyFailures: ({ context }) => tooManyFailures(context.failures, clock.now(), context.config) },
-    actions: { recordFailure: assign({ failures: ({ context }) => withFailure(context.failures, clock.now(), context.config) }) },
+    guards: { outOfFastRetries: ({ context }) => context.outage !== undefined || tooManyFailures(context.failures, clock.now(), context.config) },
+    actions: {
+      recordFailure: assign({ failures: ({ context }) => withFailure(context.failures, clock.now(), context.config) }),
+      enterDegraded: assign(({ context }) => {
+        const outage = nextOutage(context.outage, context.config, context.lastExit, clock.now(), clock.random());
+        return { outage, error: outage.reason };
+      }),
+    },
     delays: { restartDelay: ({ context }) => restartDelay(context.config, context.failures.length, clock.random()) },
   });
 }

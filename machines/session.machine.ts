@@ -5,6 +5,7 @@
 //   steer:        idle ⇄ steering                         (messages into the running turn)
 //   catalog:      idle ⇄ loading → fallback               (/model, /models; discovery timeout)
 //   persist:      idle ⇄ writing                          (binding file, one write at a time)
+//   link:         up ⇄ down                               (the app-server unavailable: messages fail at once)
 //
 // A session may start from a hibernated record (`input.restore`): an idle session's plain
 // data, kept by the manager while its actor is stopped. It enters `ready` on its known thread
@@ -46,8 +47,18 @@ export const sessionMachine = sessionSetup.createMachine({
       { guard: 'isModel', actions: 'requestCatalog' },
       { guard: 'isStatus', actions: 'noticeStatus' },
     ],
+    // A pool scopes LOST to the threads of the member that went away.
     'CONNECTION.LOST': { guard: 'concernsMyThread', actions: 'markUnloaded' },
-    'CONNECTION.READY': { guard: 'concernsMyThread', actions: 'markUnloaded' },
+    'CONNECTION.READY': [
+      { guard: and(['concernsMyThread', 'outageTold']), actions: ['markUnloaded', 'clearOutage', 'noticeBack'] },
+      { guard: 'concernsMyThread', actions: ['markUnloaded', 'clearOutage'] },
+    ],
+    'CONNECTION.DEGRADED': { actions: ['markUnloaded', 'recordOutage'] },
+    // Told it keeps retrying, the room now hears that it will not.
+    'CONNECTION.FAILED': [
+      { guard: 'outageTold', actions: ['markUnloaded', 'recordOutage', 'noticeUnavailable'] },
+      { actions: ['markUnloaded', 'recordOutage'] },
+    ],
   },
   states: {
     conversation: {
@@ -63,6 +74,8 @@ export const sessionMachine = sessionSetup.createMachine({
         unbound: {
           tags: ['idle'],
           always: [
+            // The app-server is unavailable: waiting messages fail now, not after a bind loop.
+            { guard: and(['hasQueue', 'hasOutage']), actions: 'refuseQueued' },
             // A thread of its own (restored, or back from bindWait): `ready` resumes it if needed.
             { guard: 'hasThread', target: 'ready' },
             { guard: 'hasQueue', target: 'binding' },
@@ -103,6 +116,7 @@ export const sessionMachine = sessionSetup.createMachine({
                     target: 'starting',
                     actions: { type: 'noteCorruptBinding', params: withError },
                   },
+                  { guard: 'hasOutage', target: '#session.conversation.unbound' },
                   { target: '#session.conversation.bindWait', actions: { type: 'bindFailed', params: withError } },
                 ],
               },
@@ -117,6 +131,8 @@ export const sessionMachine = sessionSetup.createMachine({
                   actions: [{ type: 'recordBinding', params: ({ event }) => ({ thread: event.output, resumed: true }) }, 'tellBindNotices'],
                 },
                 onError: [
+                  // The app-server became unavailable: `unbound` refuses the waiting messages.
+                  { guard: 'hasOutage', target: '#session.conversation.unbound' },
                   {
                     guard: { type: 'transientError', params: withError },
                     target: '#session.conversation.bindWait',
@@ -142,7 +158,10 @@ export const sessionMachine = sessionSetup.createMachine({
                     actions: [{ type: 'recordBinding', params: ({ event }) => ({ thread: event.output, resumed: false }) }, 'tellBindNotices'],
                   },
                 ],
-                onError: { target: '#session.conversation.bindWait', actions: { type: 'bindFailed', params: withError } },
+                onError: [
+                  { guard: 'hasOutage', target: '#session.conversation.unbound' },
+                  { target: '#session.conversation.bindWait', actions: { type: 'bindFailed', params: withError } },
+                ],
               },
             },
           },
@@ -156,11 +175,14 @@ export const sessionMachine = sessionSetup.createMachine({
         },
         bindWait: {
           tags: ['busy'],
+          // Unavailable meanwhile: no point waiting, `unbound` refuses the messages now.
+          always: { guard: 'hasOutage', target: 'unbound' },
           after: { bindRetry: 'unbound' },
         },
         ready: {
           tags: ['idle'],
           always: [
+            { guard: and(['hasQueue', 'hasOutage']), actions: 'refuseQueued' },
             { guard: 'needsBind', target: 'binding' },
             { guard: 'canStartTurn', target: 'turn' },
           ],
@@ -262,6 +284,15 @@ export const sessionMachine = sessionSetup.createMachine({
             onError: { target: 'idle', actions: 'answerCatalog' },
           },
         },
+      },
+    },
+    // The app-server as this session sees it. `down` keeps the session live (no hibernation)
+    // until the connection is back, so a room told of the outage is told when it ends.
+    link: {
+      initial: 'up',
+      states: {
+        up: { always: { guard: 'hasOutage', target: 'down' } },
+        down: { tags: ['busy'], always: { guard: not('hasOutage'), target: 'up' } },
       },
     },
     persist: {

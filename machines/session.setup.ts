@@ -24,6 +24,8 @@ export interface SessionMachineInput {
   settings: SessionSettings;
   /** Start from a hibernated session instead of a new conversation. */
   restore?: SessionRestore;
+  /** The app-server is unavailable as this session starts (the manager follows the connection). */
+  outage?: { reason: string; retryAt: number | undefined };
 }
 
 export type SessionEvent =
@@ -33,7 +35,11 @@ export type SessionEvent =
   | LifecycleEvent;
 
 /** What a session emits: room events without `session`/`at` (the manager stamps them), and log lines. */
-export type SessionEmitted = ({ type: 'notice' } & SessionNotice) | SessionLog;
+export type SessionEmitted =
+  | ({ type: 'notice' } & SessionNotice)
+  /** A message refused without a turn (the app-server is unavailable). */
+  | { type: 'turn.failed'; turnId: undefined; threadId: string | undefined; error: string }
+  | SessionLog;
 
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const notice = (level: SessionNotice['level'], text: string): SessionEmitted => ({ type: 'notice', level, text });
@@ -105,6 +111,10 @@ export const sessionSetup = setup({
     retryStart: ({ context }, p: { output: TurnOutput }) => p.output.retry && context.current !== undefined && context.startRetries < 1,
     /** A fresh thread and nothing else to say: tell the room its id. */
     quietStart: ({ context }) => context.bindNotices.length === 0,
+    /** The app-server is unavailable (degraded or failed for good). */
+    hasOutage: ({ context }) => context.outage !== undefined,
+    /** The room was told of the outage: it is told when it ends, too. */
+    outageTold: ({ context }) => context.outage?.told === true,
   },
   actions: {
     enqueue: assign({
@@ -240,6 +250,24 @@ export const sessionSetup = setup({
       enqueue.emit(notice('warning', texts.persistFailed(err)));
     }),
     logWatchError: emit(({ context }, p: Err) => logLine('error', 'connection watch failed', { err: errorMessage(p.error), key: context.key })),
+    recordOutage: assign({
+      outage: ({ context, event }) =>
+        event.type === 'CONNECTION.DEGRADED' || event.type === 'CONNECTION.FAILED'
+          ? { reason: event.reason, retryAt: event.type === 'CONNECTION.DEGRADED' ? event.retryAt : undefined, told: context.outage?.told ?? false }
+          : context.outage,
+    }),
+    clearOutage: assign({ outage: undefined }),
+    /** Every waiting message fails at once (no turn, no retry loop); the room hears why once per outage. */
+    refuseQueued: collect(({ context, enqueue }) => {
+      const o = context.outage;
+      if (!o) return;
+      enqueue.emit(logLine('warn', 'app-server unavailable: messages not run', { key: context.key, messages: context.queue.length, reason: o.reason }));
+      if (!o.told) enqueue.emit(notice('error', texts.unavailable(o.reason, o.retryAt)));
+      for (const _ of context.queue) enqueue.emit({ type: 'turn.failed', turnId: undefined, threadId: context.threadId, error: texts.notRun });
+      enqueue.assign({ queue: [], outage: { ...o, told: true } });
+    }),
+    noticeUnavailable: emit(({ context }) => notice('error', texts.unavailable(context.outage?.reason ?? 'unknown', context.outage?.retryAt))),
+    noticeBack: emit(notice('info', texts.back)),
     noticeNothingToStop: emit(notice('info', texts.nothingToStop)),
     noticeStopping: emit(({ context }) => notice('info', texts.stopping(context.queue.length))),
     noticeBusy: emit(notice('warning', texts.busy)),

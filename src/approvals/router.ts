@@ -367,6 +367,9 @@ export class ApprovalRouter {
     if (e.type === 'approval.requested') {
       const entry = this.live.get(e.approvalId);
       if (entry) entry.announced = true;
+      // The same authority `decide` checks against, so a page can say who may decide.
+      const ctx = entry?.threadId ? this.safeContext(entry.threadId) : undefined;
+      e = { ...e, deciders: { ...(ctx?.owner ? { owner: ctx.owner } : {}), approvers: [...(ctx?.approvers ?? [])] } };
     }
     this.emit(e);
   }

@@ -85,7 +85,8 @@ export function buildJoin(o: ChatIdentityOptions, token: string | undefined, env
   } catch (err) {
     throw new UsageProblem(`invalid chat options: ${(err as Error).message}`);
   }
-  const where = { ...(o.channel ? { channel: o.channel } : {}), ...(o.thread ? { thread: o.thread } : {}) };
+  // A thread lives in a channel: with --thread alone, the channel posted to (chat).
+  const where = { ...(o.channel || o.thread ? { channel: o.channel ?? 'chat' } : {}), ...(o.thread ? { thread: o.thread } : {}) };
   if (token && isSignedToken(token)) {
     if (o.id !== undefined || o.name !== undefined) {
       throw new UsageProblem(`${o.id !== undefined ? '--id' : '--name'}: a signed token already names you; --id and --name are only for shared-token and open demo servers`);

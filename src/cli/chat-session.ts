@@ -309,6 +309,13 @@ export class ChatSession {
         this.print({ text: tag + line, tone }, { key: `tool:${str(e.toolId) ?? ''}`, replace: phase === 'completed' });
         return;
       }
+      case 'message.posted': {
+        // Someone else's message (mine is already on screen as I typed it), by its verified author.
+        const from = obj(e.from);
+        if (str(from?.id) === this.participant.id) return;
+        for (const l of historyLines({ kind: 'message', role: 'user', author: from, text: e.text })) this.print({ ...l, text: tag + l.text });
+        return;
+      }
       case 'approval.requested':
         this.approvals.request(e);
         return;

@@ -17,6 +17,10 @@ import { resolveStateDir } from '../config/state-dir.js';
 import type { Output } from './output.js';
 import type { InspectionEvent } from 'xstate';
 import { untilSignal } from './run-until-signal.js';
+import { InspectorFeed } from '../web/inspector-feed.js';
+import { pageLink } from '../web/link.js';
+import { hostEndpoints } from '../web/service.js';
+import { startTryIt } from '../scripted-model/try-it.js';
 
 export interface JoinOptions {
   room: string;
@@ -44,6 +48,17 @@ export interface JoinOptions {
   until?: Promise<unknown>;
   onReady?: (info: { url: string }) => void;
   inspect?: (ev: InspectionEvent) => void;
+  /** Print the page link with the owner credential even when stdout is not a terminal. */
+  printLink?: boolean;
+  /** Default: process.stdout.isTTY (a service's log never gets the credential). */
+  isTTY?: boolean;
+  /** Run with the built-in offline scripted model (no account), for trying Switchboard out. */
+  scripted?: boolean;
+}
+
+/** --scripted: its own Codex home; commands ask for approval (unless a --mode says otherwise), so a new user sees one. */
+function scriptedAppServer(env: Record<string, string>, mode: string | undefined): Record<string, unknown> {
+  return { env, ...(mode ? {} : { approvalPolicy: 'on-request', sandbox: 'workspace-write' }) };
 }
 
 function defaultOwnerId(): string {
@@ -101,22 +116,29 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
   }
 
   const models = o.model ?? [];
+  // The embedded room's inspector watches every actor (cheap while nobody subscribes).
+  const feed = o.url ? undefined : new InspectorFeed();
+  const inspect = feed && o.inspect ? (ev: InspectionEvent) => (o.inspect!(ev), feed.inspect(ev)) : (feed?.inspect ?? o.inspect);
   let sb: Supervisor;
   let loaded: ReturnType<typeof loadConfig>;
+  // --scripted: the offline scripted model in a Codex home of its own (no account needed).
+  const scripted = o.scripted ? await startTryIt() : undefined;
   try {
     loaded = loadConfig({
       file: o.config,
       env,
       flags: {
-        ...(o.mode ? { appServer: { mode: o.mode } } : {}),
+        ...(o.mode || scripted ? { appServer: { ...(o.mode ? { mode: o.mode } : {}), ...(scripted ? scriptedAppServer(scripted.env, o.mode) : {}) } } : {}),
+        ...(scripted && !o.mode ? { approvals: { reviewer: 'user' } } : {}),
         agents: {
           defaults: { ...(o.cwd ? { cwd: o.cwd } : {}) },
           list: [{ id: o.agentName, default: true, ...(models[0] ? { model: models[0] } : {}), ...(models.length > 1 ? { models } : {}) }],
         },
       },
     });
-    sb = new Supervisor(loaded, { log: createLogger({ level: loaded.config.log.level }), inspect: o.inspect });
+    sb = new Supervisor(loaded, { log: createLogger({ level: loaded.config.log.level }), inspect });
   } catch (err) {
+    await scripted?.close();
     out.error(err instanceof ConfigError ? err.message : `invalid options: ${(err as Error).message}`);
     return 2;
   }
@@ -127,10 +149,14 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
     spin.done();
     out.error((err as Error).message);
     await sb.stop();
+    await scripted?.close();
     return 1;
   }
   spin.done();
+  for (const w of sb.startupWarnings) out.error(`warning: ${w}`);
+  const placing = feed?.watch(sb.events$);
   let room: RoomServer | undefined;
+  let service: ReturnType<typeof hostEndpoints> | undefined;
   let agent: AgentClient | undefined;
   try {
     let gaveUp: Promise<Error> = new Promise(() => undefined);
@@ -142,6 +168,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
       o.onReady?.({ url: o.url });
     } else {
       const cfg = loaded.config.room;
+      service = hostEndpoints(sb, () => room?.stats().connections ?? 0, { log: sb.log, env });
       room = new RoomServer({
         backend: sb,
         host: o.host,
@@ -150,6 +177,9 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
         ...(cfg.allowedOrigins ? { allowedOrigins: cfg.allowedOrigins } : {}),
         limits: cfg.limits,
         log: sb.log,
+        ...(feed ? { inspector: feed } : {}),
+        ...(isParticipantId(o.agentName) ? { agent: { id: o.agentName } } : {}),
+        web: service.handler,
       });
       let url: string;
       try {
@@ -159,11 +189,20 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
         return 2;
       }
       out.line(`agent ${o.agentName} is serving room ${o.room} at ${url} (channel ${o.channel}); stop with Ctrl-C`);
+      if (scripted) out.line('offline scripted model: canned answers, no account needed; ask it to run a command in backticks to see an approval');
       if (auth) {
         const file = path.join(stateDir, 'rooms', `${o.room}.owner.token`);
-        writePrivateFile(file, `${await auth.mint({ room: o.room, id: ownerId, name: ownerId, role: 'owner' })}\n`);
+        const credential = await auth.mint({ room: o.room, id: ownerId, name: ownerId, role: 'owner' });
+        writePrivateFile(file, `${credential}\n`);
         out.line(`owner credential for ${ownerId} (valid 7 days): ${file}`);
         out.line(`connect: switchboard chat --url ${url} --token-file ${file}`);
+        // The link carries the credential: printed on a terminal (or when asked), else only
+        // written beside the token, so a service's captured stdout never holds it.
+        const link = pageLink(room.httpUrl!, credential);
+        const linkFile = path.join(stateDir, 'rooms', `${o.room}.owner.link`);
+        writePrivateFile(linkFile, `${link}\n`);
+        if (o.printLink || (o.isTTY ?? process.stdout.isTTY === true)) out.line(`open in a browser: ${link}`);
+        else out.line(`open in a browser: ${room.httpUrl}/ (the link with your credential: ${linkFile})`);
       } else {
         out.line('shared-token mode: anyone with the token can claim any name and role (loopback demos only)');
       }
@@ -183,6 +222,10 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
   } finally {
     agent?.close();
     await room?.stop();
+    placing?.unsubscribe();
+    feed?.close();
+    service?.metrics.dispose();
     await sb.stop();
+    await scripted?.close();
   }
 }

@@ -9,6 +9,8 @@ import { tokenCommand } from './token.js';
 import { models, status } from './info.js';
 import { chatCommand } from './chat.js';
 import { visualize } from './visualize.js';
+import { deploy } from './deploy.js';
+import { LOG_LEVELS } from '../log/logger.js';
 import { simulateCommand } from '../simulate/cli.js';
 import { createTracer, type Tracer } from '../trace/index.js';
 import { terminalOutput } from './output.js';
@@ -49,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('switchboard')
     .description('Run chat-host agent turns through the OpenAI Codex app-server')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addOption(new Option('--log-level <level>', 'log level (or SWITCHBOARD_LOG_LEVEL; default info)').choices([...LOG_LEVELS]))
+    .addOption(new Option('--log-format <format>', 'pretty (default on a terminal) or json (default otherwise); or SWITCHBOARD_LOG_FORMAT').choices(['pretty', 'json']));
 
   program
     .command('demo')
@@ -87,6 +91,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--host <host>', 'address of the embedded room server', '127.0.0.1')
     .option('--config <file>', 'switchboard.config.json to use')
     .option('--trace <file>', 'write a JSON Lines trace of every actor')
+    .option('--print-link', 'print the web room link with the owner credential even when stdout is not a terminal')
+    .option('--scripted', 'try it offline: the built-in scripted model in an isolated Codex home (no account needed)')
     .hook('preAction', bindable)
     .action(async (o) => {
       const tracer = o.trace ? createTracer(o.trace) : undefined;
@@ -107,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--name <name>', 'display name')
     .option('--ttl <duration>', 'lifetime: 90s, 30m, 12h, 7d (default 7d)')
     .option('--state-dir <dir>', 'where the room secret lives (or SWITCHBOARD_ROOM_SECRET / SWITCHBOARD_ROOM_SECRET_FILE)')
+    .option('--link <base-url>', 'print the web room link (BASE_URL/#token=…) instead of the bare credential')
     .action(async (o) => {
       code = await tokenCommand(o, out);
     });
@@ -192,8 +199,27 @@ export async function main(argv: string[]): Promise<number> {
       code = await probe({ ...o, token: o.token ?? process.env.SWITCHBOARD_APP_SERVER_TOKEN }, out);
     });
 
-  // Checked before any command makes a logger (pino would throw with a stack trace).
-  program.hook('preAction', () => checkLogLevel(process.env));
+  program
+    .command('deploy')
+    .description('write a service unit that runs `join` with the given arguments: switchboard deploy --systemd [--user] -- --room R --agent-name A …')
+    .option('--systemd', 'a systemd unit (the one service manager supported)')
+    .option('--user', 'a user unit (~/.config/systemd/user) instead of a system unit (/etc/systemd/system)')
+    .option('--output <file>', 'where to write the unit (- prints it)')
+    .option('--name <name>', 'unit name (default: switchboard-<room>)')
+    .option('--working-directory <dir>', 'working directory of the service (default: the current one)')
+    .option('--run-as <user>', 'system units: the user the service runs as')
+    .argument('[join-args...]', 'the `join` arguments, after --')
+    .action((joinArgs: string[], o) => {
+      code = deploy(joinArgs, o, out);
+    });
+
+  // Flags win over the environment; checked before any command makes a logger (pino would throw with a stack trace).
+  program.hook('preAction', () => {
+    const g = program.opts<{ logLevel?: string; logFormat?: string }>();
+    if (g.logLevel) process.env.SWITCHBOARD_LOG_LEVEL = g.logLevel;
+    if (g.logFormat) process.env.SWITCHBOARD_LOG_FORMAT = g.logFormat;
+    checkLogLevel(process.env);
+  });
 
   try {
     await program.parseAsync(argv);

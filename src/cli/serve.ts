@@ -11,6 +11,9 @@ import { isRoomName, ROOM_NAME_RULE } from '../auth/names.js';
 import { resolveStateDir } from '../config/state-dir.js';
 import type { Output } from './output.js';
 import { untilSignal } from './run-until-signal.js';
+import { SwitchboardMetrics } from '../metrics/metrics.js';
+import { createStaticHandler } from '../web/static.js';
+import { withServiceEndpoints } from '../web/service.js';
 
 export interface ServeOptions {
   port?: number;
@@ -46,8 +49,14 @@ export async function serve(o: ServeOptions, out: Output): Promise<number> {
     }
   }
   const log = createLogger({ level: process.env.SWITCHBOARD_LOG_LEVEL ?? 'info' });
-  const server = new RoomServer({
-    backend: new RelayBackend(),
+  const backend = new RelayBackend();
+  // Ready when listening; its metrics are the room's (turns and approvals counted from the relayed events; the app-servers are the agents').
+  let server: RoomServer | undefined;
+  const metrics = new SwitchboardMetrics({ members: async () => [], roomClients: () => server?.stats().connections ?? 0, inboxDepth: () => 0 }).observe(backend.events$);
+  const token = process.env.SWITCHBOARD_METRICS_TOKEN;
+  server = new RoomServer({
+    backend,
+    web: withServiceEndpoints(createStaticHandler({ log }), { ready: () => ({ ok: true, reason: 'room server listening' }), metrics, ...(token ? { metricsToken: token } : {}), log }),
     host: o.host,
     port: o.port,
     ...(shared ? { mode: 'shared' as const, tokens } : { mode: 'signed' as const, auth }),
@@ -63,6 +72,8 @@ export async function serve(o: ServeOptions, out: Output): Promise<number> {
       return 2;
     }
     out.line(`room server listening at ${url} (${shared ? 'shared-token mode, loopback demos only' : 'signed credentials: switchboard token'}); stop with Ctrl-C`);
+    // The same page as the embedded room, without the inspector (the agent runs elsewhere).
+    if (!shared) out.line(`web room: ${server.httpUrl}/ (a participant's link: switchboard token --room R --id ID --role ROLE --link ${server.httpUrl})`);
     o.onReady?.({ url });
     await (o.until ?? untilSignal());
     return 0;
@@ -71,5 +82,6 @@ export async function serve(o: ServeOptions, out: Output): Promise<number> {
     return 1;
   } finally {
     await server.stop();
+    metrics.dispose();
   }
 }

@@ -43,6 +43,8 @@ const AppServerConfigSchema = z.strictObject({
   serviceTier: z.enum(['fast', 'flex']).nullable().optional(),
   minVersion: z.string().regex(/^\d+\.\d+\.\d+/, 'write a version such as "0.118.0"').default('0.118.0'),
   versionPolicy: z.enum(['enforce', 'warn']).default('enforce'),
+  /** Once the fast restarts are spent, the app-server is retried with a backoff that doubles up to this (ms; default 60 s). */
+  retryMaxDelayMs: z.number().int().positive().max(MAX_TIMER_MS).optional(),
   discovery: z
     .strictObject({
       enabled: z.boolean().default(true),

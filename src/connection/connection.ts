@@ -14,7 +14,7 @@ import { timerClock, waitOn, type ClockOption, type TimerClock } from '../util/c
 import type { TransportExit } from '../transport/types.js';
 import { RpcEngine, type ServerRequestHandler } from './rpc-engine.js';
 import { handshakeActor, transportActor, type ClientInfo } from './actors.js';
-import { ConnectionLostError, InvalidParamsError, RpcError } from './errors.js';
+import { ConnectionLostError, ConnectionUnavailableError, InvalidParamsError, RpcError } from './errors.js';
 import { transportFactory, type TransportChoice } from './transport-config.js';
 
 export type { TransportConfig } from './transport-config.js';
@@ -57,6 +57,10 @@ type ConnectionActorRef = ActorRefFrom<ConnectionLogic>;
 export type ConnectionLifecycleEvent =
   | { type: 'ready'; version: string | undefined; restarts: number }
   | { type: 'lost'; exit: TransportExit }
+  /** The fast restarts are spent: requests fail at once until it recovers (retried at `retryAt`). */
+  | { type: 'degraded'; reason: string; since: number; attempt: number; retryAt: number }
+  /** Back after an outage (a `ready` follows). */
+  | { type: 'recovered'; outageMs: number; attempts: number }
   | { type: 'failed'; error: string }
   | { type: 'stopped' };
 
@@ -76,6 +80,8 @@ export interface ConnectionStatus {
   lastExit: string | undefined;
   error: string | undefined;
   warning: string | undefined;
+  /** While degraded: since when, how many slow retries, why, and when the next one is due (ms since the epoch). */
+  outage: { since: number; attempts: number; reason: string; retryAt: number } | undefined;
 }
 
 export interface RequestOptions {
@@ -176,6 +182,15 @@ export class Connection {
       this.log.warn({ exit: e.exit }, 'app-server connection lost');
       this.emit({ type: 'lost', exit: e.exit });
     });
+    ref.on('connection.degraded', (e) => {
+      this.log.warn({ reason: e.reason, attempt: e.attempt, retryInMs: e.retryInMs }, 'app-server unavailable: connection degraded, retrying');
+      this.emit({ type: 'degraded', reason: e.reason, since: e.since, attempt: e.attempt, retryAt: e.retryAt });
+    });
+    ref.on('connection.recovered', (e) => {
+      const outageMs = Math.max(0, this.clock.now() - e.since);
+      this.log.info({ outageMs, attempts: e.attempts }, 'app-server connection recovered');
+      this.emit({ type: 'recovered', outageMs, attempts: e.attempts });
+    });
     ref.on('connection.failed', (e) => {
       this.ended = e.reason;
       this.log.error({ error: e.reason, retryable: e.retryable }, 'connection failed');
@@ -211,7 +226,7 @@ export class Connection {
     for (const l of this.everything) l(n);
   }
 
-  /** Start; resolves when ready, rejects with the reason when the connection fails. */
+  /** Start; resolves when ready, rejects with the reason when the connection fails or is degraded (it keeps retrying then). */
   async start(signal?: AbortSignal): Promise<void> {
     if (!this.started) {
       this.started = true;
@@ -249,9 +264,12 @@ export class Connection {
     return this.actor.getSnapshot().hasTag('ready');
   }
 
-  /** Resolves when ready; rejects when the machine ends (failed/stopped), on timeout or abort. */
+  /**
+   * Resolves when ready; rejects when the machine ends (failed/stopped), at once while it is
+   * degraded (ConnectionUnavailableError), on timeout or abort.
+   */
   async waitForReady(signal?: AbortSignal, timeoutMs?: number): Promise<void> {
-    const snap = await waitOn(this.clock, this.actor, (s) => s.hasTag('ready') || s.status !== 'active', {
+    const snap = await waitOn(this.clock, this.actor, (s) => s.hasTag('ready') || s.status !== 'active' || s.context.outage !== undefined, {
       timeout: timeoutMs || Infinity,
       ...(signal ? { signal } : {}),
     }).catch((err: unknown) => {
@@ -259,7 +277,10 @@ export class Connection {
       if (err instanceof Error && err.message.startsWith('Timeout of')) throw new Error(`connection not ready within ${timeoutMs} ms`);
       throw err;
     });
-    if (!snap.hasTag('ready')) throw new Error(snap.context.error ?? this.ended ?? 'connection ended');
+    if (snap.hasTag('ready')) return;
+    const outage = snap.context.outage;
+    if (outage && snap.status === 'active') throw new ConnectionUnavailableError(outage.reason, outage.retryAt);
+    throw new Error(snap.context.error ?? this.ended ?? 'connection ended');
   }
 
   /**
@@ -352,6 +373,7 @@ export class Connection {
       lastExit: ctx.lastExit?.reason,
       error: ctx.error,
       warning: ctx.warning,
+      outage: ctx.outage && { since: ctx.outage.since, attempts: ctx.outage.attempts, reason: ctx.outage.reason, retryAt: ctx.outage.retryAt },
     };
   }
 }

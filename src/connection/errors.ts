@@ -52,3 +52,18 @@ export class InvalidParamsError extends Error {
     this.name = 'InvalidParamsError';
   }
 }
+
+/**
+ * The connection is degraded (its fast restarts are spent and it retries on a slow schedule)
+ * or failed for good: a request fails at once instead of waiting for a server that is not there.
+ */
+export class ConnectionUnavailableError extends Error {
+  constructor(
+    readonly reason: string,
+    /** When the next retry is due (clock ms); undefined when the connection will not retry. */
+    readonly retryAt: number | undefined,
+  ) {
+    super(`the app-server is unavailable: ${reason}${retryAt !== undefined ? `; next retry at ${new Date(retryAt).toISOString()}` : ''}`);
+    this.name = 'ConnectionUnavailableError';
+  }
+}

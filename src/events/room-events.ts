@@ -48,6 +48,8 @@ export type ApprovalKind =
   | 'legacyPatch';
 
 export type RoomEvent =
+  /** A participant's message was accepted (durable); everyone in the room sees it, with the verified author. */
+  | (Base & { type: 'message.posted'; messageId: string; from: { id: string; name?: string; role?: string }; text: string; attachments: number })
   | (Base & { type: 'turn.started'; turnId: string; threadId: string; model: string | undefined })
   | (Base & { type: 'turn.completed'; turnId: string; threadId: string })
   | (Base & { type: 'turn.failed'; turnId: string | undefined; threadId: string | undefined; error: string })
@@ -76,6 +78,11 @@ export type RoomEvent =
       choices: string[];
       reviewer: 'user' | 'guardian';
       expiresAt: number | undefined;
+      /**
+       * Who may decide besides room owners and approvers: the conversation's persisted owner
+       * and the agent's configured approvers (for display; every decision is still checked).
+       */
+      deciders?: { owner?: string; approvers: string[] };
     })
   | (Base & {
       type: 'approval.resolved';

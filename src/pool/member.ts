@@ -34,6 +34,8 @@ export class PoolMember {
   pid: number | undefined;
   /** The connection failed or stopped (and has not been ready since). */
   ended = false;
+  /** The connection's fast restarts are spent: it retries slowly (connection `degraded`). */
+  outage: { reason: string; retryAt: number } | undefined;
   private exitWaiters: Array<() => void> = [];
   private readonly clock: Required<TimerClock>;
 

@@ -8,7 +8,7 @@
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 import type { Connection, ConnectionLifecycleEvent, ConnectionStatus, RequestOptions } from '../connection/connection.js';
-import { ConnectionLostError, RpcTimeoutError } from '../connection/errors.js';
+import { RpcTimeoutError } from '../connection/errors.js';
 import type { ServerRequestHandler } from '../connection/rpc-engine.js';
 import type { ClientMethod, ParamsOf, ResultOf } from '../protocol/client-requests.js';
 import type { InboundNotification } from '../protocol/notifications.js';
@@ -20,6 +20,7 @@ import { placeMember, type PoolLimits } from './policy.js';
 import { notLoaded, resultThread, resumeSettings, routeOf, threadOf, unknownThread } from './routing.js';
 import { listLoaded, poolStatus, type PoolStatus } from './status.js';
 import { PoolListeners } from './listeners.js';
+import { ended, poolWideEvent, unplaceable } from './outage.js';
 
 export type { PoolStatus, PoolMemberStatus } from './status.js';
 
@@ -70,6 +71,8 @@ export class ConnectionPool implements SessionConnection {
   private readonly placeTimeoutMs: number;
   private started = false;
   private stopping = false;
+  /** Every member is out of service and sessions were told (a `degraded` went out). */
+  private outage = false;
 
   constructor(private readonly o: ConnectionPoolOptions) {
     if (o.members.length === 0) throw new Error(`pool ${o.id} has no members`);
@@ -103,7 +106,7 @@ export class ConnectionPool implements SessionConnection {
       m.actor.on('member.down', () => {
         if (!this.stopping) this.log.warn({ member: m.id }, 'pool member lost its app-server');
       });
-      m.actor.subscribe({ next: () => this.wake(), error: (err) => this.log.error({ err, member: m.id }, 'pool member actor failed') });
+      m.actor.subscribe({ next: () => this.listeners.wake(), error: (err) => this.log.error({ err, member: m.id }, 'pool member actor failed') });
     }
   }
 
@@ -315,7 +318,9 @@ export class ConnectionPool implements SessionConnection {
     for (;;) {
       const id = placeMember(this.members.map((m) => m.load()));
       if (id !== undefined) return this.byId.get(id)!;
-      if (this.members.every(ended)) throw new ConnectionLostError(method, undefined, `${method}: every app-server of pool ${this.id} has stopped`);
+      // No member to wait for (each ended, or retrying slowly): fail at once as one connection would.
+      const refused = unplaceable(method, this.id, this.members);
+      if (refused) throw refused;
       const left = deadline - this.clock.now();
       if (left <= 0) throw new RpcTimeoutError(method, timeoutMs);
       await this.listeners.changed(left, opts.signal);
@@ -329,10 +334,6 @@ export class ConnectionPool implements SessionConnection {
     return ready.reduce((a, b) => (b.load().loaded < a.load().loaded ? b : a));
   }
 
-  private wake(): void {
-    this.listeners.wake();
-  }
-
   // ---- members coming and going
 
   private dispatch(m: PoolMember, n: InboundNotification): void {
@@ -341,20 +342,32 @@ export class ConnectionPool implements SessionConnection {
   }
 
   private memberLifecycle(m: PoolMember, e: ConnectionLifecycleEvent): void {
+    if (e.type === 'recovered') return; // a `ready` follows
     if (e.type === 'ready') {
       m.ended = false;
+      m.outage = undefined;
       m.pid = m.conn.status().pid;
       m.actor.send({ type: 'CONNECTION.READY', pid: m.pid });
-      this.wake();
+      // Back from a pool-wide outage: every thread was unloaded, sessions hear the pool is back.
+      if (this.outage) {
+        this.outage = false;
+        this.emit(e);
+      }
+      this.listeners.wake();
       return;
     }
     if (e.type === 'failed' || e.type === 'stopped') m.ended = true;
+    if (e.type === 'degraded') m.outage = { reason: e.reason, retryAt: e.retryAt };
     const { threads, gone } = m.processLost();
     m.actor.send({ type: m.ended ? 'CONNECTION.ENDED' : 'CONNECTION.LOST' });
     if (threads.length > 0) this.unloaded(threads, gone, e);
-    // Every member gone for good: that concerns every thread.
-    if ((e.type === 'failed' || e.type === 'stopped') && this.members.every(ended)) this.emit(e);
-    this.wake();
+    // Every member out of service concerns every thread: gone for good, or an outage.
+    const wide = this.stopping ? undefined : poolWideEvent(this.members, e, this.clock.now());
+    if (wide) {
+      if (wide.type === 'degraded') this.outage = true;
+      this.emit(wide);
+    }
+    this.listeners.wake();
   }
 
   /** The member drained or idle: unload its threads now, restart its process. */
@@ -383,4 +396,4 @@ export class ConnectionPool implements SessionConnection {
   }
 }
 
-const ended = (m: PoolMember): boolean => m.ended;
+

@@ -54,6 +54,8 @@ export function poolStatus(id: string, members: readonly PoolMember[]): PoolStat
     lastExit: list.find((s) => s.lastExit)?.lastExit,
     error: list.find((s) => s.error)?.error,
     warning: list.find((s) => s.warning)?.warning,
+    // No member ready: the pool is back when the first retrying member is.
+    outage: ready ? undefined : list.flatMap((s) => (s.outage ? [s.outage] : [])).sort((a, b) => a.retryAt - b.retryAt)[0],
     members: list,
   };
 }

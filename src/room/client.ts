@@ -15,4 +15,6 @@ export interface Client {
   history: TokenBucket;
   joinTimer?: NodeJS.Timeout;
   detach?: () => void;
+  /** Stops this socket's inspector subscription. */
+  uninspect?: () => void;
 }

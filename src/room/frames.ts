@@ -1,11 +1,11 @@
 // What a room socket says: join (once, identity from the credential), message, decide,
-// history pages, and the relay agent's frames. Every refusal is an error frame or a close
+// history pages, the model catalog, the inspector, and the relay agent's frames. Every refusal is an error frame or a close
 // with a documented code and a reason; nothing is posted or decided on a refusal.
 import type { Logger } from 'pino';
 import type { RoomEvent } from '../events/room-events.js';
 import type { RoomAuth } from '../auth/token.js';
 import { summarize } from '../protocol/wire.js';
-import { ClientFrameSchema, CloseCodes, isRelay, type ClientFrame, type RoomBackend, type ServerFrame } from './protocol.js';
+import { ClientFrameSchema, CloseCodes, isRelay, type ClientFrame, type Participant, type Presence, type RoomBackend, type RoomInspector, type ServerFrame } from './protocol.js';
 import type { Client } from './client.js';
 import { identify, type AuthMode } from './access.js';
 import type { Counter, RateLimiter, RoomLimits } from './limits.js';
@@ -26,7 +26,14 @@ export interface FrameContext {
   send(c: Client, f: ServerFrame | string): boolean;
   /** Adds a joined client to its room's broadcast set. */
   enter(c: Client): void;
+  inspector?: RoomInspector;
+  /** Who is in a room now. */
+  presence(room: string): Presence[];
+  /** Sends the room's presence to everyone in it. */
+  announce(room: string): void;
 }
+
+const mayInspect = (ctx: FrameContext, p: Participant) => ctx.inspector !== undefined && (p.role === 'owner' || p.role === 'approver');
 
 const refuse = (c: Client, code: number, reason: string) => {
   c.closing = true;
@@ -70,6 +77,10 @@ export async function handleFrame(ctx: FrameContext, c: Client, text: string): P
       ctx.send(c, { type: 'history', records: page.records, ...(page.before !== undefined ? { before: page.before } : {}) });
       return;
     }
+    case 'models':
+      return models(ctx, c);
+    case 'inspect':
+      return inspect(ctx, c, frame.on);
   }
 }
 
@@ -78,6 +89,8 @@ async function join(ctx: FrameContext, c: Client, f: Extract<ClientFrame, { type
     ctx.send(c, { type: 'error', error: 'this socket has already joined; one join per connection', code: 'already_joined' });
     return;
   }
+  // History is keyed `room/channel/thread`: a thread alone names nothing (it would match no record).
+  if (f.thread && !f.channel) return refuse(c, CloseCodes.badJoin, 'a join that names a thread must name its channel too');
   c.joining = true;
   try {
     const id = await identify(f, ctx.mode, ctx.auth, ctx.tokens);
@@ -118,8 +131,11 @@ async function join(ctx: FrameContext, c: Client, f: Extract<ClientFrame, { type
         history: page.records,
         ...(page.before !== undefined ? { historyBefore: page.before } : {}),
         pending: ctx.replay.pending(room),
+        participants: ctx.presence(room),
+        inspector: mayInspect(ctx, participant),
       });
       for (const m of missed ?? []) ctx.send(c, m);
+      ctx.announce(room);
       ctx.log?.info({ room, participant: participant.id, role: participant.role, resumed: missed !== undefined }, 'participant joined');
       if (participant.role === 'agent' && isRelay(backend)) {
         const detach = backend.attachAgent(room, (fr) => ctx.send(c, fr));
@@ -160,6 +176,31 @@ async function decide(ctx: FrameContext, c: Client, f: Extract<ClientFrame, { ty
   if (wait > 0) return void rateLimited(ctx, c, 'decisions', wait);
   const r = await ctx.backend.decide({ approvalId: f.approvalId, by: p.id, role: p.role, decision: f.decision, content: f.content, room: c.room });
   ctx.send(c, { type: 'decided', approvalId: f.approvalId, ok: r.ok, ...(r.ok ? {} : { reason: r.reason }) });
+}
+
+async function models(ctx: FrameContext, c: Client): Promise<void> {
+  // The same per-socket bucket as history pages: each may cost a round trip to Codex.
+  const wait = c.history.take();
+  if (wait > 0) return void rateLimited(ctx, c, 'model list requests', wait);
+  if (!ctx.backend.models) return void ctx.send(c, { type: 'error', error: 'this room server does not run the agent: it has no model list', code: 'unavailable' });
+  const list = await ctx.backend.models();
+  ctx.send(c, { type: 'models', ...list });
+}
+
+function inspect(ctx: FrameContext, c: Client, on: boolean): void {
+  const p = c.participant!;
+  if (!on) {
+    c.uninspect?.();
+    c.uninspect = undefined;
+    return;
+  }
+  if (p.role !== 'owner' && p.role !== 'approver') return void ctx.send(c, { type: 'error', error: 'the inspector is for room owners and approvers', code: 'forbidden' });
+  if (!ctx.inspector) return void ctx.send(c, { type: 'error', error: 'the inspector is not available here: the agent runs in another process (room serve)', code: 'unavailable' });
+  // Each subscription starts with the whole tree: bounded like history requests.
+  const wait = c.history.take();
+  if (wait > 0) return void rateLimited(ctx, c, 'inspector requests', wait);
+  c.uninspect?.();
+  c.uninspect = ctx.inspector.subscribe(c.room!, (f) => ctx.send(c, f));
 }
 
 function agentFrame(ctx: FrameContext, c: Client, f: Extract<ClientFrame, { type: 'agent.event' | 'agent.decided' }>): void {

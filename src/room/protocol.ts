@@ -1,7 +1,8 @@
 // The room server's JSON protocol (one JSON object per WebSocket frame).
 //
-// client → server: join, message, approval.decide, history (+ agent.event/agent.decided from a relay agent)
-// server → client: joined, event, decided, history, error (+ agent.message/agent.decide to a relay agent)
+// client → server: join, message, approval.decide, history, models, inspect (+ agent.event/agent.decided from a relay agent)
+// server → client: joined, presence, event, decided, history, models, inspect, inspect.update, error
+//                  (+ agent.message/agent.decide to a relay agent)
 // Every field is untrusted: strict objects, bounded strings, no unknown keys.
 import { z } from 'zod';
 import { RoomAttachmentSchema, MAX_ATTACHMENTS } from '../attachments/schema.js';
@@ -56,6 +57,10 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
     before: z.number().int().positive().optional(),
     limit: z.number().int().positive().max(100_000).optional(),
   }),
+  /** The agent's model catalog (for a model picker; `/model NAME` switches). */
+  z.strictObject({ type: z.literal('models') }),
+  /** Owners and approvers: the live actor tree of this room (on) or stop it (off). */
+  z.strictObject({ type: z.literal('inspect'), on: z.boolean() }),
   // Relay mode (`switchboard room serve`): an agent participant runs the turns.
   z.strictObject({ type: z.literal('agent.event'), event: z.looseObject({ type: z.string().max(100), session: z.string().max(700) }) }),
   z.strictObject({ type: z.literal('agent.decided'), requestId: z.string().max(100), ok: z.boolean(), reason: z.string().max(2000).optional() }),
@@ -71,6 +76,42 @@ export type AgentMessage = {
   attachments?: unknown[];
 };
 
+/** Who is in a room: one entry per participant id, with how many sockets it has open. */
+export type Presence = { id: string; name?: string; role: Role; connections: number };
+
+/** The agent's model catalog as a model picker needs it. */
+export interface ModelList {
+  models: Array<{ model: string; displayName?: string; isDefault: boolean }>;
+  source: 'model/list' | 'fallback' | 'static';
+  note?: string;
+}
+
+/** One actor of the inspector's tree (see src/web/inspector-feed.ts). */
+export interface InspectActor {
+  id: string;
+  parent: string | null;
+  machine?: string;
+  src?: string;
+  status: 'active' | 'done' | 'stopped' | 'error';
+  value?: unknown;
+  at: number;
+}
+export interface InspectEvent {
+  actor: string;
+  type: string;
+  at: number;
+  summary?: string;
+}
+export type InspectFrame =
+  | { type: 'inspect'; actors: InspectActor[]; events: InspectEvent[] }
+  | { type: 'inspect.update'; actors: InspectActor[]; removed: string[]; events: InspectEvent[]; dropped?: number };
+
+/** The live actor tree of the embedded room, per room (what the `inspect` frame subscribes to). */
+export interface RoomInspector {
+  /** Sends the room's current tree at once, then batched updates; returns the unsubscribe. */
+  subscribe(room: string, send: (frame: InspectFrame) => unknown): () => void;
+}
+
 export type ServerFrame =
   | {
       type: 'joined';
@@ -82,7 +123,13 @@ export type ServerFrame =
       history: StoredRecord[];
       historyBefore?: number;
       pending: unknown[];
+      participants: Presence[];
+      /** This participant may use the inspector on this server. */
+      inspector: boolean;
     }
+  | { type: 'presence'; participants: Presence[] }
+  | ({ type: 'models' } & ModelList)
+  | InspectFrame
   | { type: 'event'; seq: number; event: unknown }
   | { type: 'history'; records: StoredRecord[]; before?: number }
   | { type: 'decided'; approvalId: string; ok: boolean; reason?: string }
@@ -126,6 +173,8 @@ export interface RoomBackend {
    * `limit` records (older than `before`); with `after`, the oldest `limit` newer than it.
    */
   history(room: string, filter?: { channel?: string; thread?: string; before?: number; after?: number; limit?: number }): Promise<StoredRecord[]>;
+  /** The agent's model catalog; absent when this server does not run the agent (relay). */
+  models?(): Promise<ModelList>;
 }
 
 /** A backend that relays to an agent participant (`room serve`). */

@@ -2,7 +2,7 @@
 // protocol. It is a transport for the supervisor's embedding API: messages go to `post`,
 // decisions to `decide`, every room event comes back out. This file owns the sockets
 // (upgrade, Origin, connection caps, send buffer, broadcast); frames.ts handles what they say.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Subscription } from 'rxjs';
@@ -10,12 +10,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { RoomEvent } from '../events/room-events.js';
 import type { RoomAuth } from '../auth/token.js';
-import { CloseCodes, isRelay, type RoomBackend, type ServerFrame } from './protocol.js';
+import { CloseCodes, type Presence, type RoomBackend, type RoomInspector, type ServerFrame } from './protocol.js';
 import type { Client } from './client.js';
 import { isLoopbackHost, originAllowed, ownOrigins, type AuthMode } from './access.js';
 import { Counter, DEFAULT_ROOM_LIMITS, RateLimiter, TokenBucket, type RoomLimits } from './limits.js';
 import { ReplayLog } from './replay.js';
 import { handleFrame, type FrameContext } from './frames.js';
+import { createStaticHandler } from '../web/static.js';
 
 export interface RoomServerOptions {
   backend: RoomBackend;
@@ -37,7 +38,15 @@ export interface RoomServerOptions {
   /** @deprecated use limits.maxFrameBytes */
   maxFrameBytes?: number;
   log?: Logger;
+  /** Plain HTTP on the room's port: the web room (default) or `false` for 426 to everything. */
+  web?: RequestListener | false;
+  /** The live actor tree for owners' and approvers' `inspect` frames (embedded room only). */
+  inspector?: RoomInspector;
+  /** The agent this server runs itself (embedded room): listed in every room's presence. */
+  agent?: { id: string; name?: string };
 }
+
+const PRESENCE_MS = 100;
 
 export class RoomServer {
   private http: Server | undefined;
@@ -45,6 +54,8 @@ export class RoomServer {
   private sub: Subscription | undefined;
   private readonly clients = new Set<Client>();
   private readonly byRoom = new Map<string, Set<Client>>();
+  /** Rooms whose presence frame is due (joins and leaves within PRESENCE_MS share one). */
+  private readonly announcing = new Map<string, NodeJS.Timeout>();
   private readonly perAddress: Counter;
   private readonly perRoom: Counter;
   private readonly limits: RoomLimits;
@@ -75,9 +86,13 @@ export class RoomServer {
     if (this.mode !== 'signed' && !isLoopbackHost(host)) {
       throw new Error(`refusing to bind ${host} in ${this.mode === 'shared' ? 'shared-token' : 'open'} mode: it is for loopback demos only; use signed credentials (the default) to serve other hosts`);
     }
-    this.http = createServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' }).end('switchboard room server: connect with WebSocket\n');
-    });
+    const web = this.opts.web ?? createStaticHandler({ ...(this.opts.log ? { log: this.opts.log } : {}) });
+    this.http = createServer(
+      web ||
+        ((_req, res) => {
+          res.writeHead(426, { 'content-type': 'text/plain' }).end('switchboard room server: connect with WebSocket\n');
+        }),
+    );
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxFrameBytes });
     this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
     this.sub = this.opts.backend.events$.subscribe((e) => this.broadcast(e));
@@ -98,6 +113,11 @@ export class RoomServer {
     return `ws://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${a.port}`;
   }
 
+  /** The page's address (same host and port as the WebSocket). */
+  get httpUrl(): string | undefined {
+    return this.url?.replace(/^ws:/, 'http:');
+  }
+
   /** Open sockets, joined sockets per room (for tests and status). */
   stats(): { connections: number; rooms: Record<string, number> } {
     return { connections: this.clients.size, rooms: Object.fromEntries([...this.byRoom].map(([r, s]) => [r, s.size])) };
@@ -105,6 +125,8 @@ export class RoomServer {
 
   async stop(): Promise<void> {
     this.sub?.unsubscribe();
+    for (const t of this.announcing.values()) clearTimeout(t);
+    this.announcing.clear();
     for (const c of this.clients) c.ws.close(CloseCodes.shuttingDown, 'room server shutting down');
     await new Promise<void>((r) => (this.wss ? this.wss.close(() => r()) : r()));
     this.http?.closeAllConnections?.();
@@ -138,6 +160,7 @@ export class RoomServer {
     ws.on('close', () => {
       clearTimeout(c.joinTimer);
       c.detach?.();
+      c.uninspect?.();
       this.clients.delete(c);
       this.perAddress.remove(addr);
       if (c.joined && c.room) {
@@ -145,6 +168,7 @@ export class RoomServer {
         const set = this.byRoom.get(c.room);
         set?.delete(c);
         if (set?.size === 0) this.byRoom.delete(c.room);
+        else this.announce(c.room);
       }
     });
     ws.on('error', (err) => this.opts.log?.debug({ err: err.message }, 'room client error'));
@@ -178,6 +202,9 @@ export class RoomServer {
         set.add(c);
         clearTimeout(c.joinTimer);
       },
+      inspector: this.opts.inspector,
+      presence: (room) => this.presence(room),
+      announce: (room) => this.announce(room),
     };
     return this.ctxCache;
   }
@@ -194,6 +221,39 @@ export class RoomServer {
       setTimeout(() => c.ws.terminate(), this.limits.slowConsumerGraceMs).unref();
     }
     return true;
+  }
+
+  /**
+   * Who is in `room`: one entry per participant id. Bounded by the room's connection cap;
+   * computed when someone joins or leaves, never per event.
+   */
+  private presence(room: string): Presence[] {
+    const byId = new Map<string, Presence>();
+    for (const c of this.byRoom.get(room) ?? []) {
+      const p = c.participant;
+      if (!p) continue;
+      const known = byId.get(p.id);
+      if (known) known.connections++;
+      else byId.set(p.id, { id: p.id, ...(p.name ? { name: p.name } : {}), role: p.role, connections: 1 });
+    }
+    const agent = this.opts.agent;
+    if (agent && !byId.has(agent.id)) byId.set(agent.id, { id: agent.id, ...(agent.name ? { name: agent.name } : {}), role: 'agent', connections: 1 });
+    return [...byId.values()];
+  }
+
+  /**
+   * Tells the room who is there. A burst of joins (a full room reconnecting) would cost
+   * O(n²) bytes frame by frame, so changes within PRESENCE_MS go out as one frame.
+   */
+  private announce(room: string): void {
+    if (this.announcing.has(room)) return;
+    const t = setTimeout(() => {
+      this.announcing.delete(room);
+      const frame = JSON.stringify({ type: 'presence', participants: this.presence(room) });
+      for (const c of this.byRoom.get(room) ?? []) this.send(c, frame);
+    }, PRESENCE_MS);
+    t.unref();
+    this.announcing.set(room, t);
   }
 
   private broadcast(e: RoomEvent): void {

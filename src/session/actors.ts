@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { RpcError } from '../connection/errors.js';
 import type { UserInput } from '../protocol/common.js';
 import type { RoomEventSink } from '../events/room-events.js';
-import type { ApprovalHooks, SessionConnection } from '../turn/runtime.js';
+import type { ApprovalHooks, SessionConnection, SessionLifecycleEvent } from '../turn/runtime.js';
 import { BINDING_SCHEMA_VERSION, type Binding, type BindingStore } from './bindings.js';
 import { catalogOf, discoverModels, type Catalog, type ModelCache } from './models.js';
 import type { SessionSettings } from './types.js';
@@ -70,7 +70,13 @@ export type PersistInput =
   | { op: 'delete'; key: string };
 
 /** `threads`: the only threads concerned (a pool member went away); absent: all of them. */
-export type LifecycleEvent = { type: 'CONNECTION.LOST'; reason: string; threads?: ReadonlySet<string> } | { type: 'CONNECTION.READY'; threads?: ReadonlySet<string> };
+export type LifecycleEvent =
+  | { type: 'CONNECTION.LOST'; reason: string; threads?: ReadonlySet<string> }
+  | { type: 'CONNECTION.READY'; threads?: ReadonlySet<string> }
+  /** The fast restarts are spent: the app-server is retried at `retryAt`; messages fail at once meanwhile. */
+  | { type: 'CONNECTION.DEGRADED'; reason: string; retryAt: number }
+  /** Failed for good (a fault a restart cannot fix). */
+  | { type: 'CONNECTION.FAILED'; reason: string };
 
 const threadParams = (settings: SessionSettings) => ({
   cwd: settings.cwd,
@@ -149,9 +155,12 @@ export function createSessionActors(deps: SessionDeps) {
     /** Connection lifecycle → session events. */
     connectionWatch: fromCallback<AnyEventObject, void, LifecycleEvent>(({ sendBack }) =>
       deps.conn.onLifecycle((e) => {
-        const scope = e.threads ? { threads: e.threads } : {};
-        if (e.type === 'lost') sendBack({ type: 'CONNECTION.LOST', reason: e.exit.reason, ...scope });
-        else if (e.type === 'ready') sendBack({ type: 'CONNECTION.READY', ...scope });
+        // One pool member going away (whatever the reason) only unloads its threads.
+        if (e.threads && e.type !== 'ready' && e.type !== 'recovered') sendBack({ type: 'CONNECTION.LOST', reason: lostReason(e), threads: e.threads });
+        else if (e.type === 'lost') sendBack({ type: 'CONNECTION.LOST', reason: e.exit.reason });
+        else if (e.type === 'ready') sendBack({ type: 'CONNECTION.READY', ...(e.threads ? { threads: e.threads } : {}) });
+        else if (e.type === 'degraded') sendBack({ type: 'CONNECTION.DEGRADED', reason: e.reason, retryAt: e.retryAt });
+        else if (e.type === 'failed') sendBack({ type: 'CONNECTION.FAILED', reason: e.error });
       }),
     ),
   };
@@ -176,4 +185,18 @@ export function bindingOf(
     createdAt: createdAt ?? now,
     updatedAt: now,
   };
+}
+
+/** Why a connection (or a pool member) stopped carrying its threads, in words. */
+function lostReason(e: SessionLifecycleEvent): string {
+  switch (e.type) {
+    case 'lost':
+      return e.exit.reason;
+    case 'degraded':
+      return e.reason;
+    case 'failed':
+      return e.error;
+    default:
+      return `app-server ${e.type}`;
+  }
 }

@@ -92,7 +92,8 @@ export function restoreOf(record: HibernatedSession, epoch: number): SessionRest
 
 /** The snapshot value a hibernated session reports (what its actor showed when it stopped). */
 export function stateOf(record: HibernatedSession): Record<string, string> {
-  return { conversation: record.conversation, steer: 'idle', catalog: 'idle', persist: 'idle' };
+  // A session in `link.down` is busy, never hibernated: a record's link is up.
+  return { conversation: record.conversation, steer: 'idle', catalog: 'idle', persist: 'idle', link: 'up' };
 }
 
 export const isHibernated = (slot: object): slot is HibernatedSession => (slot as { hibernated?: unknown }).hibernated === true;

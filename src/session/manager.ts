@@ -112,6 +112,8 @@ export class SessionManager {
    * record from an older epoch resumes its thread before its next turn.
    */
   private epoch = 0;
+  /** The app-server is unavailable (degraded or failed): sessions started now know it from the start. */
+  private outage: { reason: string; retryAt: number | undefined } | undefined;
   private readonly offLifecycle: () => void;
 
   constructor(private readonly options: SessionManagerOptions) {
@@ -137,10 +139,15 @@ export class SessionManager {
     };
     this.machine = provideSessionMachine(this.deps, options.machine);
     this.offLifecycle = options.connection.onLifecycle((e) => {
-      if (e.type !== 'lost' && e.type !== 'ready') return;
       // A pool names the threads its member took along: only their records must resume.
-      if (e.threads) this.unloadRecords(e.threads);
-      else this.epoch++;
+      if (e.threads) {
+        if (e.type !== 'ready' && e.type !== 'recovered') this.unloadRecords(e.threads);
+        return;
+      }
+      if (e.type === 'lost' || e.type === 'ready') this.epoch++;
+      if (e.type === 'ready') this.outage = undefined;
+      else if (e.type === 'degraded') this.outage = { reason: e.reason, retryAt: e.retryAt };
+      else if (e.type === 'failed') this.outage = { reason: e.error, retryAt: undefined };
     });
   }
 
@@ -314,7 +321,12 @@ export class SessionManager {
       id: `session:${key}`,
       clock: this.clock,
       ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
-      input: { key, settings: slot?.settings ?? this.settings, ...(slot ? { restore: restoreOf(slot, this.epoch) } : {}) },
+      input: {
+        key,
+        settings: slot?.settings ?? this.settings,
+        ...(slot ? { restore: restoreOf(slot, this.epoch) } : {}),
+        ...(this.outage ? { outage: this.outage } : {}),
+      },
     });
     actor.on('*', (e) => this.forward(key, e));
     const hibernating = this.hibernation.enabled;

@@ -2,6 +2,9 @@
 import type { BindingCorruptError } from './bindings.js';
 import type { SessionContext } from './types.js';
 
+/** `12:34:56 UTC`: a retry time people can read (the date is today's, near enough). */
+const clockTime = (ms: number): string => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
+
 export const texts = {
   queued: (waiting: number) => `A turn is running; your message is queued (${waiting} waiting).`,
   bindFailed: (err: string, waiting: number, bindRetryMs: number) =>
@@ -31,6 +34,14 @@ export const texts = {
       `Mode: ${c.settings.busyMode}`,
       `State: ${JSON.stringify(state)}`,
     ].join('\n'),
+  /** Once per session and outage; `retryAt` undefined: the connection failed for good. */
+  unavailable: (reason: string, retryAt: number | undefined) =>
+    retryAt === undefined
+      ? `The agent is unavailable: ${reason}. Switchboard will not retry this; fix the cause and restart it. Messages are not run until then.`
+      : `The agent is unavailable: ${reason}. Switchboard keeps retrying by itself (next attempt at ${clockTime(retryAt)}); messages sent until it is back are not run.`,
+  /** The error of each message refused during an outage. */
+  notRun: 'not run: the Codex app-server is unavailable',
+  back: 'The agent is back: the Codex app-server is reachable again. Messages sent while it was unavailable were not run; send them again if they still matter.',
   shuttingDown: (waiting: number) => `Switchboard is shutting down; ${waiting} message(s) of this conversation were not run.`,
   attachmentIgnored: (problem: string) => `Attachment ignored: ${problem}`,
   emptyMessage: 'Empty message ignored.',

@@ -113,6 +113,15 @@ export interface SessionRestore {
   catalog: Catalog | undefined;
 }
 
+/** The app-server is unavailable (degraded, or failed for good), as a session knows it. */
+export interface SessionOutage {
+  reason: string;
+  /** When the connection retries next (ms since the epoch); undefined: it will not. */
+  retryAt: number | undefined;
+  /** The room was told (once per outage): later messages fail without another notice. */
+  told: boolean;
+}
+
 export interface SessionContext {
   key: string;
   settings: SessionSettings;
@@ -147,11 +156,18 @@ export interface SessionContext {
   /** Times the current message was retried because its thread was not loaded. */
   startRetries: number;
   lastTurn: { status: string; turnId: string | undefined; error: string | undefined } | undefined;
+  /** Set while the app-server is unavailable: messages fail at once instead of waiting or looping. */
+  outage: SessionOutage | undefined;
 }
 
 
 /** A session's first context: a new conversation, or a hibernated one going on. */
-export function initialContext(input: { key: string; settings: SessionSettings; restore?: SessionRestore | undefined }): SessionContext {
+export function initialContext(input: {
+  key: string;
+  settings: SessionSettings;
+  restore?: SessionRestore | undefined;
+  outage?: Omit<SessionOutage, 'told'> | undefined;
+}): SessionContext {
   const r = input.restore;
   return {
     key: input.key,
@@ -176,5 +192,6 @@ export function initialContext(input: { key: string; settings: SessionSettings; 
     turns: r?.turns ?? 0,
     startRetries: 0,
     lastTurn: r?.lastTurn,
+    outage: input.outage && { ...input.outage, told: false },
   };
 }

@@ -121,6 +121,8 @@ export const ConfigSchema = z.strictObject({
       jitter: z.number().min(0).max(1).default(0),
       maxFailures: z.number().int().positive().optional(),
       failureWindowMs: positiveMs.optional(),
+      degradedBackoffBaseMs: positiveMs.optional(),
+      degradedBackoffMaxMs: positiveMs.optional(),
       requestTimeoutMs: positiveMs.optional(),
       methodTimeoutsMs: z.record(z.string(), ms).optional(),
       overloadRetry: z.strictObject({ attempts: z.number().int().nonnegative(), baseMs: positiveMs, maxMs: positiveMs }).optional(),

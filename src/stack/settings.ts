@@ -61,6 +61,8 @@ export const CONNECTION_MACHINE_FIELDS = [
   'jitter',
   'maxFailures',
   'failureWindowMs',
+  'degradedBackoffBaseMs',
+  'degradedBackoffMaxMs',
 ] as const satisfies ReadonlyArray<keyof ConnectionConfig>;
 
 /** The connection machine fields of `source` that are set (undefined ones keep the machine's defaults). */
@@ -86,7 +88,7 @@ export function stackSettingsFromConfig(config: SwitchboardConfig, clientVersion
       clientInfo: { name: 'switchboard', title: 'Switchboard', version: clientVersion },
       requestTimeoutMs: a.requestTimeoutMs,
       experimentalApi: a.experimentalApi,
-      machine: connectionMachineSettings({ minVersion: a.minVersion, versionPolicy: a.versionPolicy }),
+      machine: connectionMachineSettings({ minVersion: a.minVersion, versionPolicy: a.versionPolicy, degradedBackoffMaxMs: a.retryMaxDelayMs }),
     },
     approvals: {
       id: 'approvals:codex',

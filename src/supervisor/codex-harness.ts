@@ -20,6 +20,8 @@ import { stackSettingsFromConfig } from '../stack/settings.js';
 import { planAppServers } from '../stack/app-servers.js';
 import { ConnectionPool } from '../pool/pool.js';
 import type { AgentSpec, Harness, HarnessMessage } from './harness.js';
+import { AccountGate } from './account-gate.js';
+import { parseCommand } from '../session/types.js';
 
 export interface CodexHarnessOptions {
   config: SwitchboardConfig;
@@ -43,6 +45,7 @@ export class CodexHarness implements Harness {
   readonly connection: Connection;
   readonly router: ApprovalRouter;
   private startError: string | undefined;
+  private readonly account: AccountGate;
 
   constructor(private readonly o: CodexHarnessOptions) {
     const plan = planAppServers(o.config);
@@ -63,6 +66,12 @@ export class CodexHarness implements Harness {
     });
     this.connection = this.stack.connection;
     this.router = this.stack.router;
+    this.account = new AccountGate(() => this.connection.request('account/read', {}), o.log);
+  }
+
+  /** Why this harness's messages cannot run (no Codex login or API key), if so: a startup warning. */
+  get accountWarning(): string | undefined {
+    return this.account.warning;
   }
 
   /** The logic the supervisor spawns as the child `connectionId` (each app-server has its own). */
@@ -80,8 +89,8 @@ export class CodexHarness implements Harness {
   }
 
   /** Every app-server this harness talks to (pool members included), for the metrics probe. */
-  appServers(): Array<{ harness: string; connection: Connection }> {
-    return this.stack.connections().map(({ connection }) => ({ harness: this.id, connection }));
+  appServers(): Connection[] {
+    return this.stack.connections().map(({ connection }) => connection);
   }
 
   /** What an agent's sessions and `/codex` commands talk to: its pool, or its one connection. */
@@ -90,8 +99,10 @@ export class CodexHarness implements Harness {
   }
 
   available(): { ok: true } | { ok: false; reason: string } {
-    if (this.startError) return { ok: false, reason: this.startError };
-    for (const client of this.stack.clients().values()) {
+    const clients = [...this.stack.clients().values()];
+    // A start that failed (e.g. degraded at startup) counts until the connections heal by themselves.
+    if (this.startError && !clients.every((c) => c.ready)) return { ok: false, reason: this.startError };
+    for (const client of clients) {
       const s = client.status();
       if (s.state === 'failed') return { ok: false, reason: s.error ?? 'app-server connection failed' };
       if (s.state === 'stopped') return { ok: false, reason: 'app-server connection stopped' };
@@ -119,6 +130,7 @@ export class CodexHarness implements Harness {
       this.startError = (err as Error).message;
       throw err;
     }
+    await this.account.check();
   }
 
   async stop(): Promise<void> {
@@ -129,8 +141,18 @@ export class CodexHarness implements Harness {
     return this.stack.manager(agent);
   }
 
-  post(agent: AgentSpec, msg: HarnessMessage): void {
-    this.stack.post(agent, msg);
+  /** Messages run only with a Codex account (slash commands always do); otherwise the room is told why. */
+  post(agent: AgentSpec, msg: HarnessMessage): Promise<void> | void {
+    const command = parseCommand(msg.text) !== undefined && !msg.attachments?.length;
+    if (command || this.account.warning === undefined) return this.stack.post(agent, msg);
+    return this.account.admit().then((problem) => {
+      if (problem === undefined) return this.stack.post(agent, msg);
+      const session = this.stack.keyOf(msg);
+      const at = (this.o.clock?.now ?? Date.now)();
+      this.o.sink({ type: 'notice', session, at, level: 'error', text: `The agent cannot answer: ${problem}.` });
+      // The message is done with (the inbox drops it), like a turn that never started.
+      this.o.sink({ type: 'turn.failed', session, at, turnId: undefined, threadId: undefined, error: 'not run: Codex has no login and no API key' });
+    });
   }
 
   decide(d: DecideInput) {
@@ -159,6 +181,7 @@ export class CodexHarness implements Harness {
       sessions: [...this.stack.managers().values()].flatMap((m) => m.status().sessions),
       pendingApprovals: this.router.pending(),
       startError: this.startError,
+      accountWarning: this.account.warning,
     };
   }
 

@@ -1,9 +1,25 @@
 // Which room events become durable history records of the room thread.
 import type { RoomEvent } from '../events/room-events.js';
-import type { HistoryRecord } from '../storage/types.js';
+import type { HistoryRecord, InboxMessage } from '../storage/types.js';
+
+/** The room event of an accepted message: the verified author (role included), never the host's claims about others. */
+export function postedEvent(session: string, messageId: string, msg: InboxMessage, at: number): Extract<RoomEvent, { type: 'message.posted' }> {
+  const { id, name, role } = msg.from;
+  return {
+    type: 'message.posted',
+    session,
+    at,
+    messageId,
+    from: { id, ...(name !== undefined ? { name } : {}), ...(role !== undefined ? { role } : {}) },
+    text: msg.text,
+    attachments: msg.attachments?.length ?? 0,
+  };
+}
 
 export function recordOf(e: RoomEvent): HistoryRecord | undefined {
   switch (e.type) {
+    case 'message.posted':
+      return { kind: 'message', role: 'user', author: { id: e.from.id, ...(e.from.name !== undefined ? { name: e.from.name } : {}) }, text: e.text };
     case 'message.completed':
       return { kind: 'message', role: 'assistant', text: e.text, turnId: e.turnId };
     case 'tool.completed':

@@ -27,6 +27,14 @@ export class InboxTracker {
     private readonly clock: { now(): number } = { now: () => Date.now() },
   ) {}
 
+  /** Messages handed to a harness whose turn has not finished yet. */
+  depth(): number {
+    let n = 0;
+    for (const q of this.waiting.values()) n += q.length;
+    for (const r of this.running.values()) n += r.ids.length;
+    return n;
+  }
+
   handed(session: string, id: string): void {
     const q = this.waiting.get(session) ?? [];
     q.push({ id, at: this.clock.now() });

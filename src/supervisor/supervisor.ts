@@ -16,7 +16,7 @@ import type { DynamicTool } from '../approvals/tools.js';
 import { withResultHook } from './tools.js';
 import { CodexHarness } from './codex-harness.js';
 import type { Harness } from './harness.js';
-import { recordOf } from './history.js';
+import { postedEvent, recordOf } from './history.js';
 import { AgentSessions, type ResolvedAgent, type SessionInfo } from './sessions.js';
 import { processRegistry } from '../process/registry.js';
 import { runSupervisorCommand, type CommandHost } from './commands.js';
@@ -28,7 +28,11 @@ import { summarize } from '../protocol/wire.js';
 import { RoomAccess } from './access.js';
 import { InboxTracker } from './inbox.js';
 import { HistoryWriter, type HistoryQuery } from './history-writer.js';
-import { checkAttachments, DecideSchema, PostSchema, type DecideInput, type PostInput } from './post.js';
+import { checkAttachments, PostSchema, type DecideInput, type PostInput } from './post.js';
+import { routeDecision } from './decide.js';
+import { serviceView, type ServiceView } from './service-view.js';
+import { ModelCatalog } from './model-catalog.js';
+import type { ModelList } from '../room/protocol.js';
 
 export { PostSchema, type PostInput, type DecideInput, type SupervisorStatus };
 export type DynamicToolSpec = DynamicTool;
@@ -70,11 +74,13 @@ export class Supervisor {
   private store: ThreadStore | undefined;
   private readonly agentSessions: AgentSessions;
   private readonly baseDir: string;
+  private stopping = false;
   readonly access: RoomAccess;
   private readonly inbox: InboxTracker;
   private readonly historyWriter: HistoryWriter;
   private readonly clock: StackClock;
   private started = false;
+  private catalog: ModelCatalog | undefined;
 
   constructor(loaded: LoadedConfig, private readonly options: SupervisorOptions = {}) {
     this.config = loaded.config;
@@ -132,7 +138,10 @@ export class Supervisor {
       },
     });
     this.actor = createActor(machine, { id: this.id, input: { supervisorId: this.id, connections }, clock: timerClock(this.clock), ...(options.inspect ? { inspect: options.inspect } : {}) });
-    this.actor.on('supervisor.connectionEnded', (e) => this.log.warn({ child: e.id, ...(e.error ? { err: e.error } : {}) }, 'connection actor ended'));
+    // Ending is news only when nobody asked for it: a clean shutdown logs no warning.
+    this.actor.on('supervisor.connectionEnded', (e) =>
+      e.error || !this.stopping ? this.log.warn({ child: e.id, ...(e.error ? { err: e.error } : {}) }, 'connection actor ended') : this.log.info({ child: e.id }, 'connection stopped'),
+    );
     this.actor.on('supervisor.failed', (e) => this.log.error({ error: e.error }, 'Switchboard failed'));
     this.actor.subscribe({ error: (err) => this.log.error({ err }, 'supervisor actor error') });
   }
@@ -165,6 +174,7 @@ export class Supervisor {
   /** Graceful stop: interrupt turns (bounded), deny pending approvals, stop app-servers. */
   async stop(): Promise<void> {
     if (this.actor.getSnapshot().status !== 'active') return;
+    this.stopping = true;
     if (!this.started) {
       // Never started: nothing runs, nothing to wait for.
       this.actor.stop();
@@ -174,6 +184,11 @@ export class Supervisor {
     }
     this.subject.complete();
     this.auditSubject.complete();
+  }
+
+  /** What a person starting this host should know (e.g. Codex has no login): printed by the CLI, logged at start. */
+  get startupWarnings(): string[] {
+    return [this.codex.accountWarning].filter((w): w is string => w !== undefined);
   }
 
   /** Hand over a room message. Validated (throws a readable error); durable before it returns. */
@@ -212,8 +227,8 @@ export class Supervisor {
         return;
       }
     }
-    // A replayed inbox message was recorded when it was first posted.
-    if (!replay) this.write(session, { kind: 'message', role: 'user', author: { id: from.id, name: msg.from.name }, text: msg.text });
+    // Seen by the whole room and recorded; a replayed inbox message was announced when first posted.
+    if (!replay) this.onEvent(postedEvent(session, inboxId, msg, this.clock.now()));
     let info: SessionInfo;
     try {
       info = await this.resolveSession(session, agent);
@@ -343,33 +358,24 @@ export class Supervisor {
    * was not offered, or content that does not fit, is refused and the approval stays open.
    */
   decide(input: DecideInput): { ok: true } | { ok: false; reason: string } {
-    const parsed = DecideSchema.safeParse(input);
-    if (!parsed.success) return { ok: false, reason: `invalid decision: ${summarize(parsed.error)}` };
-    const i = parsed.data;
-    if (i.role === 'observer' || i.role === 'agent') {
-      this.log.warn({ approvalId: i.approvalId, by: i.by, role: i.role }, 'decision rejected');
-      return { ok: false, reason: `${i.by} may not decide approvals: ${i.role}s cannot decide` };
-    }
-    // Transports may add fields of their own: pass only the decision.
-    const d = {
-      approvalId: i.approvalId,
-      by: i.by,
-      decision: i.decision,
-      ...(i.role ? { role: i.role } : {}),
-      ...(i.room ? { room: i.room } : {}),
-      ...(i.content !== undefined ? { content: i.content } : {}),
-    };
-    for (const h of this.harnesses.values()) {
-      if (!h.decide) continue;
-      const r = h.decide(d);
-      if (r.ok || !/unknown approval|no such approval|not found/i.test(r.reason)) return r;
-    }
-    return { ok: false, reason: `unknown approval "${d.approvalId}"` };
+    return routeDecision(this.harnesses.values(), input, this.log);
+  }
+
+  /** Readiness, app-server connections and inbox depth for /readyz and /metrics. */
+  service(): ServiceView {
+    return serviceView(this.harnesses, () => this.inbox.depth());
   }
 
   /** A dynamic tool Codex may call (`item/tool/call`); results pass the tool_result hook. */
   registerTool(tool: DynamicToolSpec): () => void {
     return this.codex.registerTool(withResultHook(tool, this.hooks, (threadId) => this.codex.sessionOfThread(threadId)));
+  }
+
+  /** The default agent's models for a room's model picker (cached; a fallback list when discovery fails). */
+  models(): Promise<ModelList> {
+    const agent = this.agentSessions.agentFor(undefined);
+    this.catalog ??= new ModelCatalog({ conn: this.codex.connection, agent, discovery: this.config.appServer.discovery, now: () => this.clock.now(), log: this.log });
+    return this.catalog.list();
   }
 
   status(): SupervisorStatus {

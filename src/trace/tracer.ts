@@ -64,7 +64,16 @@ export interface RecorderOptions {
   serialize?: SafeJsonOptions;
   /** The time of a record (default `Date.now`; a simulation passes its clock). */
   now?: () => number;
+  /**
+   * Hand events, state values and errors over as they are, unserialized: for a sink that
+   * keeps few of them and makes what it shows safe itself (`safeTraceValue`), so that an
+   * inspection event nobody looks at costs no serialization.
+   */
+  lazy?: boolean;
 }
+
+/** What a record's value becomes in a trace file: JSON-safe, cut, redacted. */
+export const safeTraceValue = (v: unknown, options?: SafeJsonOptions): unknown => redactValue(toSafeJson(v, options));
 
 type ActorLike = {
   id?: string;
@@ -101,7 +110,7 @@ export function createTraceRecorder(sink: (record: TraceRecord) => void, options
     return id;
   };
 
-  const safe = (v: unknown): unknown => redactValue(toSafeJson(v, options.serialize));
+  const safe = options.lazy ? (v: unknown): unknown => v : (v: unknown): unknown => safeTraceValue(v, options.serialize);
   const emit = (r: RecordBody): void => {
     sink({ seq: ++seq, t: now(), ...r } as TraceRecord);
   };

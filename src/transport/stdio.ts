@@ -6,6 +6,7 @@ import { MAX_FRAME_BYTES } from '../protocol/wire.js';
 import { OWNER_PID_VAR, PROCESS_TAG_VAR, processRegistry } from '../process/registry.js';
 import { redactText } from '../log/redact.js';
 import { LineSplitter } from './lines.js';
+import { appServerReason, isFatalStartupReason } from './stderr-reason.js';
 import { TransportError, type Transport, type TransportExit, type TransportFactory, type TransportHandlers } from './types.js';
 
 export interface StdioOptions {
@@ -166,16 +167,20 @@ function openStdio(opts: StdioOptions, handlers: TransportHandlers): Promise<Tra
         reject(new TransportError(spawnFailure(opts.command, r)));
         return;
       }
+      const stderrTail = tail.text();
+      // Its own words say why (e.g. a missing CODEX_HOME); some of them no restart can fix.
+      const own = closing ? undefined : appServerReason(stderrTail);
       const exit: TransportExit = {
         kind: 'exit',
         code: r.exitCode ?? null,
         signal: r.signal ?? null,
-        stderrTail: tail.text(),
-        retryable: !closing,
+        stderrTail,
+        ...(own ? { appServerReason: own } : {}),
+        retryable: !closing && !(own && isFatalStartupReason(own)),
         intentional: closing,
         reason: closing
           ? 'closed by Switchboard'
-          : `codex app-server exited ${r.signal ? `on ${r.signal}` : `with code ${r.exitCode ?? 'unknown'}`}`,
+          : `codex app-server exited ${r.signal ? `on ${r.signal}` : `with code ${r.exitCode ?? 'unknown'}`}${own ? `: ${own}` : ''}`,
       };
       handlers.onClose(exit);
     });

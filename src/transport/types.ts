@@ -9,6 +9,8 @@ export interface TransportExit {
   code?: number | null;
   signal?: string | null;
   stderrTail?: string;
+  /** The app-server's own reason (its `Error:` line on stderr), already part of `reason`. */
+  appServerReason?: string;
   /** False for faults a restart cannot fix (binary missing, bad credentials). */
   retryable: boolean;
   /** True when we asked for the close. */

@@ -82,6 +82,17 @@ describe('real codex app-server over stdio', () => {
     await expect(conn.request('model/list', {})).resolves.toHaveProperty('data');
   });
 
+  it('a missing CODEX_HOME: the app-server\'s own reason in the error, and no retries', async () => {
+    const { log, lines } = memoryLogger();
+    logs.push(lines);
+    const missing = path.join(home, 'does-not-exist');
+    const conn = new Connection({ transport: { kind: 'stdio', command: codex, env: { ...process.env, CODEX_HOME: missing } }, log, machine: { backoffBaseMs: 20, jitter: 0 } });
+    open.push(conn);
+    const err = (await conn.start().then(() => new Error('started'), (e: unknown) => e)) as Error;
+    expect(err.message).toBe(`codex app-server exited with code 1: CODEX_HOME points to "${missing}", but that path does not exist`);
+    expect(conn.status()).toMatchObject({ state: 'failed', restarts: 0, error: err.message });
+  });
+
   it('graceful stop leaves no process behind', async () => {
     const conn = stdio();
     await conn.start();

@@ -76,6 +76,10 @@ describe('switchboard join (embedded room)', () => {
     expect(tokenFile).toBe(path.join(state, 'rooms', 'lab.owner.token'));
     expect(statSync(tokenFile!).mode & 0o777).toBe(0o600);
     const ownerToken = readFileSync(tokenFile!, 'utf8').trim();
+    // Not a terminal (a service log): the page link with the credential goes to a 0600 file only.
+    const [, linkFile] = await join.waitFor(/open in a browser: http:\/\/\S+\/ \(the link with your credential: (\S+)\)/);
+    expect(readFileSync(linkFile!, 'utf8')).toContain(`#token=${ownerToken}`);
+    expect(statSync(linkFile!).mode & 0o777).toBe(0o600);
     expect(join.stdout() + join.stderr()).not.toContain(ownerToken);
 
     const intruder = client(url!);

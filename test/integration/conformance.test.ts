@@ -61,6 +61,7 @@ const samples: { [M in ClientMethod]: unknown } = {
   'turn/interrupt': { threadId: 'thr_1', turnId: 'turn_1' },
   'model/list': { cursor: null, limit: 50 },
   'thread/list': { limit: 20 },
+  'thread/loaded/list': { cursor: 'c1' },
   'thread/compact/start': { threadId: 'thr_1' },
   'review/start': { threadId: 'thr_1', target: { type: 'uncommittedChanges' } },
   'account/read': {},

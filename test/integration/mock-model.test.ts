@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { codexBin, makeCodexHome, type CodexHome } from '../support/codex-home.js';
 import { functionCallOutputs, say, shell, startMockModel, type MockModel, type Script } from '../support/mock-model.js';
-import { isAlive, processesWithEnv, waitFor } from '../support/procs.js';
+import { killAllWithEnv, processesWithEnv, waitFor } from '../support/procs.js';
 
 type Json = Record<string, any>;
 interface Msg {
@@ -157,18 +157,7 @@ afterEach(async () => {
   }
   // Codex starts its shell-snapshot bash (`bash -lc`, sourcing ~/.bashrc) in its own session,
   // so the group kill misses it: sweep everything still carrying our CODEX_HOME.
-  let survivors: number[] = [];
-  if (marker) {
-    for (const pid of processesWithEnv(marker)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* raced with exit */
-      }
-    }
-    await waitFor(() => processesWithEnv(marker).filter(isAlive).length === 0, 5000);
-    survivors = processesWithEnv(marker).filter(isAlive);
-  }
+  const survivors = marker ? await killAllWithEnv(marker) : [];
   await mock?.close();
   home?.cleanup();
   if (workspace) rmSync(workspace, { recursive: true, force: true });

@@ -102,7 +102,7 @@ describe('app-server pool (real app-servers, one CODEX_HOME)', () => {
       ['active', 2, 0],
     ]);
     // The metrics probe sees every member: its loaded threads and its RSS.
-    const samples = await hostProbe({ connections: () => sb.codex.appServers(), roomClients: () => 0, inboxDepth: () => 0 }).members();
+    const samples = await hostProbe({ connections: () => sb.service().connections(), roomClients: () => 0, inboxDepth: () => 0 }).members();
     expect(samples.map((m) => [m.harness, m.member, m.loadedThreads, m.restarts])).toEqual([
       ['codex', 'conn:codex:0', 2, 0],
       ['codex', 'conn:codex:1', 2, 0],
@@ -245,7 +245,7 @@ describe('isolation: agents with app-servers of their own', () => {
     }, script());
     expect((await turn(sb, 'x', 'hello alpha', 'alpha')).type).toBe('turn.completed');
     expect((await turn(sb, 'y', 'hello beta', 'beta')).type).toBe('turn.completed');
-    const servers = sb.codex.appServers().map((s) => s.connection.status());
+    const servers = sb.codex.appServers().map((c) => c.status());
     expect(servers.map((s) => s.id)).toEqual(['conn:codex', 'conn:codex@beta']);
     expect(new Set(servers.map((s) => s.pid)).size).toBe(2);
     expect(processesWithEnv(`CODEX_HOME=${home}`)).toContain(servers[1]!.pid);

@@ -83,7 +83,7 @@ describe('hibernation of idle sessions', () => {
       queued: 0,
       turns: 1,
       lastTurn: { status: 'completed', turnId: 'turn_1' },
-      state: { conversation: 'ready', steer: 'idle', catalog: 'idle', persist: 'idle' },
+      state: { conversation: 'ready', steer: 'idle', catalog: 'idle', persist: 'idle', link: 'up' },
     });
 
     h.post('two');

@@ -20,6 +20,11 @@ export class FakePeer {
 
   constructor(private readonly script: PeerScript = {}) {}
 
+  /** From now on every open fails with `exit` (the server is down), or succeeds again (undefined). */
+  refuseOpens(exit: TransportExit | undefined): void {
+    this.script.refuseOpen = exit;
+  }
+
   readonly factory: TransportFactory = async (handlers) => {
     this.opens++;
     if (this.script.refuseOpen) throw new TransportError(this.script.refuseOpen);

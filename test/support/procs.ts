@@ -34,3 +34,23 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000, stepMs = 20
   }
   return cond();
 }
+
+/**
+ * SIGKILL everything carrying `marker` until nothing alive carries it, and return what is left.
+ * It sweeps repeatedly because a process forked just before its parent died (codex's
+ * shell-snapshot bash) can appear after a single sweep.
+ */
+export async function killAllWithEnv(marker: string, timeoutMs = 10_000): Promise<number[]> {
+  await waitFor(() => {
+    const alive = processesWithEnv(marker).filter(isAlive);
+    for (const pid of alive) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* raced with exit */
+      }
+    }
+    return alive.length === 0;
+  }, timeoutMs, 50);
+  return processesWithEnv(marker).filter(isAlive);
+}

@@ -4,7 +4,7 @@ import { createActor, setup, spawnChild } from 'xstate';
 import { connectionMachine, defaultConnectionConfig } from '../../../machines/connection.machine.js';
 import { restartDelay } from '../../../src/connection/policy.js';
 import { Connection, type ConnectionLifecycleEvent } from '../../../src/connection/connection.js';
-import { RpcError } from '../../../src/connection/errors.js';
+import { ConnectionUnavailableError, RpcError } from '../../../src/connection/errors.js';
 import { FakePeer, type PeerScript } from '../../support/fake-peer.js';
 import { TransportError, type TransportFactory } from '../../../src/transport/types.js';
 import { memoryLogger } from '../../support/log.js';
@@ -77,16 +77,49 @@ describe('connection machine', () => {
     expect(peer.opens).toBe(2);
   });
 
-  it('goes to failed after too many failures in the window', async () => {
-    const { conn, peer } = connect({}, { machine: { maxFailures: 3 } });
+  it('goes degraded after too many failures in the window, fails requests at once, keeps retrying slowly and recovers by itself', async () => {
+    const { conn, peer, states, events } = connect({}, { machine: { maxFailures: 3, degradedBackoffBaseMs: 40, degradedBackoffMaxMs: 80 } });
     await conn.start();
-    for (let i = 0; i < 3; i++) {
-      peer.crash();
-      if (i < 2) await conn.waitForReady(undefined, 2000);
-    }
-    await waitFor(() => conn.status().state === 'failed', 2000);
-    expect(conn.status().error).toMatch(/failed 3 times within 60000 ms; last: fake peer crashed/);
-    expect(peer.opens).toBe(3);
+    peer.refuseOpens({ kind: 'error', retryable: true, reason: 'connect ECONNREFUSED 127.0.0.1:9' });
+    peer.crash();
+    await waitFor(() => conn.status().state === 'degraded', 2000);
+    expect(conn.status().outage).toMatchObject({ attempts: 1, reason: 'app-server failed 3 times within 60000 ms; last: connect ECONNREFUSED 127.0.0.1:9' });
+    // No waiting for a server that is not there: the request fails at once, saying why.
+    const t0 = Date.now();
+    const err = await conn.request('model/list', {}, { timeoutMs: 5_000 }).catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeLessThan(100);
+    expect(err).toBeInstanceOf(ConnectionUnavailableError);
+    expect((err as Error).message).toMatch(/^the app-server is unavailable: app-server failed 3 times within 60000 ms; last: connect ECONNREFUSED .*; next retry at /);
+    // Slow retries, each announced with its reason and its time: 40 ms, then capped at 80 ms.
+    await waitFor(() => (conn.status().outage?.attempts ?? 0) >= 3, 2000);
+    const degraded = events.flatMap((e) => (e.type === 'degraded' ? [e] : []));
+    expect(degraded[0]!.retryAt - degraded[0]!.since).toBe(40);
+    expect(degraded.map((e) => e.attempt).slice(0, 3)).toEqual([1, 2, 3]);
+    expect(conn.status().outage?.reason).toMatch(/^app-server still unavailable after \d+ slow retr(y|ies); last: connect ECONNREFUSED/);
+    // The server is back: the next slow retry ends the outage without anyone restarting anything.
+    peer.refuseOpens(undefined);
+    await waitFor(() => conn.ready, 2000);
+    expect(events.map((e) => e.type).slice(-2)).toEqual(['recovered', 'ready']);
+    expect(conn.status()).toMatchObject({ state: 'running.ready', outage: undefined, error: undefined });
+    expect(states).toContain('degraded');
+    expect(states).not.toContain('failed');
+    // A fresh fast-retry budget: one crash after the recovery is a fast restart, not an outage.
+    const outages = events.filter((e) => e.type === 'degraded').length;
+    peer.crash();
+    await conn.waitForReady(undefined, 2000);
+    expect(events.filter((e) => e.type === 'degraded').length).toBe(outages);
+    expect(conn.status().outage).toBeUndefined();
+  });
+
+  it('a degraded connection stays degraded while the server is down, and stops cleanly from there', async () => {
+    const { conn, peer, states } = connect({}, { machine: { maxFailures: 2, degradedBackoffBaseMs: 10_000 } });
+    await conn.start();
+    peer.refuseOpens({ kind: 'error', retryable: true, reason: 'connect ECONNREFUSED' });
+    peer.crash();
+    await waitFor(() => conn.status().state === 'degraded', 2000);
+    await expect(conn.waitForReady()).rejects.toBeInstanceOf(ConnectionUnavailableError);
+    await conn.stop();
+    expect(states.slice(-2)).toEqual(['degraded', 'stopped']);
   });
 
   it('does not retry non-retryable transport failures (auth)', async () => {
@@ -98,10 +131,11 @@ describe('connection machine', () => {
     expect(conn.status().state).toBe('failed');
   });
 
-  it('restarts a server that never answers initialize (handshake timeout)', async () => {
-    const { conn, peer, states } = connect({ hangInitialize: true }, { machine: { maxFailures: 2 } });
-    await expect(conn.start()).rejects.toThrow(/failed 2 times within 60000 ms; last: handshake failed: initialize got no response within 200 ms/);
+  it('restarts a server that never answers initialize (handshake timeout), then degrades', async () => {
+    const { conn, peer, states } = connect({ hangInitialize: true }, { machine: { maxFailures: 2, degradedBackoffBaseMs: 10_000 } });
+    await expect(conn.start()).rejects.toThrow(/^the app-server is unavailable: app-server failed 2 times within 60000 ms; last: handshake failed: initialize got no response within 200 ms/);
     expect(states).toContain('backoff');
+    expect(states.at(-1)).toBe('degraded');
     expect(peer.opens).toBe(2);
   });
 
@@ -231,20 +265,31 @@ describe('restart races', () => {
 });
 
 describe('what the machine announces, and what it is given', () => {
-  it('emits connection.ready / lost / failed as typed events; lifecycle listeners follow them', async () => {
-    const { conn, peer, events } = connect({}, { machine: { maxFailures: 2 } });
+  it('emits connection.ready / lost / degraded / recovered / failed as typed events; lifecycle listeners follow them', async () => {
+    const { conn, peer, events } = connect({}, { machine: { maxFailures: 2, degradedBackoffBaseMs: 30 } });
     const emitted: string[] = [];
-    for (const type of ['connection.ready', 'connection.lost', 'connection.failed', 'connection.stopped'] as const) conn.actor.on(type, (e) => emitted.push(e.type));
+    const types = ['connection.ready', 'connection.lost', 'connection.degraded', 'connection.recovered', 'connection.failed', 'connection.stopped'] as const;
+    for (const type of types) conn.actor.on(type, (e) => emitted.push(e.type));
     const ready: Array<{ version: string | undefined; restarts: number }> = [];
     conn.actor.on('connection.ready', (e) => ready.push({ version: e.version, restarts: e.restarts }));
+    const degraded: unknown[] = [];
+    conn.actor.on('connection.degraded', (e) => degraded.push(e));
     await conn.start();
     peer.crash();
     await conn.waitForReady(undefined, 2000);
     peer.crash();
     await expect(conn.waitForReady(undefined, 2000)).rejects.toThrow(/failed 2 times/);
-    expect(emitted).toEqual(['connection.ready', 'connection.lost', 'connection.ready', 'connection.lost', 'connection.failed']);
-    expect(ready).toEqual([{ version: '0.169.0', restarts: 0 }, { version: '0.169.0', restarts: 1 }]);
-    expect(events.map((e) => e.type)).toEqual(['ready', 'lost', 'ready', 'lost', 'failed']);
+    expect(degraded).toEqual([expect.objectContaining({ attempt: 1, retryInMs: 30, reason: 'app-server failed 2 times within 60000 ms; last: fake peer crashed' })]);
+    await conn.waitForReady(undefined, 2000).catch(() => undefined);
+    await waitFor(() => conn.ready, 2000);
+    expect(emitted).toEqual(['connection.ready', 'connection.lost', 'connection.ready', 'connection.lost', 'connection.degraded', 'connection.recovered', 'connection.ready']);
+    expect(ready).toEqual([{ version: '0.169.0', restarts: 0 }, { version: '0.169.0', restarts: 1 }, { version: '0.169.0', restarts: 2 }]);
+    expect(events.map((e) => e.type)).toEqual(['ready', 'lost', 'ready', 'lost', 'degraded', 'recovered', 'ready']);
+    // Non-retryable: failed for good, with the reason.
+    peer.crash({ kind: 'auth', retryable: false, reason: 'WebSocket app-server refused authentication (HTTP 401)' });
+    await waitFor(() => conn.status().state === 'failed', 2000);
+    expect(emitted.at(-1)).toBe('connection.failed');
+    expect(conn.status().error).toBe('WebSocket app-server refused authentication (HTTP 401)');
     expect(conn.ready).toBe(false);
   });
 

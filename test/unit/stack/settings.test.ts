@@ -13,7 +13,7 @@ const scenario = (config: Record<string, unknown>) => parseScenario({ name: 'x',
 
 describe('stack settings', () => {
   it('every retry/backoff field of a scenario reaches the connection machine (record mode dropped three)', () => {
-    const connection = { minVersion: '0.1.0', versionPolicy: 'warn', handshakeTimeoutMs: 11, stopTimeoutMs: 12, backoffBaseMs: 13, backoffMaxMs: 14, jitter: 0.5, maxFailures: 3, failureWindowMs: 15 };
+    const connection = { minVersion: '0.1.0', versionPolicy: 'warn', handshakeTimeoutMs: 11, stopTimeoutMs: 12, backoffBaseMs: 13, backoffMaxMs: 14, jitter: 0.5, maxFailures: 3, failureWindowMs: 15, degradedBackoffBaseMs: 16, degradedBackoffMaxMs: 17 };
     const s = stackSettingsFromScenario(scenario({ connection }).config);
     expect(s.connection.machine).toEqual(connection);
     expect(Object.keys(s.connection.machine).sort()).toEqual([...CONNECTION_MACHINE_FIELDS].sort());

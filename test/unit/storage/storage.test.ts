@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { DatasetStore } from '../../../src/storage/dataset.js';
 import { MemoryStore } from '../../../src/storage/memory.js';
 
@@ -76,6 +76,8 @@ describe('dataset store durability', () => {
     const file = path.join(tmp(), 'threads.db');
     const writer = fileURLToPath(new URL('../../support/storage-writer.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', writer, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The writer writes until it is killed: never leave it running (a test that times out included).
+    onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
     const acked: string[] = [];
     let inboxId = '';
     let buf = '';
@@ -100,6 +102,6 @@ describe('dataset store durability', () => {
     expect(acked.filter((t) => !texts.has(t))).toEqual([]);
     expect((await s.pending()).map((e) => e.id)).toEqual([inboxId]);
     await s.close();
-  });
+  }, 90_000); // a tsx child process: slow to start on a loaded machine
 });
 

@@ -128,13 +128,14 @@ describe('toDot and renderSvg', () => {
 describe('machines/connection.machine.ts', () => {
   it('renders every state and named delay', () => {
     const mmd = toMermaid(connectionMachine);
-    for (const state of ['starting', 'initializing', 'ready', 'stopping', 'backoff', 'failed', 'stopped']) {
+    for (const state of ['starting', 'initializing', 'ready', 'stopping', 'backoff', 'degraded', 'failed', 'stopped']) {
       expect(mmd).toMatch(new RegExp(`(^|\\s|")${state}("|\\s|$)`, 'm'));
     }
-    for (const delay of ['handshakeTimeout', 'restartDelay', 'stopTimeout']) expect(mmd).toContain(`after ${delay}`);
-    expect(mmd).toContain('running_starting --> backoff : after handshakeTimeout'); // '#connection.backoff'
+    for (const delay of ['handshakeTimeout', 'restartDelay', 'degradedRetry', 'stopTimeout']) expect(mmd).toContain(`after ${delay}`);
+    expect(mmd).toContain('running_starting --> backoff : after handshakeTimeout [else]'); // '#connection.backoff'
     expect(mmd).toContain('running_initializing --> running_ready : done handshake [versionAccepted]');
-    expect(mmd).toContain('running_initializing --> failed : error handshake [tooManyFailures]');
+    expect(mmd).toContain('running_initializing --> degraded : error handshake [outOfFastRetries]');
+    expect(mmd).toContain('degraded --> running : after degradedRetry');
     expect(mmd).toContain('running --> running_stopping : STOP');
     expect(mmd).toContain('state "running · invoke transport" as running {');
   });

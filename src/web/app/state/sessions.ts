@@ -1,0 +1,39 @@
+// Conversation keys: `room/channel/thread`, plus `/@participant` when every participant has a
+// session of their own (src/events/room-events.ts conversationKey).
+import type { Conversation } from './types.js';
+
+export interface KeyParts {
+  room: string;
+  channel: string;
+  thread: string;
+  participant: string | undefined;
+}
+
+export function parseKey(key: string): KeyParts {
+  const [room = '', channel = 'chat', thread = 'main', rest] = key.split('/');
+  return { room, channel, thread, participant: rest?.startsWith('@') ? rest.slice(1) : undefined };
+}
+
+/**
+ * The key the page files a session under: this participant's own per-participant session is
+ * their view of the shared thread (they post to `room/channel/thread` and the answer comes
+ * back under `/@them`), so it is shown as that thread.
+ */
+export function viewKey(session: string, me: string | undefined): string {
+  if (me === undefined || !session.includes('/@')) return session; // every delta passes here
+  const p = parseKey(session);
+  if (p.participant === me) return `${p.room}/${p.channel}/${p.thread}`;
+  return session;
+}
+
+export const keyOf = (room: string, channel: string, thread: string): string => `${room}/${channel}/${thread}`;
+
+export function emptyConversation(key: string): Conversation {
+  const p = parseKey(key);
+  return { key, channel: p.channel, thread: p.thread, participant: p.participant, entries: [], index: {}, lastTurn: undefined, model: undefined, lastAt: 0 };
+}
+
+/** A label for the threads list: `chat/main`, `chat/main @bob`. */
+export function threadLabel(c: Pick<Conversation, 'channel' | 'thread' | 'participant'>): string {
+  return `${c.channel}/${c.thread}${c.participant ? ` @${c.participant}` : ''}`;
+}

@@ -1,0 +1,73 @@
+// Small hooks: the room state with its actions batched (at most one render per 8 ms), a
+// ticking clock, and `pure` (a component that re-renders only when its props change).
+import { Component, type ComponentChildren, type FunctionComponent, type VNode } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { initialState, reduce, type Action } from '../state/reduce.js';
+import type { RoomState } from '../state/types.js';
+
+/**
+ * At most one render per this many ms. Half a frame: a delta is on screen within one frame of
+ * its arrival (the page's share of the latency stays under 16 ms), while a burst of deltas
+ * costs at most two renders per frame however fast it arrives.
+ */
+const MIN_RENDER_INTERVAL_MS = 8;
+
+/**
+ * The room state. Actions are queued and applied together: the first after a quiet spell at
+ * once (in the next task, with whatever else arrived meanwhile), later ones at most every
+ * MIN_RENDER_INTERVAL_MS.
+ */
+export function useRoomState(home: { channel: string; thread: string }): [RoomState, (a: Action) => void] {
+  const [state, setState] = useState(() => initialState(home));
+  const queue = useRef<Action[]>([]);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const last = useRef(-Infinity);
+  const flush = useCallback(() => {
+    timer.current = undefined;
+    last.current = performance.now();
+    const batch = queue.current;
+    queue.current = [];
+    setState((s) => reduce(s, batch));
+  }, []);
+  const dispatch = useCallback(
+    (a: Action) => {
+      queue.current.push(a);
+      if (timer.current !== undefined) return;
+      const wait = Math.max(0, last.current + MIN_RENDER_INTERVAL_MS - performance.now());
+      timer.current = setTimeout(flush, wait);
+    },
+    [flush],
+  );
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return [state, dispatch];
+}
+
+/** The current time, updated every `everyMs` while `active`. */
+export function useNow(now: () => number, everyMs: number, active: boolean): number {
+  const [t, setT] = useState(now);
+  useEffect(() => {
+    if (!active) return;
+    setT(now());
+    const id = setInterval(() => setT(now()), everyMs);
+    return () => clearInterval(id);
+  }, [active, everyMs, now]);
+  return t;
+}
+
+/** Wraps a function component so it re-renders only when a prop changes (shallow, by identity). */
+export function pure<P extends object>(fn: FunctionComponent<P>): FunctionComponent<P> {
+  class Pure extends Component<P> {
+    override shouldComponentUpdate(next: P): boolean {
+      const prev = this.props as Record<string, unknown>;
+      const n = next as Record<string, unknown>;
+      for (const k in n) if (prev[k] !== n[k]) return true;
+      for (const k in prev) if (!(k in n)) return true;
+      return false;
+    }
+    override render(props: P & { children?: ComponentChildren }): VNode | null {
+      return fn(props) as VNode | null;
+    }
+  }
+  (Pure as unknown as { displayName: string }).displayName = fn.displayName ?? fn.name;
+  return Pure as unknown as FunctionComponent<P>;
+}
