@@ -5,6 +5,8 @@ export type { SupervisorStatus } from './supervisor/status.js';
 export type { Harness, AgentSpec, HarnessMessage } from './supervisor/harness.js';
 export { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
 export { ConfigSchema, type SwitchboardConfig, type SwitchboardConfigInput } from './config/schema.js';
+export { resolveStateDir } from './config/state-dir.js';
+export { resolveStatePaths, StateDirError, type StatePaths } from './config/state-paths.js';
 export type { RoomEvent, RoomEventType, ApprovalKind, ToolKind, ConversationKey } from './events/room-events.js';
 export { Hooks, HOOK_NAMES, type HookName, type HookPayloads, type HookHandler } from './hooks/hooks.js';
 export { Connection, type ConnectionOptions, type ConnectionStatus, type ConnectionLifecycleEvent } from './connection/connection.js';

@@ -51,10 +51,9 @@ export async function demo(opts: DemoOptions, out: Output): Promise<number> {
       appServer: { env: { CODEX_HOME: codexHome.dir, HOME: home }, approvalPolicy: 'on-request', sandbox: 'workspace-write' },
       approvals: { reviewer: 'user' },
       agents: { defaults: { cwd: workspace } },
-      sessions: { bindingsDir: path.join(root, 'bindings') },
-      storage: { kind: 'dataset', path: path.join(root, 'threads.db') },
     },
-    { log, baseDir: root, inspect: opts.inspect },
+    // Its conversation state is the demo's too: bindings and threads.db in its temporary directory.
+    { log, baseDir: root, stateDir: root, inspect: opts.inspect },
   );
   // A throwaway secret: the demo's room lives as long as this process.
   const auth = createRoomAuth({ secret: randomBytes(32) });

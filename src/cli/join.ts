@@ -14,6 +14,7 @@ import { loadRoomSecret, SecretError, writePrivateFile } from '../auth/secret.js
 import { isParticipantId } from '../auth/names.js';
 import { readToken, TokenSourceError } from '../auth/token-source.js';
 import { resolveStateDir } from '../config/state-dir.js';
+import { prepareStateDir, StateDirError } from '../config/state-paths.js';
 import type { Output } from './output.js';
 import type { InspectionEvent } from 'xstate';
 import { untilSignal } from './run-until-signal.js';
@@ -136,10 +137,12 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
         },
       },
     });
-    sb = new Supervisor(loaded, { log: createLogger({ level: loaded.config.log.level }), inspect });
+    sb = new Supervisor(loaded, { log: createLogger({ level: loaded.config.log.level }), inspect, stateDir });
+    // Before the app-server starts: a state directory that cannot be used is a usage error.
+    prepareStateDir(sb.statePaths);
   } catch (err) {
     await scripted?.close();
-    out.error(err instanceof ConfigError ? err.message : `invalid options: ${(err as Error).message}`);
+    out.error(err instanceof ConfigError || err instanceof StateDirError ? err.message : `invalid options: ${(err as Error).message}`);
     return 2;
   }
   const spin = out.progress('starting codex app-server');

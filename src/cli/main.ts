@@ -85,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--token <token>', 'with --url: the agent credential (visible in the process list: prefer --token-file or the environment)')
     .option('--shared-token <token>', 'embedded room in shared-token mode: clients claim their identity (loopback demos only)')
     .option('--owner-id <id>', 'participant id of the owner credential the embedded room mints (default: $USER)')
-    .option('--state-dir <dir>', 'room secret and minted credentials (default: $XDG_STATE_HOME/switchboard, else ~/.local/state/switchboard)')
+    .option('--state-dir <dir>', 'conversation state, room secret and minted credentials (default: $XDG_STATE_HOME/switchboard, else ~/.local/state/switchboard)')
     .option('--give-up-after <duration>', 'with --url: stop reconnecting after this long offline, then exit 1 (default 5m)', duration('--give-up-after'))
     .option('--port <port>', 'port of the embedded room server (default: any free port)', int)
     .option('--host <host>', 'address of the embedded room server', '127.0.0.1')
@@ -153,6 +153,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('status')
     .description('start the configured app-server, print the runtime status, stop')
     .option('--config <file>', 'switchboard.config.json to use')
+    .option('--state-dir <dir>', 'conversation state (default: $XDG_STATE_HOME/switchboard, else ~/.local/state/switchboard)')
     .option('--json', 'print JSON')
     .action(async (o) => {
       code = await status(o, out);
@@ -162,6 +163,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('models')
     .description('list the models the configured Codex app-server offers')
     .option('--config <file>', 'switchboard.config.json to use')
+    .option('--state-dir <dir>', 'conversation state (default: $XDG_STATE_HOME/switchboard, else ~/.local/state/switchboard)')
     .option('--json', 'print JSON')
     .action(async (o) => {
       code = await models(o, out);

@@ -93,7 +93,8 @@ export const ConfigSchema = z
         onMessageDuringTurn: z.enum(['steer', 'queue']).default('steer'),
         idleWatchdogSeconds: z.number().positive().max(Math.floor(MAX_TIMER_MS / 1000)).default(300),
         perParticipant: z.boolean().default(false),
-        bindingsDir: z.string().default('.switchboard/bindings'),
+        /** Relative to the state directory (--state-dir); an absolute path is used as given. */
+        bindingsDir: z.string().default('bindings'),
         /** Commands only the session owner, approvers and room owners/approvers may run (`codex resume` = the subcommand). */
         restrictedCommands: z.array(z.string().min(1).max(64)).max(64).default([...DEFAULT_RESTRICTED_COMMANDS]),
       })
@@ -101,7 +102,7 @@ export const ConfigSchema = z
         onMessageDuringTurn: 'steer',
         idleWatchdogSeconds: 300,
         perParticipant: false,
-        bindingsDir: '.switchboard/bindings',
+        bindingsDir: 'bindings',
         restrictedCommands: [...DEFAULT_RESTRICTED_COMMANDS],
       }),
     approvals: z
@@ -135,9 +136,10 @@ export const ConfigSchema = z
     storage: z
       .strictObject({
         kind: z.enum(['dataset', 'codex', 'none']).default('dataset'),
-        path: z.string().default('.switchboard/threads.db'),
+        /** Relative to the state directory (--state-dir); an absolute path is used as given. */
+        path: z.string().default('threads.db'),
       })
-      .default({ kind: 'dataset', path: '.switchboard/threads.db' }),
+      .default({ kind: 'dataset', path: 'threads.db' }),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
     /** The embedded room server (join): browser origins and resource limits (see src/room/limits.ts for defaults). */
     room: z

@@ -1,14 +1,14 @@
 // The configured thread store: a dataset file, or memory with owners and thread rooms kept
 // beside the bindings (they outlive a restart, as the bindings do).
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { SwitchboardConfig } from '../config/schema.js';
+import type { StatePaths } from '../config/state-paths.js';
 import { DatasetStore } from './dataset.js';
 import { MemoryStore } from './memory.js';
 import type { ThreadStore } from './types.js';
 
-export async function openConfiguredStore(config: SwitchboardConfig, baseDir: string, log: Logger): Promise<ThreadStore> {
+export async function openConfiguredStore(config: SwitchboardConfig, paths: StatePaths, log: Logger): Promise<ThreadStore> {
   const s = config.storage;
-  if (s.kind === 'dataset') return DatasetStore.open(path.resolve(baseDir, s.path), log);
-  return new MemoryStore(s.kind, { metaFile: path.resolve(baseDir, config.sessions.bindingsDir, 'sessions.json') });
+  if (s.kind === 'dataset') return DatasetStore.open(paths.storageFile, log);
+  return new MemoryStore(s.kind, { metaFile: paths.storageFile });
 }

@@ -27,8 +27,8 @@ export interface CodexHarnessOptions {
   config: SwitchboardConfig;
   sink: RoomEventSink;
   log: Logger;
-  /** Base directory for relative paths (binding dir). */
-  baseDir: string;
+  /** Where thread bindings live (one directory per agent), resolved against the state directory. */
+  bindingsDir: string;
   onAudit?: (a: ApprovalAudit) => void;
   clientVersion: string;
   inspect?: (ev: InspectionEvent) => void;
@@ -58,7 +58,7 @@ export class CodexHarness implements Harness {
       log: o.log,
       owners: { ownerOf: (session) => o.ownerOf?.(session) },
       bindings: (agent) =>
-        new ThreadRecordingStore(new FileBindingStore(path.resolve(o.baseDir, o.config.sessions.bindingsDir, agent.id)), o.onThreadBound, o.log),
+        new ThreadRecordingStore(new FileBindingStore(path.join(o.bindingsDir, agent.id)), o.onThreadBound, o.log),
       spawnedByParent: true,
       ...(o.inspect ? { inspect: o.inspect } : {}),
       ...(o.onAudit ? { onAudit: o.onAudit } : {}),

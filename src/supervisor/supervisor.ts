@@ -9,6 +9,7 @@ import type { RoomEvent } from '../events/room-events.js';
 import { Hooks } from '../hooks/hooks.js';
 import { createLogger } from '../log/logger.js';
 import { openConfiguredStore } from '../storage/open.js';
+import { prepareStateDir, resolveStatePaths, type StatePaths } from '../config/state-paths.js';
 import type { HistoryRecord, InboxMessage, StoredRecord, ThreadStore } from '../storage/types.js';
 import { parseCommand } from '../session/types.js';
 import type { ApprovalAudit } from '../approvals/types.js';
@@ -47,8 +48,10 @@ export interface SupervisorOptions {
   /** Read switchboard.config.json and SWITCHBOARD_* variables too (the CLI does). */
   env?: NodeJS.ProcessEnv;
   file?: string;
-  /** Base directory for relative paths in the config (default: cwd). */
+  /** The agent's default cwd; relative agent cwds and attachment roots resolve against it (default: cwd). */
   baseDir?: string;
+  /** Where conversation state lives; relative storage.path / sessions.bindingsDir resolve against it (default: resolveStateDir()). */
+  stateDir?: string;
   /** Use this store instead of the configured one. */
   store?: ThreadStore;
   /** XState inspection for every actor (e.g. `createTracer(file)`); off unless given. */
@@ -74,6 +77,7 @@ export class Supervisor {
   private store: ThreadStore | undefined;
   private readonly agentSessions: AgentSessions;
   private readonly baseDir: string;
+  readonly statePaths: StatePaths;
   private stopping = false;
   readonly access: RoomAccess;
   private readonly inbox: InboxTracker;
@@ -86,6 +90,7 @@ export class Supervisor {
     this.config = loaded.config;
     this.warnings = loaded.warnings;
     this.baseDir = options.baseDir ?? process.cwd();
+    this.statePaths = resolveStatePaths(this.config, options.stateDir);
     this.log = (options.log ?? createLogger({ level: this.config.log.level })).child({ supervisor: this.id });
     for (const w of this.warnings) this.log.warn({ warning: w }, 'configuration warning');
     this.hooks = new Hooks(this.log);
@@ -106,7 +111,7 @@ export class Supervisor {
       config: this.config,
       sink: (e) => this.onEvent(e),
       log: this.log,
-      baseDir: this.baseDir,
+      bindingsDir: this.statePaths.bindingsDir,
       onAudit: (a) => this.auditSubject.next(a),
       clientVersion: VERSION,
       inspect: options.inspect,
@@ -160,7 +165,8 @@ export class Supervisor {
   private async startAll(getChild: Parameters<Harness['start']>[0], signal: AbortSignal): Promise<void> {
     const orphans = processRegistry.reapOrphans();
     if (orphans.length) this.log.warn({ pids: orphans }, 'killed processes left behind by a Switchboard host that died');
-    this.store = this.options.store ?? (await openConfiguredStore(this.config, this.baseDir, this.log));
+    prepareStateDir(this.statePaths);
+    this.store = this.options.store ?? (await openConfiguredStore(this.config, this.statePaths, this.log));
     await this.access.load();
     await startHarnesses(this.harnesses, this.config, getChild, signal, this.log);
   }
