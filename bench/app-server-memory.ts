@@ -117,7 +117,7 @@ async function measure(mode: Mode, n: number): Promise<MemoryResult> {
       storage: { kind: 'dataset', path: path.join(dir, 'threads.db') },
       log: { level: 'silent' },
     },
-    { log: createLogger({ level: 'silent' }), baseDir: dir },
+    { log: createLogger({ level: 'silent' }), baseDir: dir, stateDir: dir },
   );
   const waiting = new Map<string, (e: RoomEvent) => void>();
   const turns = { completed: 0, other: 0 };

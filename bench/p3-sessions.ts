@@ -201,7 +201,6 @@ async function child(n: number, hibernate: boolean, layer: Layer): Promise<P3Res
     managerMs = 0;
     constructor(
       readonly conn: FakeAppServer,
-      readonly baseDir: string,
       readonly log: Logger,
     ) {}
     available() {
@@ -225,7 +224,7 @@ async function child(n: number, hibernate: boolean, layer: Layer): Promise<P3Res
         id: `sessions:p3:${agent.id}`,
         connection: this.conn,
         sink,
-        bindingDir: path.resolve(this.baseDir, cfg.sessions.bindingsDir, agent.id),
+        bindingDir: path.join(this.sb.statePaths.bindingsDir, agent.id),
         approvals: router,
         tools: () => router.tools.specs(),
         log: this.log,
@@ -288,7 +287,7 @@ async function child(n: number, hibernate: boolean, layer: Layer): Promise<P3Res
   let flush: () => Promise<void>;
   let stop: () => Promise<void>;
   if (layer === 'supervisor') {
-    const harness = new FakeCodexHarness(conn, work, log);
+    const harness = new FakeCodexHarness(conn, log);
     const sb = createSupervisor(
       {
         appServer: { command: process.execPath, args: [path.join(root, 'test/support/fake-app-server.mjs')] },
@@ -297,7 +296,7 @@ async function child(n: number, hibernate: boolean, layer: Layer): Promise<P3Res
         storage: STORE === 'dataset' ? { kind: 'dataset', path: path.join(bindRoot, 'threads.db') } : { kind: 'none' },
         log: { level: 'silent' },
       },
-      { log, harnesses: [harness], baseDir: work, ...(STORE === 'dataset' ? {} : { store: new CountingStore() }) },
+      { log, harnesses: [harness], baseDir: work, stateDir: bindRoot, ...(STORE === 'dataset' ? {} : { store: new CountingStore() }) },
     );
     harness.sb = sb;
     sb.events$.subscribe(count);

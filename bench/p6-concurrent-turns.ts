@@ -87,7 +87,7 @@ async function switchboardRun(w: World, run: number): Promise<number> {
       sessions: { bindingsDir: path.join(state, 'bindings') },
       storage: { kind: 'dataset', path: path.join(state, 'threads.db') },
     },
-    { log, baseDir: w.base },
+    { log, baseDir: w.base, stateDir: state },
   );
   await sb.start();
   try {

@@ -46,7 +46,7 @@ function supervisor(env: Record<string, string>, root: string, workspace: string
       sessions: { bindingsDir: path.join(root, 'bindings') },
       storage: { kind: 'dataset', path: path.join(root, 'threads.db') },
     } as never,
-    { log, baseDir: root },
+    { log, baseDir: root, stateDir: root },
   );
   cleanup.push(() => sb.stop());
   const events: RoomEvent[] = [];

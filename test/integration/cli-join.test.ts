@@ -133,18 +133,20 @@ describe('switchboard room serve + join --url', () => {
     const state = path.join(b.root, 'state');
     const server = cli(['room', 'serve', '--state-dir', state], b);
     const [, url] = await server.waitFor(/listening at (ws:\/\/[^\s;]+)/);
-    const refused = cli(['join', '--room', 'lab', '--agent-name', 'bot', '--url', url!, '--token', 'wrong', '--cwd', b.workspace], b);
+    // The agent's own conversation state, apart from the server's secret.
+    const agentState = ['--state-dir', path.join(b.root, 'agent-state')];
+    const refused = cli(['join', '--room', 'lab', '--agent-name', 'bot', '--url', url!, '--token', 'wrong', '--cwd', b.workspace, ...agentState], b);
     const refusedCode = await refused.exited;
     expect(refused.stderr()).toMatch(/room refused the join \(4401\): the credential is not valid for this server/);
     expect(refusedCode).toBe(3);
     // A member credential is not an agent credential.
-    const member = cli(['join', '--room', 'lab', '--agent-name', 'bot', '--url', url!, '--token', await mint(state, 'lab', 'bot', 'member'), '--cwd', b.workspace], b);
+    const member = cli(['join', '--room', 'lab', '--agent-name', 'bot', '--url', url!, '--token', await mint(state, 'lab', 'bot', 'member'), '--cwd', b.workspace, ...agentState], b);
     expect(await member.exited).toBe(3);
     expect(member.stderr()).toMatch(/not an agent credential \(role member\)/);
     // The preferred form: the credential in a file named by the environment, not on the command line.
     const agentFile = path.join(b.root, 'agent.token');
     writeFileSync(agentFile, await mint(state, 'lab', 'bot', 'agent'), { mode: 0o600 });
-    const agent = runCli(['join', '--room', 'lab', '--agent-name', 'bot', '--url', url!, '--cwd', b.workspace], { env: { ...b.env, SWITCHBOARD_ROOM_TOKEN_FILE: agentFile }, cwd: b.root });
+    const agent = runCli(['join', '--room', 'lab', '--agent-name', 'bot', '--url', url!, '--cwd', b.workspace, ...agentState], { env: { ...b.env, SWITCHBOARD_ROOM_TOKEN_FILE: agentFile }, cwd: b.root });
     cleanup.push(async () => {
       if (agent.child.exitCode === null) {
         agent.child.kill('SIGTERM');

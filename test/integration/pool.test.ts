@@ -50,7 +50,7 @@ async function world(config: Config | ((box: Sandbox) => Config), model: ReturnT
       storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
       ...rest,
     } as never,
-    { log, baseDir: box.root },
+    { log, baseDir: box.root, stateDir: box.root },
   );
   cleanups.push(async () => {
     await sb.stop();
@@ -202,7 +202,7 @@ describe('remote app-servers (appServer.servers)', () => {
           sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 60 },
           storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
         },
-        { log: memoryLogger('info').log, baseDir: box.root },
+        { log: memoryLogger('info').log, baseDir: box.root, stateDir: box.root },
       );
       sb.events$.subscribe((e) => events.push(e));
       await sb.start();

@@ -1,7 +1,7 @@
 // The README's embedding example, run as written (only the package import is pointed at the
 // source), against the real app-server and the scripted model.
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,7 +35,7 @@ describe('README embedding example', () => {
     writeFileSync(file, code);
     cleanupFiles.push(file);
     const result = await new Promise<{ err: Error | null; stdout: string; stderr: string }>((resolve) =>
-      execFile(process.execPath, ['--import', tsxLoader, file], { cwd: box!.workspace, env: { ...process.env, ...box!.env, SWITCHBOARD_LOG_LEVEL: 'silent' }, timeout: 60_000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, ['--import', tsxLoader, file], { cwd: box!.workspace, env: { ...process.env, ...box!.env, XDG_STATE_HOME: path.join(box!.root, 'state'), SWITCHBOARD_LOG_LEVEL: 'silent' }, timeout: 60_000 }, (err, stdout, stderr) =>
         resolve({ err, stdout, stderr }),
       ),
     );
@@ -46,5 +46,8 @@ describe('README embedding example', () => {
     expect(result.stdout).toMatch(/"harness":"codex"/);
     // The prompt hook ran: the model saw the rewritten prompt.
     expect(JSON.stringify(box.model.requests[0]?.input)).toContain('Answer briefly. Who is on call?');
+    // The state went to the state directory; the workspace holds only what the agent made.
+    expect(existsSync(path.join(box.root, 'state', 'switchboard', 'threads.db'))).toBe(true);
+    expect(readdirSync(box.workspace)).toEqual([]);
   }, 90_000);
 });

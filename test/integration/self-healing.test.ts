@@ -40,7 +40,7 @@ async function world(): Promise<{ sb: Supervisor; box: Sandbox; events: RoomEven
       sessions: { bindingsDir: path.join(box.root, 'bindings') },
       storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
     } as never,
-    { log, baseDir: box.root },
+    { log, baseDir: box.root, stateDir: box.root },
   );
   cleanup.push(() => sb.stop());
   const events: RoomEvent[] = [];

@@ -32,7 +32,7 @@ async function world(script: Script, config: Record<string, unknown> = {}, extra
     storage: (config.storage as object) ?? { kind: 'dataset', path: path.join(box.root, 'threads.db') },
     approvals: config.approvals ?? {},
   };
-  const sb = createSupervisor(base as never, { log, harnesses: extra.harnesses, baseDir: box.root });
+  const sb = createSupervisor(base as never, { log, harnesses: extra.harnesses, baseDir: box.root, stateDir: box.root });
   open.push({ sb, box });
   const events: RoomEvent[] = [];
   sb.events$.subscribe((e) => events.push(e));

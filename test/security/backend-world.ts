@@ -33,7 +33,7 @@ export async function world(script: Script): Promise<World> {
           approvals: { reviewer: 'user' },
           ...config,
         } as never,
-        { log, baseDir: box.root },
+        { log, baseDir: box.root, stateDir: box.root },
       );
       running.push(sb);
       const events: RoomEvent[] = [];

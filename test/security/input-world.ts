@@ -23,7 +23,7 @@ export async function world(script: Script, config?: (box: Sandbox) => Record<st
     sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 120 },
     storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
   };
-  const sb = createSupervisor((config ? config(box) : base) as never, { log, baseDir: box.root });
+  const sb = createSupervisor((config ? config(box) : base) as never, { log, baseDir: box.root, stateDir: box.root });
   worlds.push({ sb, box });
   const events: RoomEvent[] = [];
   sb.events$.subscribe((e) => events.push(e));

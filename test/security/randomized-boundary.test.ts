@@ -83,7 +83,7 @@ async function world(box: Sandbox): Promise<Supervisor> {
       storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
       approvals: { reviewer: 'user' },
     } as never,
-    { log, baseDir: box.root },
+    { log, baseDir: box.root, stateDir: box.root },
   );
   cleanups.push(async () => {
     await sb.stop();

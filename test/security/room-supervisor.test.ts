@@ -38,7 +38,7 @@ describe('#2 decisions by verified role against the real supervisor', () => {
         sessions: { bindingsDir: path.join(root, 'bindings') },
         storage: { kind: 'dataset', path: path.join(root, 'threads.db') },
       },
-      { log: createLogger({ level: 'silent' }), baseDir: root },
+      { log: createLogger({ level: 'silent' }), baseDir: root, stateDir: root },
     );
     cleanup.push(() => sb.stop());
     await sb.start();

@@ -51,7 +51,7 @@ describe('#9 secrets in status, logs, traces and errors', () => {
     const dir = tempDir();
     const file = path.join(dir, 'switchboard.config.json');
     writeFileSync(file, JSON.stringify(stdioConfig(dir)));
-    const json = runCli(['status', '--config', file, '--json'], { cwd: dir });
+    const json = runCli(['status', '--config', file, '--state-dir', dir, '--json'], { cwd: dir });
     expect(await json.exited).toBe(0);
     const status = JSON.parse(json.stdout()) as { config: { appServer: { env: Record<string, string>; args: string[] } } };
     expect(leaks(json.stdout() + json.stderr())).toEqual([]);
@@ -59,7 +59,7 @@ describe('#9 secrets in status, logs, traces and errors', () => {
     expect(status.config.appServer.env).toEqual({ AWS_SECRET_ACCESS_KEY: '[REDACTED]', GITHUB_PAT: '[REDACTED]', SOME_SETTING: '[REDACTED]', CODEX_HOME: '[REDACTED]' });
     expect(status.config.appServer.args).toEqual(['[REDACTED]', '[REDACTED]', 'app-server', '--listen', 'stdio://']);
 
-    const text = runCli(['status', '--config', file], { cwd: dir });
+    const text = runCli(['status', '--config', file, '--state-dir', dir], { cwd: dir });
     expect(await text.exited).toBe(0);
     expect(text.stdout()).toContain('codex app-server');
     expect(leaks(text.stdout() + text.stderr())).toEqual([]);
@@ -72,7 +72,7 @@ describe('#9 secrets in status, logs, traces and errors', () => {
     const file = path.join(dir, 'switchboard.config.json');
     // Nothing listens on port 9: the connection fails and its error is printed.
     writeFileSync(file, JSON.stringify({ appServer: { transport: 'websocket', url: `ws://admin:${USERINFO}@127.0.0.1:9`, authTokenFile: tokenFile, discovery: { enabled: false } }, storage: { kind: 'none' } }));
-    const cli = runCli(['status', '--config', file, '--json'], { cwd: dir, env: { SWITCHBOARD_LOG_LEVEL: 'trace' } });
+    const cli = runCli(['status', '--config', file, '--state-dir', dir, '--json'], { cwd: dir, env: { SWITCHBOARD_LOG_LEVEL: 'trace' } });
     expect(await cli.exited).not.toBe(0);
     expect(cli.stderr().length).toBeGreaterThan(0);
     expect(leaks(cli.stdout() + cli.stderr())).toEqual([]);

@@ -16,7 +16,7 @@ export function spawnHost(b: Sandbox): { child: ChildProcess; lines: Array<Recor
     storage: { kind: 'dataset', path: path.join(b.root, 'threads.db') },
   };
   const child = spawn(process.execPath, ['--import', tsxLoader, hostScript], {
-    env: { ...process.env, ...b.env, SB_HOST_CONFIG: JSON.stringify(config), SB_HOST_BASE: b.root },
+    env: { ...process.env, ...b.env, SB_HOST_CONFIG: JSON.stringify(config), SB_HOST_BASE: b.root, SB_HOST_STATE: b.root },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines: Array<Record<string, unknown>> = [];

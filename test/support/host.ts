@@ -4,7 +4,11 @@ import readline from 'node:readline';
 import { createSupervisor } from '../../src/supervisor/supervisor.js';
 import { createLogger } from '../../src/log/logger.js';
 
-const sb = createSupervisor(JSON.parse(process.env.SB_HOST_CONFIG!), { log: createLogger({ level: 'warn' }), baseDir: process.env.SB_HOST_BASE });
+const sb = createSupervisor(JSON.parse(process.env.SB_HOST_CONFIG!), {
+  log: createLogger({ level: 'warn' }),
+  baseDir: process.env.SB_HOST_BASE,
+  stateDir: process.env.SB_HOST_STATE,
+});
 sb.events$.subscribe((e) => process.stdout.write(`${JSON.stringify({ event: e })}\n`));
 await sb.start();
 process.stdout.write(`${JSON.stringify({ ready: process.pid })}\n`);

@@ -98,7 +98,7 @@ describe('the models frame through a Supervisor over the fake app-server', () =>
         sessions: { bindingsDir: path.join(dir, 'bindings') },
         storage: { kind: 'none' },
       } as never,
-      { log: memoryLogger('silent').log, baseDir: dir },
+      { log: memoryLogger('silent').log, baseDir: dir, stateDir: dir },
     );
     cleanup.push(async () => {
       await sb.stop();
