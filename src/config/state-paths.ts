@@ -1,7 +1,7 @@
 // Where the conversation state lives: `storage.path` and `sessions.bindingsDir` relative to the
 // state directory (absolute values as given), never the agent's cwd, which is a workspace
 // shared with Codex and often a repository. Every consumer resolves them here.
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { SwitchboardConfig } from './schema.js';
 import { resolveStateDir } from './state-dir.js';
@@ -55,4 +55,15 @@ export function prepareStateDir(paths: StatePaths): void {
   } catch (err) {
     throw new StateDirError(`the state directory ${dir} is not writable (${reason(err)}); fix its permissions or choose another with --state-dir (stateDir when embedding)`);
   }
+}
+
+/**
+ * State an earlier version wrote into the working directory (`.switchboard/`), which is no
+ * longer read: what to tell the user, if any is there and the state directory has none yet.
+ */
+export function legacyStateNotice(paths: StatePaths, cwd: string): string | undefined {
+  const legacy = path.join(cwd, '.switchboard');
+  const found = ['threads.db', 'bindings'].filter((f) => existsSync(path.join(legacy, f)));
+  if (found.length === 0 || inside(legacy, paths.storageFile) || existsSync(paths.storageFile)) return undefined;
+  return `found conversation state from an earlier version in ${legacy} (${found.join(', ')}); it is no longer read. To keep it: mv ${found.map((f) => path.join(legacy, f)).join(' ')} ${paths.stateDir}/`;
 }

@@ -1,6 +1,6 @@
 // The embedding API: one object a host creates, starts, feeds and watches.
 import { Subject, type Observable } from 'rxjs';
-import { createActor, enqueueActions, fromPromise, toPromise, waitFor, type Actor, type AnyActorLogic, type InspectionEvent } from 'xstate';
+import { toPromise, waitFor, type Actor, type InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { ConfigError, loadConfig, redactedConfig, type LoadedConfig } from '../config/load.js';
@@ -9,7 +9,7 @@ import type { RoomEvent } from '../events/room-events.js';
 import { Hooks } from '../hooks/hooks.js';
 import { createLogger } from '../log/logger.js';
 import { openConfiguredStore } from '../storage/open.js';
-import { prepareStateDir, resolveStatePaths, type StatePaths } from '../config/state-paths.js';
+import { legacyStateNotice, prepareStateDir, resolveStatePaths, type StatePaths } from '../config/state-paths.js';
 import type { HistoryRecord, InboxMessage, StoredRecord, ThreadStore } from '../storage/types.js';
 import { parseCommand } from '../session/types.js';
 import type { ApprovalAudit } from '../approvals/types.js';
@@ -23,7 +23,6 @@ import { processRegistry } from '../process/registry.js';
 import { runSupervisorCommand, type CommandHost } from './commands.js';
 import { startHarnesses, stopHarnesses } from './startup.js';
 import { systemClock, type StackClock } from '../stack/codex-stack.js';
-import { timerClock } from '../util/clock.js';
 import type { SupervisorStatus } from './status.js';
 import { summarize } from '../protocol/wire.js';
 import { RoomAccess } from './access.js';
@@ -33,6 +32,7 @@ import { checkAttachments, PostSchema, type DecideInput, type PostInput } from '
 import { routeDecision } from './decide.js';
 import { serviceView, type ServiceView } from './service-view.js';
 import { ModelCatalog } from './model-catalog.js';
+import { createSupervisorActor } from './supervisor-actor.js';
 import type { ModelList } from '../room/protocol.js';
 
 export { PostSchema, type PostInput, type DecideInput, type SupervisorStatus };
@@ -125,30 +125,17 @@ export class Supervisor {
       this.harnesses.set(h.id, h);
     }
     const connections = [...this.harnesses.values()].flatMap((h) => h.connections?.() ?? []);
-    // The machine's live work, as closures over this supervisor's harnesses.
-    const machine = supervisorMachine.provide({
-      actions: {
-        // Each app-server's connection machine is its own logic (its transport, its engine).
-        // XState's types reserve explicit ids for named sources; the id is what the harness
-        // adopts and what the supervisor's done/error handling matches, so it is given here.
-        spawnConnections: enqueueActions(({ context, enqueue }) => {
-          const spawn = enqueue.spawnChild as unknown as (logic: AnyActorLogic, o: { id: string; systemId: string; input: unknown }) => void;
-          for (const c of context.connections) spawn(this.codex.connectionLogic(c.connectionId), { id: c.connectionId, systemId: c.connectionId, input: c.input });
-        }),
-      },
-      actors: {
-        connection: this.codex.connectionLogic(this.codex.connection.id),
-        startHarnesses: fromPromise(({ system, signal }) => this.startAll((id) => system.get(id), signal)),
-        stopHarnesses: fromPromise(() => this.stopAll()),
-      },
+    this.actor = createSupervisorActor({
+      id: this.id,
+      codex: this.codex,
+      connections,
+      startAll: (getChild, signal) => this.startAll(getChild, signal),
+      stopAll: () => this.stopAll(),
+      stopping: () => this.stopping,
+      clock: this.clock,
+      log: this.log,
+      inspect: options.inspect,
     });
-    this.actor = createActor(machine, { id: this.id, input: { supervisorId: this.id, connections }, clock: timerClock(this.clock), ...(options.inspect ? { inspect: options.inspect } : {}) });
-    // Ending is news only when nobody asked for it: a clean shutdown logs no warning.
-    this.actor.on('supervisor.connectionEnded', (e) =>
-      e.error || !this.stopping ? this.log.warn({ child: e.id, ...(e.error ? { err: e.error } : {}) }, 'connection actor ended') : this.log.info({ child: e.id }, 'connection stopped'),
-    );
-    this.actor.on('supervisor.failed', (e) => this.log.error({ error: e.error }, 'Switchboard failed'));
-    this.actor.subscribe({ error: (err) => this.log.error({ err }, 'supervisor actor error') });
   }
 
   /** Start: open storage, start harnesses (fails early when a forced runtime cannot serve), replay the inbox. */
@@ -165,6 +152,8 @@ export class Supervisor {
   private async startAll(getChild: Parameters<Harness['start']>[0], signal: AbortSignal): Promise<void> {
     const orphans = processRegistry.reapOrphans();
     if (orphans.length) this.log.warn({ pids: orphans }, 'killed processes left behind by a Switchboard host that died');
+    const legacy = legacyStateNotice(this.statePaths, this.baseDir);
+    if (legacy) this.log.warn(legacy);
     prepareStateDir(this.statePaths);
     this.store = this.options.store ?? (await openConfiguredStore(this.config, this.statePaths, this.log));
     await this.access.load();

@@ -1,11 +1,11 @@
 // The state directory: where Switchboard keeps conversation state (the dataset, the thread
 // bindings), never the agent's cwd. Resolved through the real Supervisor and config loader.
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
-import { prepareStateDir, resolveStatePaths, StateDirError } from '../../../src/config/state-paths.js';
+import { legacyStateNotice, prepareStateDir, resolveStatePaths, StateDirError } from '../../../src/config/state-paths.js';
 import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
 import { memoryLogger } from '../../support/log.js';
 
@@ -102,4 +102,22 @@ describe('the state directory', () => {
     await expect(sb.start()).rejects.toThrow(/cannot create the state directory .*file\/state \(ENOTDIR\).*--state-dir/);
     expect(readdirSync(cwd)).toEqual([]);
   });
+
+  it('state an earlier version left in the cwd (.switchboard/) is named at start with how to move it, until the state directory has its own', async () => {
+    const cwd = tmp();
+    const stateDir = path.join(tmp(), 'state');
+    mkdirSync(path.join(cwd, '.switchboard', 'bindings'), { recursive: true });
+    writeFileSync(path.join(cwd, '.switchboard', 'threads.db'), '');
+    const { log, records } = memoryLogger('info');
+    const sb = createSupervisor({ agents: { defaults: { cwd } } }, { log, stateDir, baseDir: cwd });
+    cleanup.push(() => sb.stop());
+    await sb.start();
+    const warned = records().find((r) => String(r.msg).includes('earlier version'));
+    expect(warned?.msg).toBe(
+      `found conversation state from an earlier version in ${cwd}/.switchboard (threads.db, bindings); it is no longer read. To keep it: mv ${cwd}/.switchboard/threads.db ${cwd}/.switchboard/bindings ${stateDir}/`,
+    );
+    // Once the state directory has its own dataset, nothing more is said.
+    expect(legacyStateNotice(sb.statePaths, cwd)).toBeUndefined();
+  });
 });
+
