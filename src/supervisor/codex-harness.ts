@@ -185,6 +185,15 @@ export class CodexHarness implements Harness {
     };
   }
 
+  /** The Codex thread of a conversation, whichever agent's session it is. */
+  threadOfSession(session: string): string | undefined {
+    for (const m of this.stack.managers().values()) {
+      const threadId = m.sessionStatus(session)?.threadId;
+      if (threadId) return threadId;
+    }
+    return undefined;
+  }
+
   /** The conversation a thread belongs to, if a live or hibernated session has it. */
   sessionOfThread(threadId: string): string | undefined {
     return this.allSessions().find((s) => s.status?.threadId === threadId)?.status?.session;

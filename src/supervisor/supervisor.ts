@@ -32,6 +32,8 @@ import { checkAttachments, PostSchema, type DecideInput, type PostInput } from '
 import { routeDecision } from './decide.js';
 import { serviceView, type ServiceView } from './service-view.js';
 import { ModelCatalog } from './model-catalog.js';
+import { ThreadPages } from './thread-pages.js';
+import { fireCompactionHooks } from './compaction-hooks.js';
 import type { ModelList } from '../room/protocol.js';
 
 export { PostSchema, type PostInput, type DecideInput, type SupervisorStatus };
@@ -81,6 +83,7 @@ export class Supervisor {
   private readonly clock: StackClock;
   private started = false;
   private catalog: ModelCatalog | undefined;
+  private readonly threadPages = new ThreadPages();
 
   constructor(loaded: LoadedConfig, private readonly options: SupervisorOptions = {}) {
     this.config = loaded.config;
@@ -259,6 +262,7 @@ export class Supervisor {
       resolveSession: (session, agent) => this.resolveSession(session, agent),
       unpin: (session) => this.unpin(session),
       archiveCodexThread: (threadId) => this.archiveCodexThread(threadId),
+      threadPages: this.threadPages,
     };
   }
 
@@ -288,6 +292,7 @@ export class Supervisor {
   private onEvent(e: RoomEvent): void {
     const rec = recordOf(e);
     if (rec) this.write(e.session, rec);
+    fireCompactionHooks(e, this.hooks, (s) => this.codex.threadOfSession(s));
     switch (e.type) {
       case 'message.completed':
         this.hooks.emit('llm_output', { session: e.session, threadId: '', turnId: e.turnId, text: e.text });
