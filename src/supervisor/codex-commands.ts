@@ -105,10 +105,12 @@ export async function codexCommand(sb: CommandHost, c: CommandContext, args: str
 /** Where a queued action comes from: the command's conversation and its author. */
 const actionSource = (c: CommandContext) => ({ room: c.msg.room, channel: c.msg.channel, thread: c.msg.thread, from: c.from });
 
-/** Reviews and compactions are Codex turns: a conversation on another harness has none. */
+/** Reviews and compactions are Codex turns: a conversation on another harness, or a Codex without an account, has none. */
 async function codexOnly(sb: CommandHost, c: CommandContext): Promise<void> {
   const info = sb.sessionInfo(c.session) ?? (await sb.resolveSession(c.session, c.agent));
   if (info.selection.harness !== 'codex') throw new Error(`this conversation runs on the ${info.selection.harness} harness, not on Codex`);
+  const problem = await sb.codex.admitAction();
+  if (problem) throw new Error(`the agent cannot run it: ${problem}`);
 }
 
 /**

@@ -74,6 +74,11 @@ export class CodexHarness implements Harness {
     return this.account.warning;
   }
 
+  /** Before a review or compaction (a turn like a message's): undefined when it may run, else why not. */
+  admitAction(): Promise<string | undefined> {
+    return this.account.admit();
+  }
+
   /** The logic the supervisor spawns as the child `connectionId` (each app-server has its own). */
   connectionLogic(connectionId: string): Connection['logic'] {
     const found = this.stack.connections().find((m) => m.connection.id === connectionId);
