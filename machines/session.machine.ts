@@ -39,7 +39,8 @@ export const sessionMachine = sessionSetup.createMachine({
   },
   on: {
     MESSAGE: [
-      { guard: and(['inTurn', 'steerMode', not('turnStopping')]), actions: 'enqueueSteer' },
+      // A review or compaction never joins a turn, and nothing joins theirs.
+      { guard: and(['inTurn', 'steerMode', not('turnStopping'), not('actionInvolved')]), actions: 'enqueueSteer' },
       { guard: 'inTurn', actions: ['enqueue', 'noticeQueued'] },
       { actions: 'enqueue' },
     ],
@@ -205,6 +206,7 @@ export const sessionMachine = sessionSetup.createMachine({
               threadId: context.threadId!,
               input: context.current!.input,
               model: context.model,
+              action: context.current!.action,
               watchdogMs: context.settings.watchdogMs,
               startTimeoutMs: context.settings.startTimeoutMs,
               interruptWaitMs: context.settings.interruptWaitMs,

@@ -38,7 +38,7 @@ export type SessionEvent =
 export type SessionEmitted =
   | ({ type: 'notice' } & SessionNotice)
   /** A message refused without a turn (the app-server is unavailable). */
-  | { type: 'turn.failed'; turnId: undefined; threadId: string | undefined; error: string }
+  | { type: 'turn.failed'; turnId: undefined; threadId: string | undefined; error: string; action?: 'review' | 'compact' }
   | SessionLog;
 
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -95,6 +95,8 @@ export const sessionSetup = setup({
     steerMode: ({ context }) => context.settings.busyMode === 'steer',
     canSteer: ({ context }) => context.steerQueue.length > 0 && context.activeTurnId !== undefined && !context.stopping,
     turnStopping: ({ context }) => context.stopping,
+    /** The message is a review or compaction, or one of those is the running turn. */
+    actionInvolved: ({ context, event }) => (event.type === 'MESSAGE' && event.message.action !== undefined) || context.current?.action !== undefined,
     wantsCatalog: ({ context }) => context.catalogRequests.length > 0,
     /** Needs the clock: provided by the manager (unprovided, the catalog is always reloaded). */
     catalogFresh: () => false,
@@ -263,7 +265,9 @@ export const sessionSetup = setup({
       if (!o) return;
       enqueue.emit(logLine('warn', 'app-server unavailable: messages not run', { key: context.key, messages: context.queue.length, reason: o.reason }));
       if (!o.told) enqueue.emit(notice('error', texts.unavailable(o.reason, o.retryAt)));
-      for (const _ of context.queue) enqueue.emit({ type: 'turn.failed', turnId: undefined, threadId: context.threadId, error: texts.notRun });
+      for (const m of context.queue) {
+        enqueue.emit({ type: 'turn.failed', turnId: undefined, threadId: context.threadId, error: texts.notRun, ...(m.action ? { action: m.action.type } : {}) });
+      }
       enqueue.assign({ queue: [], outage: { ...o, told: true } });
     }),
     noticeUnavailable: emit(({ context }) => notice('error', texts.unavailable(context.outage?.reason ?? 'unknown', context.outage?.retryAt))),

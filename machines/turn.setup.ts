@@ -3,6 +3,7 @@
 import { assign, emit, fromCallback, fromPromise, sendTo, setup } from 'xstate';
 import type { UserInput } from '../src/protocol/common.js';
 import type { InterruptInput, StartTurnInput, StreamCommand, StreamEvent, StreamInput } from '../src/turn/actors.js';
+import type { TurnAction } from '../src/turn/action.js';
 import { INTERRUPT_RETRY_MS } from '../src/turn/limits.js';
 import { errorMessage, interruptTooEarly, seconds, turnNotTaken } from '../src/turn/policy.js';
 
@@ -13,6 +14,8 @@ export interface TurnMachineInput {
   input: UserInput[];
   /** Model for this turn (and, per Codex, the turns after it). */
   model?: string | undefined;
+  /** A review or compaction run as this turn instead of `input`. */
+  action?: TurnAction | undefined;
   /** No notification for this long → interrupt and fail with a "no progress" notice. */
   watchdogMs?: number;
   /** How long to wait for `turn/completed` after `turn/interrupt` before escalating. */
@@ -42,6 +45,7 @@ export interface TurnContext {
   threadId: string;
   input: UserInput[];
   model: string | undefined;
+  action: TurnAction | undefined;
   watchdogMs: number;
   interruptWaitMs: number;
   startTimeoutMs: number;
@@ -62,12 +66,14 @@ export type TurnParentEvent =
   /** The turn is being interrupted (/stop or watchdog): do not steer into it any more. */
   | { type: 'TURN.INTERRUPTING'; turnId: string };
 
+/** Set on the turn events of a review or compaction. */
+type ActionOf = { action?: TurnAction['type'] };
 /** The room events a turn announces itself (streamed ones come from the stream actor), without `session`/`at`. */
 export type TurnAnnouncement =
-  | { type: 'turn.started'; turnId: string; threadId: string; model: string | undefined }
-  | { type: 'turn.completed'; turnId: string; threadId: string }
-  | { type: 'turn.failed'; turnId: string | undefined; threadId: string | undefined; error: string }
-  | { type: 'turn.interrupted'; turnId: string; threadId: string; reason: string }
+  | (ActionOf & { type: 'turn.started'; turnId: string; threadId: string; model: string | undefined })
+  | (ActionOf & { type: 'turn.completed'; turnId: string; threadId: string })
+  | (ActionOf & { type: 'turn.failed'; turnId: string | undefined; threadId: string | undefined; error: string })
+  | (ActionOf & { type: 'turn.interrupted'; turnId: string; threadId: string; reason: string })
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
 export interface TurnLog {
   level: 'debug' | 'info' | 'warn' | 'error';
@@ -82,6 +88,8 @@ export interface WithdrawRequest {
 }
 
 type Args = { context: TurnContext };
+/** A review's or compaction's turn says so (hosts and the inbox tell it from a turn of messages). */
+const actionOf = (context: TurnContext): ActionOf => (context.action ? { action: context.action.type } : {});
 /** What the turn says to the room (the params of `announce`). */
 export const say = {
   watchdog: ({ context }: Args): TurnAnnouncement => ({
@@ -99,19 +107,21 @@ export const say = {
     level: 'error',
     text: `Codex did not confirm the interrupt within ${seconds(context.interruptWaitMs)}; restarting the app-server.`,
   }),
-  started: ({ context }: Args): TurnAnnouncement => ({ type: 'turn.started', turnId: context.turnId!, threadId: context.threadId, model: context.model }),
-  completed: ({ context }: Args): TurnAnnouncement => ({ type: 'turn.completed', turnId: context.turnId!, threadId: context.threadId }),
+  started: ({ context }: Args): TurnAnnouncement => ({ type: 'turn.started', turnId: context.turnId!, threadId: context.threadId, model: context.model, ...actionOf(context) }),
+  completed: ({ context }: Args): TurnAnnouncement => ({ type: 'turn.completed', turnId: context.turnId!, threadId: context.threadId, ...actionOf(context) }),
   interrupted: ({ context }: Args): TurnAnnouncement => ({
     type: 'turn.interrupted',
     turnId: context.turnId ?? '',
     threadId: context.threadId,
     reason: context.endReason ?? context.stop?.reason ?? 'interrupted',
+    ...actionOf(context),
   }),
   failed: ({ context }: Args): TurnAnnouncement => ({
     type: 'turn.failed',
     turnId: context.turnId,
     threadId: context.threadId,
     error: context.error ?? 'the turn failed',
+    ...actionOf(context),
   }),
 };
 export const escalationReason = ({ context }: Args): string =>

@@ -168,6 +168,8 @@ const TOOL_LABEL: Record<string, { glyph: string; label: string }> = {
   reasoning: { glyph: '✻', label: 'reasoning' },
   plan: { glyph: '☰', label: 'plan' },
   diff: { glyph: '±', label: 'diff' },
+  review: { glyph: '✔', label: 'review' },
+  compaction: { glyph: '⇣', label: 'compaction' },
 };
 
 /** Kinds whose start is not worth a line (their completion says everything). */
@@ -186,6 +188,10 @@ function toolSubject(kind: string, title: string, data: Json): string {
       return str(data.server) && str(data.tool) ? `${data.server}.${data.tool}` : title;
     case 'webSearch':
       return str(data.query) ?? title.replace(/^Search: /, '');
+    case 'review':
+      return oneLine(str(data.target) ?? title.replace(/^Review: /, ''), 80);
+    case 'compaction':
+      return 'conversation context';
     default:
       return title;
   }
@@ -222,6 +228,11 @@ function completionNote(kind: string, status: string | undefined, data: Json): s
     case 'reasoning': {
       const summary = Array.isArray(data.summary) ? data.summary.map(String).join(' ') : '';
       return summary ? oneLine(summary, 100) : 'done';
+    }
+    case 'review': {
+      // The whole review follows as the agent's message; the line gives its gist.
+      const review = str(data.review)?.trim();
+      return failed ? 'failed' : review ? `done: ${oneLine(review, 100)}` : 'done';
     }
     case 'mcpToolCall': {
       const err = obj(data.error);

@@ -24,6 +24,11 @@ interface Base {
   at: number;
 }
 
+/** Set on the turn events of a `/codex review` or `/codex compact` turn (absent: a turn of room messages). */
+interface TurnOf {
+  action?: 'review' | 'compact';
+}
+
 export type ToolKind =
   | 'command'
   | 'fileChange'
@@ -33,6 +38,10 @@ export type ToolKind =
   | 'plan'
   | 'diff'
   | 'webSearch'
+  /** A `/codex review`: target, then the review's result (`exitedReviewMode.review`). */
+  | 'review'
+  /** Codex compacting the thread's context (`/codex compact` or automatic). */
+  | 'compaction'
   | 'other';
 
 export type ApprovalKind =
@@ -50,10 +59,10 @@ export type ApprovalKind =
 export type RoomEvent =
   /** A participant's message was accepted (durable); everyone in the room sees it, with the verified author. */
   | (Base & { type: 'message.posted'; messageId: string; from: { id: string; name?: string; role?: string }; text: string; attachments: number })
-  | (Base & { type: 'turn.started'; turnId: string; threadId: string; model: string | undefined })
-  | (Base & { type: 'turn.completed'; turnId: string; threadId: string })
-  | (Base & { type: 'turn.failed'; turnId: string | undefined; threadId: string | undefined; error: string })
-  | (Base & { type: 'turn.interrupted'; turnId: string; threadId: string; reason: string })
+  | (Base & TurnOf & { type: 'turn.started'; turnId: string; threadId: string; model: string | undefined })
+  | (Base & TurnOf & { type: 'turn.completed'; turnId: string; threadId: string })
+  | (Base & TurnOf & { type: 'turn.failed'; turnId: string | undefined; threadId: string | undefined; error: string })
+  | (Base & TurnOf & { type: 'turn.interrupted'; turnId: string; threadId: string; reason: string })
   | (Base & { type: 'message.delta'; turnId: string; itemId: string; delta: string })
   | (Base & { type: 'message.completed'; turnId: string; itemId: string; text: string })
   | (Base & {

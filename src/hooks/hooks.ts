@@ -12,8 +12,10 @@ export interface HookPayloads {
   /** May post-process a dynamic tool's result (awaited). */
   tool_result: { session: string; turnId: string; tool: string; arguments: unknown; result: { contentItems: unknown[]; success: boolean } };
   after_tool_call: { session: string; turnId: string; toolId: string; kind: string; data: Record<string, unknown> };
-  before_compaction: { session: string; threadId: string };
-  after_compaction: { session: string; threadId: string };
+  /** Codex starts compacting the thread's context (`/codex compact` or automatic): the `contextCompaction` item started. */
+  before_compaction: { session: string; threadId: string; turnId?: string };
+  /** The compaction ended (`status` `completed`, or how the turn ended without it). */
+  after_compaction: { session: string; threadId: string; turnId?: string; status?: string };
   /** May rewrite a history record, or block it (`block: true`) before it is written. */
   before_message_write: { session: string; record: HistoryRecord; block?: boolean };
   agent_end: { session: string; threadId: string; turnId: string; status: string; error?: string };

@@ -82,12 +82,23 @@ const ModelSchema = z.looseObject({
 });
 export type Model = z.infer<typeof ModelSchema>;
 
-const ReviewTargetSchema = z.union([
+/** What `review/start` reviews (the schema's ReviewTarget). */
+export const ReviewTargetSchema = z.union([
   z.looseObject({ type: z.literal('uncommittedChanges') }),
-  z.looseObject({ type: z.literal('baseBranch'), branch: z.string() }),
-  z.looseObject({ type: z.literal('commit'), sha: z.string(), title: z.string().nullable() }),
-  z.looseObject({ type: z.literal('custom'), instructions: z.string() }),
+  z.looseObject({ type: z.literal('baseBranch'), branch: z.string().min(1) }),
+  z.looseObject({ type: z.literal('commit'), sha: z.string().min(1), title: opt(z.string()) }),
+  z.looseObject({ type: z.literal('custom'), instructions: z.string().min(1) }),
 ]);
+export type ReviewTarget = z.infer<typeof ReviewTargetSchema>;
+
+/** `thread/list`: a page of stored threads, filtered by title (`searchTerm`), paged by `cursor`. */
+const ThreadListParamsSchema = z.looseObject({
+  cursor: opt(z.string()),
+  limit: opt(z.number().int().positive()),
+  searchTerm: opt(z.string()),
+  archived: opt(z.boolean()),
+  sortKey: opt(z.enum(['created_at', 'updated_at', 'recency_at'])),
+});
 
 /**
  * Every client request the runtime sends. `idempotent` requests may be retried when the
@@ -105,7 +116,13 @@ export const clientRequests = {
     result: z.looseObject({ data: z.array(ModelSchema), nextCursor: z.string().nullable().optional() }),
     idempotent: true,
   },
-  'thread/list': { params: PageParams, result: PageResult, idempotent: true },
+  'thread/list': { params: ThreadListParamsSchema, result: PageResult, idempotent: true },
+  /** A stored thread's metadata (loaded or not); an unknown id is an error. */
+  'thread/read': {
+    params: z.looseObject({ threadId: z.string().min(1), includeTurns: z.boolean().optional() }),
+    result: z.looseObject({ thread: ThreadSchema }),
+    idempotent: true,
+  },
   /** Threads loaded in this app-server's memory (metrics; the pool's placement). */
   'thread/loaded/list': {
     params: PageParams,
@@ -117,14 +134,19 @@ export const clientRequests = {
     result: AnyObject,
     idempotent: false,
   },
+  /** Runs as a turn of the thread (0.169.0 accepts only inline delivery). */
   'review/start': {
-    params: z.looseObject({ threadId: z.string().min(1), target: ReviewTargetSchema }),
-    result: AnyObject,
+    params: z.looseObject({ threadId: z.string().min(1), target: ReviewTargetSchema, delivery: opt(z.literal('inline')) }),
+    result: z.looseObject({ turn: TurnSchema, reviewThreadId: z.string() }),
     idempotent: false,
   },
   'account/read': { params: z.looseObject({ refreshToken: opt(z.boolean()) }), result: AnyObject, idempotent: true },
   'account/rateLimits/read': { params: z.undefined(), result: AnyObject, idempotent: true },
-  'mcpServerStatus/list': { params: PageParams, result: PageResult, idempotent: true },
+  'mcpServerStatus/list': {
+    params: PageParams.extend({ detail: opt(z.enum(['full', 'toolsAndAuthOnly'])) }),
+    result: PageResult,
+    idempotent: true,
+  },
   'skills/list': { params: z.looseObject({ cwds: z.array(z.string()).optional() }), result: AnyObject, idempotent: true },
   'config/read': { params: z.looseObject({ includeLayers: opt(z.boolean()) }), result: AnyObject, idempotent: true },
   'thread/name/set': {

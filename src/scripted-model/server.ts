@@ -31,6 +31,8 @@ export interface StepTiming {
   delayMs?: number;
   /** After `response.created`, wait this long before the rest (simulates a slow model). */
   stallMs?: number;
+  /** Token usage reported in `response.completed` (default 10 in, 5 out): a large one makes Codex compact. */
+  usage?: { input: number; output: number };
 }
 
 export type Step = StepTiming & (TextItem | CallItem | { items: StepItem[] } | { httpStatus: number; body?: string });
@@ -161,7 +163,8 @@ export async function startMockModel(script: Script): Promise<MockModel> {
         send({ type: 'response.output_item.done', item: call });
       }
     }
-    const usage = { input_tokens: 10, input_tokens_details: null, output_tokens: 5, output_tokens_details: null, total_tokens: 15 };
+    const { input, output } = step.usage ?? { input: 10, output: 5 };
+    const usage = { input_tokens: input, input_tokens_details: null, output_tokens: output, output_tokens_details: null, total_tokens: input + output };
     send({ type: 'response.completed', response: { id: responseId, usage } });
     res.end();
   };

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeCodexHome } from './codex-home.js';
 import { say, shell, startScriptedModel, type ResponsesRequest, type Step } from './server.js';
+import { isCompactionRequest, isReviewRequest, reviewAnswer } from './review.js';
 
 const HELP = 'Ask me to run a command in backticks, for example: run `ls -la`. I will ask for approval first.';
 
@@ -24,6 +25,8 @@ export function lastUserText(req: ResponsesRequest): string {
 
 /** One step of the try-it script: a command in backticks is run (with approval); anything else is answered. */
 export function tryItStep(req: ResponsesRequest): Step {
+  if (isReviewRequest(req)) return reviewAnswer('A canned review: Switchboard\'s offline scripted model does not read code, so it found nothing.');
+  if (isCompactionRequest(req)) return say('Summary: a conversation with Switchboard\'s offline scripted model; nothing to carry over.', 1);
   const last = req.input.at(-1);
   if (last?.type === 'function_call_output') {
     const output = String((last as { output?: unknown }).output ?? '').slice(0, 400);

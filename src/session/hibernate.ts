@@ -7,6 +7,7 @@
 import type { SnapshotFrom } from 'xstate';
 import type { SessionContext, SessionMachine, SessionRestore } from '../../machines/session.machine.js';
 import type { Catalog } from './models.js';
+import type { SessionStatus } from './manager.js';
 import type { SessionSettings } from './types.js';
 
 type SessionSnapshot = SnapshotFrom<SessionMachine>;
@@ -100,3 +101,21 @@ export const isHibernated = (slot: object): slot is HibernatedSession => (slot a
 
 /** The same record, its thread no longer loaded (its pool member went away): it resumes first. */
 export const unloaded = (record: HibernatedSession): HibernatedSession => ({ ...record, threadLoaded: false });
+
+/** The status of a hibernated session: idle, nothing queued. */
+export function recordStatus(key: string, record: HibernatedSession): SessionStatus {
+  return {
+    session: key,
+    state: stateOf(record),
+    threadId: record.threadId,
+    turnRunning: false,
+    activeTurnId: undefined,
+    queued: 0,
+    steering: 0,
+    model: record.model,
+    busyMode: record.settings.busyMode,
+    turns: record.turns,
+    lastTurn: record.lastTurn,
+    hibernated: true,
+  };
+}

@@ -9,15 +9,17 @@ import type { Logger } from 'pino';
 import type { SessionEmitted, SessionMachine } from '../../machines/session.machine.js';
 import { conversationKey, type RoomEventSink } from '../events/room-events.js';
 import { defaultLogger } from '../log/logger.js';
-import { timerClock, unrefTimer, waitOn, type ClockOption, type TimerClock } from '../util/clock.js';
+import { timerClock, unrefTimer, type ClockOption, type TimerClock } from '../util/clock.js';
+import { settle, stripUndefined } from './settle.js';
 import { safeSink, type ApprovalHooks, type SessionConnection } from '../turn/runtime.js';
 import { toTurnInput, type RoomMessage } from '../turn/translate.js';
+import type { TurnAction } from '../turn/action.js';
 import { FileBindingStore, type BindingStore } from './bindings.js';
 import type { ModelCache } from './models.js';
 import { bindingOf, type SessionDeps } from './actors.js';
 import { provideSessionMachine } from './provide.js';
 import { texts } from './texts.js';
-import { hibernate, isHibernated, isIdle, restoreOf, stateOf, unloaded, type HibernatedSession } from './hibernate.js';
+import { hibernate, isHibernated, isIdle, recordStatus, restoreOf, unloaded, type HibernatedSession } from './hibernate.js';
 import { defaultSessionSettings, parseCommand, type SessionSettings } from './types.js';
 
 export interface SessionManagerOptions {
@@ -181,9 +183,24 @@ export class SessionManager {
     return key;
   }
 
+  /** A review or compaction, queued as a turn of the conversation (it binds a thread first if need be). */
+  postAction(msg: Pick<RoomMessage, 'room' | 'channel' | 'thread' | 'from'>, text: string, action: TurnAction): string {
+    if (this.stopped) throw new Error('SessionManager is stopped');
+    const key = this.keyOf(msg);
+    const message = { id: this.ids(), from: { id: msg.from.id, name: msg.from.name }, text, input: [], receivedAt: this.now(), action };
+    this.sessionFor(key).send({ type: 'MESSAGE', message });
+    return key;
+  }
+
+  /** The conversation's Codex thread: its session's, else the stored binding's. */
+  async boundThread(key: string): Promise<string | undefined> {
+    return this.sessionStatus(key)?.threadId ?? (await this.deps.store.load(key).catch(() => undefined))?.threadId;
+  }
+
   /**
    * Continue `key` on an existing Codex thread (`/codex resume`): the binding is rewritten
-   * and the session actor retired, so the next message resumes that thread.
+   * and the session actor retired, so the next message resumes that thread with the model
+   * the conversation uses now (a `/model` choice is kept).
    */
   async attachThread(key: string, threadId: string): Promise<void> {
     const slot = this.sessions.get(key);
@@ -194,7 +211,8 @@ export class SessionManager {
     }
     const { store } = this.deps;
     const old = await store.load(key).catch(() => undefined);
-    await store.save(bindingOf(key, threadId, old?.model ?? this.settings.model, this.settings.cwd, undefined, this.now()));
+    const model = slot ? this.sessionStatus(key)?.model : (old?.model ?? this.settings.model);
+    await store.save(bindingOf(key, threadId, model, this.settings.cwd, undefined, this.now()));
     // It may have been hibernated meanwhile: retire whichever form it has now.
     const now = this.sessions.get(key);
     if (slot && now) {
@@ -212,22 +230,7 @@ export class SessionManager {
   sessionStatus(key: string): SessionStatus | undefined {
     const slot = this.sessions.get(key);
     if (!slot) return undefined;
-    if (isHibernated(slot)) {
-      return {
-        session: key,
-        state: stateOf(slot),
-        threadId: slot.threadId,
-        turnRunning: false,
-        activeTurnId: undefined,
-        queued: 0,
-        steering: 0,
-        model: slot.model,
-        busyMode: slot.settings.busyMode,
-        turns: slot.turns,
-        lastTurn: slot.lastTurn,
-        hibernated: true,
-      };
-    }
+    if (isHibernated(slot)) return recordStatus(key, slot);
     const snap = slot.getSnapshot();
     const c = snap.context;
     return {
@@ -392,16 +395,3 @@ export class SessionManager {
 
 /** Sessions hibernated per sweep before the rest is left to the next one. */
 const SWEEP_BATCH = 256;
-
-/** XState's `waitFor` on this manager's clock, with its timeout message. */
-async function settle(clock: TimerClock, actor: SessionActor, pred: (s: SessionSnapshot) => boolean, timeoutMs: number, message?: string): Promise<void> {
-  try {
-    await waitOn(clock, actor, pred, { timeout: timeoutMs });
-  } catch (err) {
-    throw message ? new Error(message) : err;
-  }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

@@ -3,6 +3,7 @@ import type { ApprovalsReviewer, AskForApproval, SandboxMode, UserInput } from '
 import { DEFAULT_INTERRUPT_WAIT_MS, DEFAULT_WATCHDOG_MS } from '../turn/limits.js';
 import { FALLBACK_MODELS, type Catalog, type CatalogRequest } from './models.js';
 import type { ResumeCandidate } from './actors.js';
+import type { TurnAction } from '../turn/action.js';
 
 export interface SessionSettings {
   /** Workspace of the Codex thread. */
@@ -59,6 +60,8 @@ export interface PendingMessage {
   text: string;
   input: UserInput[];
   receivedAt: number;
+  /** A review or compaction (`/codex review|compact`): runs as a turn of its own, never steered. */
+  action?: TurnAction;
 }
 
 export type SlashCommand =

@@ -74,6 +74,11 @@ export class CodexHarness implements Harness {
     return this.account.warning;
   }
 
+  /** Before a review or compaction (a turn like a message's): undefined when it may run, else why not. */
+  admitAction(): Promise<string | undefined> {
+    return this.account.admit();
+  }
+
   /** The logic the supervisor spawns as the child `connectionId` (each app-server has its own). */
   connectionLogic(connectionId: string): Connection['logic'] {
     const found = this.stack.connections().find((m) => m.connection.id === connectionId);
@@ -183,6 +188,15 @@ export class CodexHarness implements Harness {
       startError: this.startError,
       accountWarning: this.account.warning,
     };
+  }
+
+  /** The Codex thread of a conversation, whichever agent's session it is. */
+  threadOfSession(session: string): string | undefined {
+    for (const m of this.stack.managers().values()) {
+      const threadId = m.sessionStatus(session)?.threadId;
+      if (threadId) return threadId;
+    }
+    return undefined;
   }
 
   /** The conversation a thread belongs to, if a live or hibernated session has it. */

@@ -47,6 +47,8 @@ export class InboxTracker {
   }
 
   onEvent(e: RoomEvent): void {
+    // A review's or compaction's turn takes no message: those waiting keep waiting for theirs.
+    if ('action' in e && e.action !== undefined) return;
     if (e.type === 'turn.started') {
       const q = this.waiting.get(e.session) ?? [];
       const took = q.filter((x) => x.at <= e.at);

@@ -33,6 +33,8 @@ import { routeDecision } from './decide.js';
 import { serviceView, type ServiceView } from './service-view.js';
 import { ModelCatalog } from './model-catalog.js';
 import { createSupervisorActor } from './supervisor-actor.js';
+import { ThreadPages } from './thread-pages.js';
+import { fireEventHooks } from './event-hooks.js';
 import type { ModelList } from '../room/protocol.js';
 
 export { PostSchema, type PostInput, type DecideInput, type SupervisorStatus };
@@ -85,6 +87,7 @@ export class Supervisor {
   private readonly clock: StackClock;
   private started = false;
   private catalog: ModelCatalog | undefined;
+  private readonly threadPages = new ThreadPages();
 
   constructor(loaded: LoadedConfig, private readonly options: SupervisorOptions = {}) {
     this.config = loaded.config;
@@ -254,6 +257,7 @@ export class Supervisor {
       resolveSession: (session, agent) => this.resolveSession(session, agent),
       unpin: (session) => this.unpin(session),
       archiveCodexThread: (threadId) => this.archiveCodexThread(threadId),
+      threadPages: this.threadPages,
     };
   }
 
@@ -283,13 +287,8 @@ export class Supervisor {
   private onEvent(e: RoomEvent): void {
     const rec = recordOf(e);
     if (rec) this.write(e.session, rec);
+    fireEventHooks(e, this.hooks, (s) => this.codex.threadOfSession(s));
     switch (e.type) {
-      case 'message.completed':
-        this.hooks.emit('llm_output', { session: e.session, threadId: '', turnId: e.turnId, text: e.text });
-        break;
-      case 'tool.completed':
-        this.hooks.emit('after_tool_call', { session: e.session, turnId: e.turnId, toolId: e.toolId, kind: e.kind, data: e.data });
-        break;
       case 'turn.started':
         this.inbox.onEvent(e);
         if (this.config.storage.kind === 'codex') this.codex.nameThread(e.session, e.threadId);
@@ -298,13 +297,6 @@ export class Supervisor {
       case 'turn.failed':
       case 'turn.interrupted':
         this.inbox.onEvent(e);
-        this.hooks.emit('agent_end', {
-          session: e.session,
-          threadId: e.threadId ?? '',
-          turnId: e.turnId ?? '',
-          status: e.type.slice('turn.'.length),
-          error: e.type === 'turn.failed' ? e.error : undefined,
-        });
         break;
     }
     try {

@@ -3,6 +3,7 @@
 // `.provide({ actors: ... })` or run them over a fake connection.
 import { fromCallback, fromPromise } from 'xstate';
 import type { UserInput } from '../protocol/common.js';
+import { startCompaction, type TurnAction } from './action.js';
 import { concernsThread, type TurnDeps } from './runtime.js';
 import { TurnTranslator, type StreamSignal } from './translate.js';
 
@@ -29,6 +30,8 @@ export interface StartTurnInput {
   threadId: string;
   input: UserInput[];
   model: string | undefined;
+  /** A review or compaction instead of `turn/start` with `input`. */
+  action?: TurnAction | undefined;
 }
 
 export interface InterruptInput {
@@ -91,6 +94,12 @@ export function createTurnActors(deps: TurnDeps) {
   });
 
   const startTurn = fromPromise<{ turnId: string }, StartTurnInput>(async ({ input, signal }) => {
+    const { action } = input;
+    if (action?.type === 'review') {
+      const res = await deps.conn.request('review/start', { threadId: input.threadId, target: action.target, delivery: 'inline' }, { signal });
+      return { turnId: res.turn.id };
+    }
+    if (action?.type === 'compact') return { turnId: await startCompaction(deps.conn, input.threadId, signal) };
     const res = await deps.conn.request(
       'turn/start',
       { threadId: input.threadId, input: input.input, ...(input.model ? { model: input.model } : {}) },

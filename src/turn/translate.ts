@@ -234,7 +234,9 @@ export class TurnTranslator {
   private onItem(phase: 'started' | 'completed', item: Params | undefined, turnId: string, at: number): void {
     if (!item || typeof item.type !== 'string' || typeof item.id !== 'string') return;
     const itemId = item.id;
-    if (item.type === 'agentMessage') {
+    if (item.type === 'enteredReviewMode' || item.type === 'exitedReviewMode') {
+      this.onReviewItem(phase, item, turnId, at);
+    } else if (item.type === 'agentMessage') {
       if (phase === 'completed') {
         this.sink({ type: 'message.completed', session: this.session, at, turnId, itemId, text: typeof item.text === 'string' ? item.text : '' });
       }
@@ -251,6 +253,26 @@ export class TurnTranslator {
     }
     this.lastSignalAt = at;
     this.signal({ type: 'ITEM', phase, itemType: item.type, itemId });
+  }
+
+  /**
+   * A review is one card (`review:<turnId>`): opened by `enteredReviewMode` (its target),
+   * completed by `exitedReviewMode` (its result). The review's text also arrives as an agent message.
+   */
+  private onReviewItem(phase: 'started' | 'completed', item: Params, turnId: string, at: number): void {
+    const toolId = `review:${turnId}`;
+    const text = typeof item.review === 'string' ? item.review : '';
+    if (item.type === 'enteredReviewMode' && phase === 'started' && !this.open.has(toolId)) {
+      const data = { target: text };
+      const title = `Review: ${oneLine(text, 200) || 'changes'}`;
+      this.open.set(toolId, { kind: 'review', title, data });
+      this.emitTool('tool.started', turnId, toolId, 'review', title, 'inProgress', data, at);
+    } else if (item.type === 'exitedReviewMode' && phase === 'completed') {
+      const open = this.open.get(toolId);
+      this.open.delete(toolId);
+      const data = { ...(open?.data ?? {}), review: text };
+      this.emitTool('tool.completed', turnId, toolId, 'review', open?.title ?? 'Review', 'completed', data, at);
+    }
   }
 
   private onToolDelta(p: Params, turnId: string, data: Record<string, unknown>, at: number): void {
@@ -275,10 +297,18 @@ export class TurnTranslator {
   }
 }
 
+/** A review runs its model in a sub-turn whose `turn/started` names the review's turn as `rootTurnId`. */
 function turnIdOfTurn(p: Params): string | undefined {
-  const turn = p.turn as { id?: unknown } | undefined;
-  return turn && typeof turn.id === 'string' ? turn.id : undefined;
+  const turn = p.turn as { id?: unknown; rootTurnId?: unknown } | undefined;
+  if (!turn) return undefined;
+  if (typeof turn.rootTurnId === 'string') return turn.rootTurnId;
+  return typeof turn.id === 'string' ? turn.id : undefined;
 }
+
+const oneLine = (s: string, max: number): string => {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max)}…` : t;
+};
 
 function errorText(error: { message?: unknown; additionalDetails?: unknown } | null | undefined): string | undefined {
   if (!error || typeof error.message !== 'string') return undefined;
@@ -308,6 +338,8 @@ function describeTool(item: Params): { kind: ToolKind; title: string } {
       return { kind: 'reasoning', title: 'Reasoning' };
     case 'plan':
       return { kind: 'plan', title: 'Plan' };
+    case 'contextCompaction':
+      return { kind: 'compaction', title: 'Context compaction' };
     case 'webSearch':
       return { kind: 'webSearch', title: typeof item.query === 'string' && item.query ? `Search: ${item.query}` : 'Web search' };
     default:

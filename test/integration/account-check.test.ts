@@ -70,6 +70,11 @@ describe('the Codex account check', () => {
     // Slash commands still work; nothing was sent to a model.
     await post(sb, '/status');
     expect(await waitFor(() => events.some((e) => e.type === 'notice' && e.text.includes('Thread: none yet')), 5_000)).toBe(true);
+    // A review is a turn too: refused the same way, and the account is readable text.
+    await post(sb, '/codex review');
+    expect(events.filter((e) => e.type === 'notice').at(-1)).toMatchObject({ level: 'error', text: `/codex review: the agent cannot run it: ${NO_ACCOUNT}` });
+    await post(sb, '/codex account');
+    expect(events.filter((e) => e.type === 'notice').at(-1)).toMatchObject({ text: expect.stringMatching(/^Account: not logged in \(run `codex login`\)\n/) });
     expect(events.some((e) => e.type === 'turn.started')).toBe(false);
     expect((sb.status().harnesses.codex as { accountWarning?: string }).accountWarning).toBe(NO_ACCOUNT);
   }, 60_000);

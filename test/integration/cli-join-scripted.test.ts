@@ -77,5 +77,10 @@ describe('join --scripted', () => {
     expect(tryItStep(req)).toMatchObject({ call: { name: 'exec_command', arguments: { cmd: 'ls', sandbox_permissions: 'require_escalated' } } });
     expect(tryItStep({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_text', text: 'hi' }] }] })).toMatchObject({ text: expect.stringMatching(/^You said: "hi"/) });
     expect(tryItStep({ model: 'm', input: [{ type: 'function_call_output', output: 'a.txt' }] })).toMatchObject({ text: expect.stringContaining('a.txt') });
+    // `/codex review` and `/codex compact` get answers in the form Codex expects.
+    const review = tryItStep({ model: 'm', input: [{ role: 'developer', content: [{ type: 'input_text', text: '# Review guidelines:\n…' }] }] }) as { text: string };
+    expect(JSON.parse(review.text)).toMatchObject({ findings: [], overall_correctness: 'patch is correct' });
+    const compact = { model: 'm', input: [{ role: 'user', content: [{ type: 'input_text', text: 'You are performing a CONTEXT CHECKPOINT COMPACTION. …' }] }] };
+    expect(tryItStep(compact)).toMatchObject({ text: expect.stringMatching(/^Summary: /) });
   });
 });

@@ -13,6 +13,8 @@ import { notificationSchemas } from '../../src/protocol/notifications.js';
 import { encodeNotification, encodeRequest } from '../../src/protocol/wire.js';
 import { classifyServerRequest } from '../../src/approvals/classify.js';
 import { samples as requestSamples, serverRequest, toolApprovalParams, urlParams } from '../support/approval-fixtures.js';
+import { parseReviewArgs } from '../../src/supervisor/review-args.js';
+import { accountText, mcpText, rateLimitsText, skillsText, ThreadPageSchema } from '../../src/supervisor/codex-format.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const codex = path.join(repo, 'node_modules', '.bin', 'codex');
@@ -60,13 +62,14 @@ const samples: { [M in ClientMethod]: unknown } = {
   'turn/steer': { threadId: 'thr_1', input: [{ type: 'text', text: 'also this', text_elements: [] }], expectedTurnId: 'turn_1' },
   'turn/interrupt': { threadId: 'thr_1', turnId: 'turn_1' },
   'model/list': { cursor: null, limit: 50 },
-  'thread/list': { limit: 20 },
+  'thread/list': { limit: 25, sortKey: 'updated_at', searchTerm: 'lab', cursor: 'c1' },
+  'thread/read': { threadId: 'thr_1', includeTurns: false },
   'thread/loaded/list': { cursor: 'c1' },
   'thread/compact/start': { threadId: 'thr_1' },
-  'review/start': { threadId: 'thr_1', target: { type: 'uncommittedChanges' } },
+  'review/start': { threadId: 'thr_1', target: { type: 'uncommittedChanges' }, delivery: 'inline' },
   'account/read': {},
   'account/rateLimits/read': undefined,
-  'mcpServerStatus/list': {},
+  'mcpServerStatus/list': { detail: 'toolsAndAuthOnly' },
   'skills/list': { cwds: ['/tmp/w'] },
   'config/read': { includeLayers: false },
   'thread/name/set': { threadId: 'thr_1', name: 'Room chat' },
@@ -149,5 +152,71 @@ describe('conformance with the installed codex app-server schema', () => {
     const ours = serverRequestSchemas[method as keyof typeof serverRequestSchemas].safeParse(params);
     expect(ours.success, ours.error?.message).toBe(true);
     expect(classifyServerRequest('apr_conf', serverRequest(method, params)).type).not.toBe('immediate');
+  });
+});
+
+// The `/codex` commands: every review target the room can ask for, and the answers the
+// commands read, as the official schema defines them.
+describe('conformance of the /codex commands', () => {
+  const v2 = (name: string) => load(path.join('v2', name));
+
+  it.each(['', '--base main', '--commit 0a1b2c3d', '--commit 0a1b2c3d Fix the parser', 'look for races in the pool'])(
+    'review target of "/codex review %s" validates as review/start params',
+    (args) => {
+      const frame = JSON.parse(encodeRequest(1, 'review/start', { threadId: 'thr_1', target: parseReviewArgs(args), delivery: 'inline' }));
+      expect(clientRequest(frame), JSON.stringify(clientRequest.errors?.slice(0, 3))).toBe(true);
+    },
+  );
+
+  // Fields our result schemas require must be required by the official response too.
+  it.each([
+    ['review/start', 'ReviewStartResponse.json'],
+    ['thread/read', 'ThreadReadResponse.json'],
+    ['thread/list', 'ThreadListResponse.json'],
+    ['mcpServerStatus/list', 'ListMcpServerStatusResponse.json'],
+  ] as const)('%s: what we require of the answer, the official schema requires', (method, file) => {
+    const shape = (clientRequests[method].result as unknown as { shape: Record<string, { isOptional(): boolean }> }).shape;
+    const ours = Object.entries(shape).filter(([, s]) => !s.isOptional()).map(([k]) => k);
+    expect(ours.length).toBeGreaterThan(0);
+    expect(ours.filter((k) => !((v2(file).required as string[] | undefined) ?? []).includes(k))).toEqual([]);
+  });
+
+  // Answers valid for the official schema are formatted, not reported unreadable.
+  const answers: Array<[string, string, unknown, (v: unknown) => string, RegExp]> = [
+    ['account (none)', 'GetAccountResponse.json', { account: null, requiresOpenaiAuth: true }, accountText, /^not logged in/],
+    ['account (ChatGPT)', 'GetAccountResponse.json', { account: { type: 'chatgpt', email: 'ann@example.com', planType: 'plus' }, requiresOpenaiAuth: true }, accountText, /^ChatGPT ann@example\.com \(plus plan\)$/],
+    [
+      'rate limits',
+      'GetAccountRateLimitsResponse.json',
+      { rateLimits: { limitId: 'codex', primary: { usedPercent: 42, windowDurationMins: 300, resetsAt: 1_800_000_000 }, secondary: null } },
+      rateLimitsText,
+      /^codex: window of 5 h 42% used, resets 2027-01-15 08:00 UTC$/,
+    ],
+    [
+      'MCP servers',
+      'ListMcpServerStatusResponse.json',
+      { data: [{ name: 'test', authStatus: 'unsupported', runtimeStatus: 'connected', tools: { ask: { name: 'ask', inputSchema: { type: 'object' } } }, resources: [], resourceTemplates: [] }], nextCursor: null },
+      mcpText,
+      /^1\n {2}test \(connected, 1 tool\)$/,
+    ],
+    [
+      'skills',
+      'SkillsListResponse.json',
+      { data: [{ cwd: '/w', errors: [], skills: [{ name: 'imagegen', description: 'Images', enabled: true, path: '/s/SKILL.md', scope: 'system' }] }] },
+      (v) => skillsText(v, true),
+      /^1 \(1 enabled\)\n {2}imagegen \[system\] — Images$/,
+    ],
+  ];
+  it.each(answers)('%s: an official answer is formatted as text', (_name, file, answer, format, expected) => {
+    const validate = ajv.compile(v2(file));
+    expect(validate(answer), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    expect(format(answer)).toMatch(expected);
+  });
+
+  it('thread/list: the fields a listing shows are the official ones', () => {
+    const thread = (v2('ThreadListResponse.json').definitions as Record<string, { properties: Record<string, unknown> }>).Thread!;
+    for (const k of ['id', 'name', 'preview', 'updatedAt', 'createdAt']) expect(thread.properties).toHaveProperty(k);
+    expect(v2('ThreadListResponse.json').properties).toHaveProperty('nextCursor');
+    expect(ThreadPageSchema.safeParse({ data: [{ id: 't1', name: null, preview: 'hi', updatedAt: 1 }], nextCursor: null }).success).toBe(true);
   });
 });

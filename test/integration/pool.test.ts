@@ -137,14 +137,17 @@ describe('app-server pool (real app-servers, one CODEX_HOME)', () => {
     expect((await b).type).toBe('turn.completed');
     expect(events.filter((e) => e.type === 'turn.failed')).toEqual([]);
     expect(pool.status().members[0]!.restarts).toBeGreaterThanOrEqual(1);
-    // Member 1 is at its limit too and is recycled; a /codex passthrough that runs a turn on the
-    // unloaded thread (compaction) gets it resumed by the pool first.
+    // Member 1 is at its limit too and is recycled; a compaction (a turn of the conversation) on
+    // the unloaded thread gets it resumed first.
     expect(await waitFor(() => pool.memberOf(ta!) === undefined, 15_000)).toBe(true);
     const said = firstValueFrom(
       sb.events$.pipe(filter((e) => e.type === 'notice' && e.session === 'a/chat/main' && /compaction|fail|error|not loaded/i.test((e as { text: string }).text))),
     );
+    const compacted = firstValueFrom(sb.events$.pipe(filter((e) => e.session === 'a/chat/main' && /^turn\.(completed|failed|interrupted)$/.test(e.type))));
     await sb.post({ room: 'a', from: { id: 'ann', name: 'Ann' }, text: '/codex compact' });
-    expect((await said as { text: string }).text).toMatch(/^Compaction of thread \S+ started\./);
+    expect((await said as { text: string }).text).toMatch(/^Compaction of thread \S+ requested/);
+    expect((await compacted).type).toBe('turn.completed');
+    expect(events.some((e) => e.type === 'tool.completed' && e.kind === 'compaction' && e.session === 'a/chat/main')).toBe(true);
     expect(pool.memberOf(ta!)).toBeDefined();
   }, 180_000);
 

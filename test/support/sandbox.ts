@@ -20,14 +20,14 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-export async function makeSandbox(script: Script, extraToml?: string): Promise<Sandbox> {
+export async function makeSandbox(script: Script, extraToml?: string, rootToml?: string): Promise<Sandbox> {
   const root = mkdtempSync(path.join(tmpdir(), 'sb-world-'));
   const workspace = path.join(root, 'workspace');
   const home = path.join(root, 'home');
   mkdirSync(workspace);
   mkdirSync(home);
   const model = await startMockModel(script);
-  const ch = makeCodexHome({ modelUrl: model.url, extraToml });
+  const ch = makeCodexHome({ modelUrl: model.url, extraToml, rootToml });
   const env = { CODEX_HOME: ch.dir, HOME: home };
   return {
     root,

@@ -25,6 +25,12 @@ describe('chat rendering', () => {
     expect(toolLine({ ...cmd, status: 'completed', data: { ...cmd.data, exitCode: 0 } }, 'completed')).toBe('⚙ command: echo hi > out.txt … done (exit 0)');
     expect(toolLine({ ...cmd, status: 'failed', data: { ...cmd.data, exitCode: 2 } }, 'completed')).toBe('⚙ command: echo hi > out.txt … failed (exit 2)');
     expect(toolLine({ ...cmd, status: 'declined', data: cmd.data }, 'completed')).toBe('⚙ command: echo hi > out.txt … declined');
+    const review = { kind: 'review', title: "Review: changes against 'main'", data: { target: "changes against 'main'" } };
+    expect(toolLine({ ...review, status: 'inProgress' }, 'started')).toBe("✔ review: changes against 'main' …");
+    expect(toolLine({ ...review, status: 'completed', data: { ...review.data, review: 'One bug found.\n\n- Off by one' } }, 'completed')).toBe(
+      "✔ review: changes against 'main' … done: One bug found. ⏎ - Off by one",
+    );
+    expect(toolLine({ kind: 'compaction', title: 'Context compaction', status: 'completed', data: {} }, 'completed')).toBe('⇣ compaction: conversation context … done');
     const diff = 'diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n-old\n+new\n+more\ndiff --git a/b.txt b/b.txt\n--- a/b.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-gone\n';
     expect(toolLine({ kind: 'diff', title: 'Changes', status: 'inProgress', data: { diff } }, 'started')).toBeUndefined();
     expect(toolLine({ kind: 'diff', title: 'Changes', status: 'completed', data: { diff } }, 'completed')).toBe(

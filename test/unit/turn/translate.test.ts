@@ -218,3 +218,38 @@ describe('TurnTranslator', () => {
     expect(slow.events).toHaveLength(100);
   });
 });
+
+describe('TurnTranslator: reviews and compactions', () => {
+  it('a review is one card from enteredReviewMode to exitedReviewMode; its sub-turn start counts as the turn start', () => {
+    const { tr, events, signals, feed } = setup();
+    tr.bind('rev_1');
+    // The review's model runs in a sub-turn named by `rootTurnId` (as 0.169.0 sends it).
+    feed('turn/started', { threadId: T, turn: { id: 'sub_1', rootTurnId: 'rev_1', status: 'inProgress', items: [], error: null } });
+    expect(signals).toContainEqual({ type: 'TURN.STARTED', turnId: 'rev_1' });
+    feed('item/started', codex.item(T, 'rev_1', { type: 'enteredReviewMode', id: 'e1', review: "changes against 'main'" }));
+    feed('item/completed', codex.item(T, 'rev_1', { type: 'enteredReviewMode', id: 'e1', review: "changes against 'main'" }));
+    feed('item/started', codex.item(T, 'rev_1', { type: 'exitedReviewMode', id: 'x1', review: 'One bug.' }));
+    feed('item/completed', codex.item(T, 'rev_1', { type: 'exitedReviewMode', id: 'x1', review: 'One bug.' }));
+    feed('item/completed', codex.item(T, 'rev_1', { type: 'agentMessage', id: 'm1', text: 'One bug.' }));
+    const tools = events.filter((e) => e.type.startsWith('tool.')) as Tool[];
+    expect(tools.map((e) => [e.type, e.toolId, e.kind, e.title, e.status, e.data])).toEqual([
+      ['tool.started', 'review:rev_1', 'review', "Review: changes against 'main'", 'inProgress', { target: "changes against 'main'" }],
+      ['tool.completed', 'review:rev_1', 'review', "Review: changes against 'main'", 'completed', { target: "changes against 'main'", review: 'One bug.' }],
+    ]);
+    expect(events.find((e) => e.type === 'message.completed')).toMatchObject({ text: 'One bug.' });
+  });
+
+  it('an interrupted review closes its card; a compaction is a card of its own kind', () => {
+    const { tr, events, feed } = setup();
+    tr.bind('t1');
+    feed('item/started', codex.item(T, 't1', { type: 'enteredReviewMode', id: 'e1', review: 'current changes' }));
+    feed('item/started', codex.item(T, 't1', { type: 'contextCompaction', id: 'cc' }));
+    feed('item/completed', codex.item(T, 't1', { type: 'contextCompaction', id: 'cc' }));
+    tr.finish('interrupted', '/stop');
+    const done = events.filter((e) => e.type === 'tool.completed') as Tool[];
+    expect(done.map((e) => [e.toolId, e.kind, e.title, e.status])).toEqual([
+      ['cc', 'compaction', 'Context compaction', 'completed'],
+      ['review:t1', 'review', 'Review: current changes', 'interrupted'],
+    ]);
+  });
+});

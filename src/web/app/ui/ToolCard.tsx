@@ -1,5 +1,6 @@
 // A tool card, one per tool use, updated in place: command (with its output), file change,
-// MCP tool call, dynamic tool call, reasoning, plan, the turn's diff, web search. Collapsible.
+// MCP tool call, dynamic tool call, reasoning, plan, the turn's diff, web search, a review, a
+// compaction. Collapsible.
 import { arr, jsonText, line, num, obj, text, type Json } from '../clean.js';
 import { displayCommand } from '../../../util/display-command.js';
 import { unifiedForChange } from '../render/diff.js';
@@ -17,6 +18,8 @@ const KIND_LABEL: Record<string, string> = {
   plan: 'Plan',
   diff: 'Changes',
   webSearch: 'Web search',
+  review: 'Review',
+  compaction: 'Compaction',
 };
 
 function statusText(t: ToolEntry): string {
@@ -161,6 +164,18 @@ function PlanBody({ t }: { t: ToolEntry }) {
   );
 }
 
+/** A `/codex review`: what was reviewed and Codex's findings (also posted as the agent's message). */
+function ReviewBody({ t }: { t: ToolEntry }) {
+  const target = line(t.data.target, 500);
+  const review = text(t.data.review, 200_000);
+  return (
+    <div class="tool-body review">
+      {target ? <p class="meta">Reviewed: {target}</p> : null}
+      {review ? <p class="msg-text">{review}</p> : <p class="meta">{t.done ? 'No findings reported' : 'Reviewing…'}</p>}
+    </div>
+  );
+}
+
 function Body({ t }: { t: ToolEntry }) {
   switch (t.toolKind) {
     case 'command':
@@ -181,13 +196,26 @@ function Body({ t }: { t: ToolEntry }) {
     }
     case 'webSearch':
       return <p class="meta">{line(t.data.query, 1000) ?? t.title}</p>;
+    case 'review':
+      return <ReviewBody t={t} />;
+    case 'compaction':
+      return <p class="meta">{t.done ? 'Codex summarised the conversation so far to free its context window.' : 'Codex is summarising the conversation so far…'}</p>;
     default:
       return <pre class="json">{jsonText(t.data)}</pre>;
   }
 }
 
+/** The card's title next to its kind label (kinds that are their own title show none). */
+function titleOf(t: ToolEntry): string {
+  if (t.toolKind === 'command') return commandText(t);
+  if (UNTITLED.has(t.toolKind)) return '';
+  if (t.toolKind === 'review') return line(t.data.target, 200) ?? t.title.replace(/^Review: /, '');
+  return t.title;
+}
+const UNTITLED = new Set(['diff', 'plan', 'reasoning', 'compaction']);
+
 /** Cards that start open: what a reader wants to see without a click. */
-const OPEN_BY_DEFAULT = new Set(['diff', 'plan', 'fileChange']);
+const OPEN_BY_DEFAULT = new Set(['diff', 'plan', 'fileChange', 'review']);
 
 export const ToolCard = pure(function ToolCard({ entry }: { entry: ToolEntry }) {
   const failed = isFailed(entry);
@@ -197,7 +225,7 @@ export const ToolCard = pure(function ToolCard({ entry }: { entry: ToolEntry }) 
     <details class={`tool tool-${entry.toolKind} tool-${state}`} data-tool-id={entry.toolId} data-tool-kind={entry.toolKind} data-status={state} open={OPEN_BY_DEFAULT.has(entry.toolKind)}>
       <summary>
         <span class="tool-kind">{label}</span>
-        <span class="tool-title">{entry.toolKind === 'command' ? commandText(entry) : entry.toolKind === 'diff' || entry.toolKind === 'plan' || entry.toolKind === 'reasoning' ? '' : entry.title}</span>
+        <span class="tool-title">{titleOf(entry)}</span>
         <span class={`tool-status status-${state}`}>{statusText(entry)}</span>
       </summary>
       <Body t={entry} />
