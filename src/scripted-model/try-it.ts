@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeCodexHome } from './codex-home.js';
-import { say, shell, startScriptedModel, type ResponsesRequest, type Step } from './server.js';
+import { guardianVerdict, isGuardianReview, say, shell, startScriptedModel, type ResponsesRequest, type Step } from './server.js';
 
 const HELP = 'Ask me to run a command in backticks, for example: run `ls -la`. I will ask for approval first.';
 
@@ -24,6 +24,8 @@ export function lastUserText(req: ResponsesRequest): string {
 
 /** One step of the try-it script: a command in backticks is run (with approval); anything else is answered. */
 export function tryItStep(req: ResponsesRequest): Step {
+  // --mode guardian: Codex's reviewer subagent asks too; this offline one allows what it is shown.
+  if (isGuardianReview(req)) return guardianVerdict({ outcome: 'allow', rationale: "Switchboard's offline scripted reviewer allows what it is asked about." });
   const last = req.input.at(-1);
   if (last?.type === 'function_call_output') {
     const output = String((last as { output?: unknown }).output ?? '').slice(0, 400);

@@ -35,6 +35,8 @@ export interface SessionManagerOptions {
   approvals?: ApprovalHooks;
   /** Dynamic tools to declare on thread/start (the connection needs experimentalApi). */
   tools?: SessionDeps['tools'];
+  /** The agent's one model catalog (default: the manager's own `model/list` cache). */
+  models?: SessionDeps['models'];
   log?: Logger;
   id?: string;
   /**
@@ -134,6 +136,7 @@ export class SessionManager {
       log: this.log,
       store,
       modelCache,
+      models: options.models,
       tools: options.tools,
       now: this.now,
     };

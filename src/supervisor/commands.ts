@@ -8,6 +8,8 @@ import type { Hooks } from '../hooks/hooks.js';
 import type { CodexHarness } from './codex-harness.js';
 import type { RoomAccess } from './access.js';
 import type { ResolvedAgent, SessionInfo } from './sessions.js';
+import { guardianCommand } from './guardian-command.js';
+import { bareModelName } from '../session/model-refs.js';
 
 const HELP_TEXT = [
   'Commands:',
@@ -19,6 +21,7 @@ const HELP_TEXT = [
   '  /reset                forget this conversation’s thread binding',
   '  /stop                 interrupt the running turn',
   '  /codex status|models|threads|resume <id>|compact|review|account|mcp|skills',
+  '  /guardian [approve <review-id>]  what Codex\'s guardian denied here; approve one anyway (owners)',
 ].join('\n');
 
 /** What the commands need of the supervisor (it passes closures; no import of the Supervisor). */
@@ -63,6 +66,17 @@ export async function runSupervisorCommand(sb: CommandHost, c: CommandContext): 
     }
     case 'codex':
       await codexCommand(sb, c, args);
+      return true;
+    case 'guardian':
+      await guardianCommand(
+        {
+          denials: sb.codex.guardianDenials,
+          request: (method, params) => sb.codex.clientFor(c.agent.id).requestRaw(method, params),
+          notice: (level, text) => sb.notice(c.session, level, text),
+        },
+        c,
+        args,
+      );
       return true;
     default:
       return false;
@@ -118,8 +132,9 @@ async function codexCommand(sb: CommandHost, c: CommandContext, args: string[]):
         return;
       }
       case 'models': {
-        const r = (await call('model/list', {})) as { data: Array<{ id: string; displayName?: string }> };
-        say(`Codex models:\n${r.data.map((m) => `  ${m.id}${m.displayName ? ` (${m.displayName})` : ''}`).join('\n')}`);
+        // The agent's one catalog, asked again: exactly what /model accepts.
+        const current = sb.codex.sessionManager(c.agent).sessionStatus(c.session)?.model ?? c.agent.model;
+        say(await sb.codex.catalogFor(c.agent).describe(current ? bareModelName(current) : undefined, { refresh: true }));
         return;
       }
       case 'threads': {

@@ -31,7 +31,6 @@ import { HistoryWriter, type HistoryQuery } from './history-writer.js';
 import { checkAttachments, PostSchema, type DecideInput, type PostInput } from './post.js';
 import { routeDecision } from './decide.js';
 import { serviceView, type ServiceView } from './service-view.js';
-import { ModelCatalog } from './model-catalog.js';
 import type { ModelList } from '../room/protocol.js';
 
 export { PostSchema, type PostInput, type DecideInput, type SupervisorStatus };
@@ -80,7 +79,6 @@ export class Supervisor {
   private readonly historyWriter: HistoryWriter;
   private readonly clock: StackClock;
   private started = false;
-  private catalog: ModelCatalog | undefined;
 
   constructor(loaded: LoadedConfig, private readonly options: SupervisorOptions = {}) {
     this.config = loaded.config;
@@ -373,9 +371,7 @@ export class Supervisor {
 
   /** The default agent's models for a room's model picker (cached; a fallback list when discovery fails). */
   models(): Promise<ModelList> {
-    const agent = this.agentSessions.agentFor(undefined);
-    this.catalog ??= new ModelCatalog({ conn: this.codex.connection, agent, discovery: this.config.appServer.discovery, now: () => this.clock.now(), log: this.log });
-    return this.catalog.list();
+    return this.codex.catalogFor(this.agentSessions.agentFor(undefined)).list();
   }
 
   status(): SupervisorStatus {

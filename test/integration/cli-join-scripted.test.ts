@@ -77,5 +77,8 @@ describe('join --scripted', () => {
     expect(tryItStep(req)).toMatchObject({ call: { name: 'exec_command', arguments: { cmd: 'ls', sandbox_permissions: 'require_escalated' } } });
     expect(tryItStep({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_text', text: 'hi' }] }] })).toMatchObject({ text: expect.stringMatching(/^You said: "hi"/) });
     expect(tryItStep({ model: 'm', input: [{ type: 'function_call_output', output: 'a.txt' }] })).toMatchObject({ text: expect.stringContaining('a.txt') });
+    // --mode guardian: Codex's reviewer subagent asks too, and gets a verdict in its schema.
+    const review = tryItStep({ model: 'm', input: req.input, client_metadata: { 'x-openai-subagent': 'guardian' } });
+    expect(JSON.parse((review as { text: string }).text)).toMatchObject({ outcome: 'allow', risk_level: 'low' });
   });
 });
