@@ -8,8 +8,8 @@ import { resolveApprovalSettings } from '../approvals/settings.js';
 import type { SwitchboardConfig } from '../config/schema.js';
 import type { SessionSettings } from '../session/types.js';
 import type { ConnectionConfig } from '../../machines/connection.machine.js';
-import { codexModelName, type AgentSpec } from '../supervisor/harness.js';
-import { bareModelName, isCodexModelRef } from '../session/model-refs.js';
+import type { AgentSpec } from '../supervisor/harness.js';
+import { bareModelName, isCodexModelRef, resolveModelRef } from '../session/model-refs.js';
 import type { AppServerGroupPlan, AppServerPlan } from './app-servers.js';
 
 /** Connection settings: everything but the transport (an injected dependency). */
@@ -108,7 +108,8 @@ export function stackSettingsFromConfig(config: SwitchboardConfig, clientVersion
       managerId: (agentId) => `sessions:codex:${agentId}`,
       settings: (agent) => ({
         cwd: agent.cwd,
-        model: codexModelName(agent.model),
+        // A ref, a bare name, or one of the agent's aliases.
+        model: agent.model ? resolveModelRef(agent.model, agent.modelAliases) : undefined,
         // Refs of other providers are another harness's; a list of none of Codex's means discovery.
         models: codexModels(agent.models),
         modelAliases: agent.modelAliases ?? {},

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { ModelList } from '../room/protocol.js';
 import { catalogFresh, describeCatalog, discoverModels, FALLBACK_MODELS, findModel, type Catalog, type CatalogModel } from '../session/models.js';
-import { aliasOf, bareModelName, isCodexModelRef, type ModelAliases } from '../session/model-refs.js';
+import { aliasOf, bareModelName, isCodexModelRef, resolveModelRef, type ModelAliases } from '../session/model-refs.js';
 import type { SessionConnection } from '../turn/runtime.js';
 
 /** What a session asks for its catalog (the manager's own cache is used without one). */
@@ -40,8 +40,8 @@ export class ModelCatalog implements ModelSource {
     this.now = o.now ?? Date.now;
     // Refs of other providers (`anthropic/…`) are not Codex's to serve.
     this.staticModels = o.agent.models?.filter(isCodexModelRef).map(bareModelName);
-    this.defaultModel = o.agent.model ? bareModelName(o.agent.model) : undefined;
     this.aliases = o.agent.modelAliases ?? {};
+    this.defaultModel = o.agent.model ? resolveModelRef(o.agent.model, this.aliases) : undefined;
   }
 
   /** The catalog; `refresh` asks Codex again (when discovery is on and the list is not fixed). */

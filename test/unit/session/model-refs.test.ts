@@ -76,6 +76,8 @@ describe('the config\'s models reach the agent and its sessions', () => {
     expect(agent).toMatchObject({ model: 'openai/gpt-5.5', models: ['openai/gpt-5.5', 'codex/gpt-5.2', 'anthropic/claude-opus-4-6'], modelAliases: { gpt: 'gpt-5.5', opus: 'anthropic/claude-opus-4-6' } });
     const session = stackSettingsFromConfig(cfg, '0.0.0').sessions.settings(agent);
     expect(session).toMatchObject({ model: 'gpt-5.5', models: ['gpt-5.5', 'gpt-5.2'], modelAliases: { gpt: 'gpt-5.5' } });
+    // The default model may be given by its alias too.
+    expect(stackSettingsFromConfig(cfg, '0.0.0').sessions.settings({ ...agent, model: 'GPT' }).model).toBe('gpt-5.5');
   });
 
   it('a list of none of Codex\'s models means discovery; a bad value says what to write', () => {
