@@ -156,10 +156,10 @@ function switchboardSide(w: World): Side {
         sink,
         resolveContext: (threadId) => {
           const c = mgr?.threadContext(threadId);
-          return c ? { session: c.session, owner: c.participants[0]?.id ?? 'u1', approvers: [], reviewer: 'guardian' } : undefined;
+          return c ? { session: c.session, owner: c.participants[0]?.id ?? 'u1', approvers: [], reviewer: 'policy' } : undefined;
         },
-        reviewer: 'guardian',
-        guardian: { rules: [{ effect: 'allow', command: 'echo' }], fallback: 'deny' },
+        reviewer: 'policy',
+        policy: { rules: [{ effect: 'allow', command: 'echo' }], fallback: 'deny' },
         log,
       });
       router.audit$.subscribe((a) => a.outcome === 'approved' && approved++);

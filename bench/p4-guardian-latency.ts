@@ -73,9 +73,9 @@ function makePath(kind: 'guardian' | 'trivial'): Path {
   if (kind === 'guardian') {
     router = new ApprovalRouter({
       sink: () => {},
-      resolveContext: () => ({ session: 'bench/p4/t', owner: 'u1', approvers: [], reviewer: 'guardian' }),
-      reviewer: 'guardian',
-      guardian: { rules: [{ effect: 'allow', command: 'echo' }], fallback: 'deny' },
+      resolveContext: () => ({ session: 'bench/p4/t', owner: 'u1', approvers: [], reviewer: 'policy' }),
+      reviewer: 'policy',
+      policy: { rules: [{ effect: 'allow', command: 'echo' }], fallback: 'deny' },
       log,
     });
     engine.setServerRequestHandler(router.handler);

@@ -31,7 +31,7 @@ export interface ApprovalMachineInput {
   /** When the request arrived (the owner's clock); deadlines count from here. */
   startedAt: number;
   request: ServerRequestData;
-  /** The first reviewer to ask (`user`, `guardian`, or a host's own). */
+  /** The first reviewer to ask (`user`, `policy`, or a host's own). */
   reviewer: string;
   /** Who is asked when a reviewer escalates; undefined = escalation is a denial. */
   escalateTo?: string | undefined;

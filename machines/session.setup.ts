@@ -240,7 +240,7 @@ export const sessionSetup = setup({
     storeCatalog: assign({ catalog: (_, p: { catalog: Catalog }) => p.catalog }),
     answerCatalog: collect(({ context, enqueue }) => {
       const catalog = context.catalog ?? catalogOf(context.settings.fallbackModels, 'fallback');
-      const a = answerCatalogRequests(catalog, context.model, context.catalogRequests, context.current !== undefined);
+      const a = answerCatalogRequests(catalog, context.model, context.catalogRequests, context.current !== undefined, context.settings.modelAliases);
       enqueue.assign({ catalogRequests: [], model: a.model, persist: a.changed && context.threadId ? 'save' : context.persist });
       for (const t of a.texts) enqueue.emit(notice(t.level, t.text));
     }),

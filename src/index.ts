@@ -14,7 +14,9 @@ export { RpcError, RpcTimeoutError, ConnectionLostError, InvalidParamsError } fr
 export { SessionManager, type SessionManagerOptions, type SessionStatus, type SessionManagerStatus } from './session/manager.js';
 export { ApprovalRouter } from './approvals/router.js';
 export type { ApprovalRouterOptions, ApprovalSessionContext, DecideInput, DecideResult, PendingApproval } from './approvals/router-types.js';
-export { GuardianReviewer } from './approvals/guardian.js';
+export { PolicyReviewer } from './approvals/policy.js';
+/** @deprecated The former name of `PolicyReviewer` ("guardian" now means Codex's own reviewer subagent). */
+export { PolicyReviewer as GuardianReviewer } from './approvals/policy.js';
 export type { Reviewer, ApprovalRequest, ReviewSubject, ReviewContext, ReviewResult, Decision, Escalation, ApprovalAudit, ApprovalOutcome, ApprovalTimeouts } from './approvals/types.js';
 export type { DynamicTool, ToolCallContext, ToolCallResult, ToolContentItem } from './approvals/tools.js';
 export { buildCodexStack, type CodexStack, type StackDeps } from './stack/codex-stack.js';

@@ -1,4 +1,4 @@
-// Matchers for guardian rules: path globs, host patterns, shell command prefixes.
+// Matchers for review policy rules: path globs, host patterns, shell command prefixes.
 // Written here rather than node's `path.matchesGlob`, which is experimental in Node 20
 // (it prints a warning on first use) and has no notion of hosts or shell words.
 import path from 'node:path';
@@ -98,7 +98,7 @@ export interface ParsedCommand {
   segments: string[][];
   /** True when the line has more than a simple command: operators, redirections, substitutions. */
   compound: boolean;
-  /** Unbalanced quotes: a parse the guardian must not trust for an allow. */
+  /** Unbalanced quotes: a parse the policy must not trust for an allow. */
   broken: boolean;
 }
 

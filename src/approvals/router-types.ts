@@ -7,7 +7,7 @@ import type { ApprovalMachine } from '../../machines/approval.machine.js';
 import type { RoomEventSink } from '../events/room-events.js';
 import type { InboundNotification } from '../protocol/notifications.js';
 import type { ServerRequestHandler } from '../connection/rpc-engine.js';
-import type { GuardianPolicyInput, GuardianReviewer } from './guardian.js';
+import type { ReviewPolicyInput, PolicyReviewer } from './policy.js';
 import { RoleSchema, type Role } from './authorize.js';
 import type { ApprovalAudit, ApprovalKind, ApprovalTimeouts, Reviewer } from './types.js';
 import type { ClockOption } from '../util/clock.js';
@@ -31,8 +31,10 @@ export interface ApprovalRouterOptions {
   reviewer?: string;
   /** Who is asked when a reviewer escalates (default `user`; null = escalation denies). */
   escalateTo?: string | null;
-  /** Guardian policy (or a ready reviewer). Without one, the guardian escalates everything. */
-  guardian?: GuardianPolicyInput | GuardianReviewer;
+  /** The policy reviewer's rules (or a ready reviewer). Without them, it escalates everything. */
+  policy?: ReviewPolicyInput | PolicyReviewer;
+  /** @deprecated The former name of `policy`. */
+  guardian?: ReviewPolicyInput | PolicyReviewer;
   /** Extra reviewers (e.g. an LLM reviewer), selected by name. */
   reviewers?: Reviewer[];
   timeouts?: Partial<ApprovalTimeouts>;

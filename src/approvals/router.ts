@@ -14,7 +14,7 @@ import type { ServerRequestAnswer } from '../protocol/server-requests.js';
 import { summarize } from '../protocol/wire.js';
 import type { ServerRequest, ServerRequestHandler } from '../connection/rpc-engine.js';
 import { reviewActor, toolActor } from './actors.js';
-import { GuardianReviewer } from './guardian.js';
+import { PolicyReviewer, reviewerName } from './policy.js';
 import { ToolRegistry, type DynamicTool } from './tools.js';
 import { ApprovalTimeoutsSchema, type ApprovalAudit, type ApprovalTimeouts, type RequestHints, type Reviewer } from './types.js';
 import { UserReviewer } from './user-reviewer.js';
@@ -79,8 +79,8 @@ export class ApprovalRouter {
 
     this.user = new UserReviewer({ emit: (e) => this.onUserPrompt(e), now: this.now });
     this.reviewers.set('user', this.user);
-    const guardian = opts.guardian instanceof GuardianReviewer ? opts.guardian : new GuardianReviewer(opts.guardian ?? {});
-    this.reviewers.set('guardian', guardian);
+    const rules = opts.policy ?? opts.guardian;
+    this.reviewers.set('policy', rules instanceof PolicyReviewer ? rules : new PolicyReviewer(rules ?? {}));
     for (const r of opts.reviewers ?? []) {
       if (r.name === 'user') throw new Error('the reviewer name "user" is reserved for the room reviewer');
       this.reviewers.set(r.name, r);
@@ -145,7 +145,7 @@ export class ApprovalRouter {
     const sctx = threadId ? this.safeContext(threadId) : undefined;
     const itemId = typeof req.params.itemId === 'string' ? req.params.itemId : undefined;
     const changes = itemId ? this.fileChanges.get(itemId) : undefined;
-    const escalateTo = this.opts.escalateTo === null ? undefined : (this.opts.escalateTo ?? 'user');
+    const escalateTo = this.opts.escalateTo === null ? undefined : reviewerName(this.opts.escalateTo ?? 'user');
     const actor = createActor(this.machine, {
       id: `approval:${approvalId}`,
       clock: this.clock,
@@ -154,7 +154,7 @@ export class ApprovalRouter {
         approvalId,
         startedAt: this.now(),
         request: { id: req.id, method: req.method, params: req.params, threadId },
-        reviewer: sctx?.reviewer ?? this.opts.reviewer ?? 'user',
+        reviewer: reviewerName(sctx?.reviewer ?? this.opts.reviewer ?? 'user'),
         escalateTo,
         session: sctx?.session,
         timeouts: this.timeouts,
@@ -265,7 +265,7 @@ export class ApprovalRouter {
         by: audit.by,
         reason: audit.reason,
       });
-    } else if (entry.session && audit.reviewers.includes('guardian') && audit.outcome !== 'withdrawn') {
+    } else if (entry.session && audit.reviewers.includes('policy') && audit.outcome !== 'withdrawn') {
       this.emit({
         type: 'notice',
         session: entry.session,

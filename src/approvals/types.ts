@@ -21,7 +21,7 @@ const APPROVAL_KINDS = [
 ] as const satisfies readonly ApprovalKind[];
 export const ApprovalKindSchema = z.enum(APPROVAL_KINDS);
 
-/** What a guardian policy can match on; absent fields simply do not match. */
+/** What a review policy's rules can match on; absent fields simply do not match. */
 export interface ReviewSubject {
   /** The command as Codex sent it (v2: one shell string; legacy: argv joined). */
   command?: string;
@@ -68,7 +68,7 @@ export interface Decision {
   /** Form values (mcpForm), answers (userInput: question id → string | string[]), or a permission subset. */
   content?: unknown;
   reason?: string;
-  /** Who decided (a participant id, `guardian`, a custom reviewer's name). */
+  /** Who decided (a participant id, `policy`, a custom reviewer's name). */
   by?: string;
 }
 
@@ -117,12 +117,12 @@ export interface ApprovalAudit {
   threadId: string | undefined;
   turnId: string | undefined;
   title: string;
-  /** Reviewers in the order they were asked, e.g. `['guardian', 'user']`. */
+  /** Reviewers in the order they were asked, e.g. `['policy', 'user']`. */
   reviewers: string[];
   /** The choice that was answered (or `timeout`, `withdrawn`, ...); undefined when none. */
   decision: string | undefined;
   outcome: ApprovalOutcome;
-  /** Who decided: a participant, `guardian`, `timeout`, `switchboard` (fail-closed). */
+  /** Who decided: a participant, `policy`, `timeout`, `switchboard` (fail-closed). */
   by: string;
   reason: string;
   /** True when the answer is the fail-closed denial rather than a reviewer's choice. */

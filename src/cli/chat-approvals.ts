@@ -105,7 +105,7 @@ export class ApprovalFlow {
     const lines = approvalLines(e);
     host.print({ text: tag + lines[0]!, tone: 'yellow' });
     for (const l of lines.slice(1)) host.print({ text: l, tone: 'plain' });
-    if (e.reviewer === 'guardian' || choices.length === 0) {
+    if (e.reviewer === 'policy' || choices.length === 0) {
       host.print({ text: '  (nothing to decide here)', tone: 'dim' });
       return;
     }

@@ -7,6 +7,7 @@ import { Supervisor } from '../supervisor/supervisor.js';
 import { resolveStateDir } from '../config/state-dir.js';
 import { prepareStateDir } from '../config/state-paths.js';
 import type { Output } from './output.js';
+import { isCodexModelRef, modelListOf } from '../session/model-refs.js';
 
 interface InfoOptions {
   config?: string;
@@ -14,7 +15,7 @@ interface InfoOptions {
   json?: boolean;
 }
 
-async function withSupervisor(o: InfoOptions, out: Output, fn: (sb: Supervisor) => Promise<void>): Promise<number> {
+async function withSupervisor(o: InfoOptions, out: Output, fn: (sb: Supervisor) => Promise<void>, needsCodex: (sb: Supervisor) => boolean = () => true): Promise<number> {
   let sb: Supervisor;
   try {
     const loaded = loadConfig({ file: o.config, env: process.env });
@@ -25,9 +26,10 @@ async function withSupervisor(o: InfoOptions, out: Output, fn: (sb: Supervisor) 
     out.error(redactText(err instanceof ConfigError ? err.message : (err as Error).message));
     return 2;
   }
-  const spin = out.progress('starting codex app-server');
+  const start = needsCodex(sb);
+  const spin = start ? out.progress('starting codex app-server') : { done: () => {} };
   try {
-    await sb.start();
+    if (start) await sb.start();
     spin.done();
     await fn(sb);
     return 0;
@@ -59,16 +61,28 @@ export function status(o: InfoOptions, out: Output): Promise<number> {
   });
 }
 
+/** The default agent's catalog, as `/models` has it: its configured list, else `model/list`, else the fallback list. */
 export function models(o: InfoOptions, out: Output): Promise<number> {
-  return withSupervisor(o, out, async (sb) => {
-    const all: Array<{ id: string; displayName?: string }> = [];
-    let cursor: string | null | undefined;
-    do {
-      const page = await sb.codex.connection.request('model/list', cursor ? { cursor } : {});
-      all.push(...page.data);
-      cursor = page.nextCursor;
-    } while (cursor);
-    if (o.json) return void out.line(JSON.stringify(all, null, 2));
-    for (const m of all) out.line(`${m.id.padEnd(24)} ${m.displayName ?? ''}`);
-  });
+  return withSupervisor(
+    o,
+    out,
+    async (sb) => {
+      const list = await sb.models();
+      if (o.json) return void out.line(JSON.stringify(list, null, 2));
+      const width = Math.max(24, ...list.models.map((m) => m.model.length + 2));
+      for (const m of list.models) {
+        const extra = [m.displayName ?? '', m.alias ? `alias ${m.alias}` : '', m.isDefault ? '[default]' : ''].filter(Boolean).join('  ');
+        out.line(`${m.model.padEnd(width)}${extra}`.trimEnd());
+      }
+      const from = list.source === 'static' ? 'the configured list' : list.source === 'fallback' ? `the fallback list (${list.note ?? 'model discovery failed'})` : "Codex's model/list";
+      out.line(`(${list.models.length} models from ${from})`);
+    },
+    // Nothing to ask Codex: a configured list, or discovery off (the fallback list).
+    (sb) => sb.config.appServer.discovery.enabled && !hasCodexList(sb),
+  );
+}
+
+function hasCodexList(sb: Supervisor): boolean {
+  const refs = sb.config.agents.list.find((a) => a.default)?.models ?? sb.config.agents.defaults.models;
+  return (modelListOf(refs)?.refs ?? []).some(isCodexModelRef);
 }

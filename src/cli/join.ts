@@ -29,7 +29,7 @@ export interface JoinOptions {
   channel: string;
   backend: string;
   model?: string[];
-  mode?: 'yolo' | 'guardian';
+  mode?: 'yolo' | 'guardian' | 'policy';
   cwd?: string;
   url?: string;
   /** --url: the agent credential (prefer tokenFile or SWITCHBOARD_ROOM_TOKEN(_FILE)). */

@@ -78,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--channel <channel>', 'channel of the room', 'chat')
     .option('--backend <backend>', 'turn backend', 'codex')
     .option('--model <model>', 'a model the agent may use (repeatable; the first is the default)', collect)
-    .addOption(new Option('--mode <mode>', 'approval preset').choices(['yolo', 'guardian']))
+    .addOption(new Option('--mode <mode>', 'approval preset: yolo, guardian (Codex\'s reviewer subagent decides) or policy (Switchboard\'s rules)').choices(['yolo', 'guardian', 'policy']))
     .option('--cwd <dir>', 'workspace of the Codex threads (an existing directory)', directory)
     .option('--url <ws-url>', 'join a running room server instead of starting the embedded one')
     .option('--token-file <file>', 'with --url: file holding the agent credential (or SWITCHBOARD_ROOM_TOKEN_FILE / SWITCHBOARD_ROOM_TOKEN)')
@@ -161,7 +161,7 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('models')
-    .description('list the models the configured Codex app-server offers')
+    .description('list the models /model accepts: the configured list, else the app-server\'s model/list, else the fallback list')
     .option('--config <file>', 'switchboard.config.json to use')
     .option('--state-dir <dir>', 'conversation state (default: $XDG_STATE_HOME/switchboard, else ~/.local/state/switchboard)')
     .option('--json', 'print JSON')

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
 import { configSecrets, redactText, redactValue, registerSecrets } from '../log/redact.js';
 import { ConfigSchema, type SwitchboardConfig, type SwitchboardConfigInput } from './schema.js';
+import { applyDeprecations, unusedPolicyWarning } from './deprecations.js';
 
 export type ConfigSource = 'default' | 'file' | 'env' | 'flags';
 
@@ -108,7 +109,10 @@ function describeIssue(issue: z.core.$ZodIssue, sources: Record<string, ConfigSo
       what = `write a number ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}${/Ms$/.test(where) || where.includes('timeouts') ? ' (milliseconds; timers cap at 2^31-1, about 24.8 days)' : ''}`;
       break;
     case 'invalid_union':
-      what = 'write "untrusted", "on-request", "never", or a { "granular": {...} } object';
+      what =
+        issue.path.at(-1) === 'models'
+          ? 'write a list of model refs (["openai/gpt-5.5"]) or a record of them with aliases ({"openai/gpt-5.5": {"alias": "gpt"}})'
+          : 'write "untrusted", "on-request", "never", or a { "granular": {...} } object';
       break;
     default:
       what = issue.message;
@@ -171,10 +175,19 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     delete rawApp.serviceTier;
   }
 
+  // A renamed object's source is that of its leaves; they keep it under the new name.
+  const subtree = (path: string[]) => Object.keys(sources).find((k) => k === path.join('.') || k.startsWith(`${path.join('.')}.`))?.split('.') ?? path;
+  const renamed = applyDeprecations(merged, (path) => sourceOf(subtree(path), sources, file));
+  warnings.push(...renamed.warnings);
+  problems.push(...renamed.problems);
+  for (const k of Object.keys(sources)) if (k.startsWith('approvals.guardian.')) sources[`approvals.policy.${k.slice('approvals.guardian.'.length)}`] ??= sources[k]!;
+
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) problems.push(...result.error.issues.map((i) => describeIssue(i, sources, file)));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = result.data!;
+  const unused = unusedPolicyWarning(config);
+  if (unused) warnings.push(unused);
   // Token files are read now: a missing one is a configuration error, not a failed start.
   const readTokens = (holder: { authToken?: string | undefined; authTokenFile?: string | undefined }, at: string[]) => {
     if (holder.authTokenFile) holder.authToken = readSecretFile(holder.authTokenFile, `${at.join('.')}.authTokenFile (${sourceOf([...at, 'authTokenFile'], sources, file)})`);

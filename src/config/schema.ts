@@ -2,7 +2,8 @@
 // never a silently ignored setting.
 import { z } from 'zod';
 import { ApprovalsReviewerSchema, AskForApprovalSchema, SandboxModeSchema } from '../protocol/common.js';
-import { GuardianPolicySchema } from '../approvals/guardian.js';
+import { ReviewPolicySchema } from '../approvals/policy.js';
+import { ModelListConfigSchema } from '../session/model-refs.js';
 import { ApprovalTimeoutsSchema } from '../approvals/types.js';
 import { DEFAULT_LOCAL_MAX_BYTES, DEFAULT_UPLOAD_MAX_BYTES, MAX_ATTACHMENTS } from '../attachments/schema.js';
 import { DEFAULT_START_TIMEOUT_MS, MAX_TIMER_MS } from '../turn/limits.js';
@@ -16,7 +17,7 @@ const HarnessSelectionSchema = z.strictObject({
 });
 
 /** Commands that change a session: owner/approver-only unless configured otherwise. */
-export const DEFAULT_RESTRICTED_COMMANDS = ['model', 'new', 'reset', 'codex resume', 'codex compact', 'codex review'] as const;
+export const DEFAULT_RESTRICTED_COMMANDS = ['model', 'new', 'reset', 'codex resume', 'codex compact', 'codex review', 'guardian approve'] as const;
 
 const AppServerConfigSchema = z.strictObject({
   transport: z.enum(['stdio', 'websocket']).default('stdio'),
@@ -36,7 +37,8 @@ const AppServerConfigSchema = z.strictObject({
   /** Opt into Codex's experimental API (needed for host dynamic tools). */
   experimentalApi: z.boolean().default(true),
   requestTimeoutMs: z.number().int().positive().max(MAX_TIMER_MS).default(60_000),
-  mode: z.enum(['yolo', 'guardian']).default('yolo'),
+  /** `guardian`: Codex's reviewer subagent decides; `policy`: Switchboard's rule engine (approvals.policy) does. */
+  mode: z.enum(['yolo', 'guardian', 'policy']).default('yolo'),
   approvalPolicy: AskForApprovalSchema.optional(),
   sandbox: SandboxModeSchema.optional(),
   approvalsReviewer: ApprovalsReviewerSchema.optional(),
@@ -58,8 +60,8 @@ const AgentSchema = z.strictObject({
   name: z.string().optional(),
   default: z.boolean().optional(),
   model: z.string().optional(),
-  /** The exact models this agent may switch between with /model (default: model/list). */
-  models: z.array(z.string().min(1)).optional(),
+  /** The exact models this agent may switch between with /model (default: model/list); a record gives aliases. */
+  models: ModelListConfigSchema.optional(),
   cwd: z.string().optional(),
   developerInstructions: z.string().optional(),
   embeddedHarness: HarnessSelectionSchema.partial().optional(),
@@ -77,7 +79,7 @@ export const ConfigSchema = z
         defaults: z
           .strictObject({
             model: z.string().optional(),
-            models: z.array(z.string().min(1)).optional(),
+            models: ModelListConfigSchema.optional(),
             cwd: z.string().optional(),
             developerInstructions: z.string().optional(),
             embeddedHarness: HarnessSelectionSchema.default({ runtime: 'codex', fallback: 'none' }),
@@ -107,9 +109,10 @@ export const ConfigSchema = z
       }),
     approvals: z
       .strictObject({
-        /** Who answers requests that reach Switchboard; default: from appServer.mode. */
-        reviewer: z.enum(['user', 'guardian']).optional(),
-        guardian: GuardianPolicySchema.optional(),
+        /** Who answers requests that reach Switchboard (`policy`: the rule engine); default: from appServer.mode. */
+        reviewer: z.enum(['user', 'policy']).optional(),
+        /** Rules of the `policy` reviewer. */
+        policy: ReviewPolicySchema.optional(),
         /** Per-kind timeouts (ms); on expiry the answer is a denial. */
         timeouts: ApprovalTimeoutsSchema.optional(),
       })

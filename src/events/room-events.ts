@@ -85,7 +85,7 @@ export type RoomEvent =
       detail: Record<string, unknown>;
       /** The decisions a reviewer may send, exactly as offered. */
       choices: string[];
-      reviewer: 'user' | 'guardian';
+      reviewer: 'user' | 'policy';
       expiresAt: number | undefined;
       /**
        * Who may decide besides room owners and approvers: the conversation's persisted owner
@@ -100,6 +100,27 @@ export type RoomEvent =
       decision: string | undefined;
       by: string;
       reason: string;
+    })
+  /**
+   * Codex's own reviewer (appServer.mode "guardian") at work on one request: `inProgress`, then
+   * its verdict. `action` is the reviewed action as Codex reported it.
+   */
+  | (Base & {
+      type: 'guardian.review';
+      threadId: string;
+      turnId: string;
+      reviewId: string;
+      /** The tool item under review (none for network reviews). */
+      targetItemId: string | undefined;
+      status: 'inProgress' | 'approved' | 'denied' | 'timedOut' | 'aborted';
+      riskLevel: string | undefined;
+      userAuthorization: string | undefined;
+      rationale: string | undefined;
+      title: string;
+      action: Record<string, unknown>;
+      startedAtMs: number;
+      completedAtMs: number | undefined;
+      decisionSource: string | undefined;
     })
   | (Base & { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string })
   | (Base & { type: 'usage'; turnId: string; usage: Record<string, unknown> });

@@ -155,6 +155,13 @@ export const clientRequests = {
     idempotent: true,
   },
   'thread/archive': { params: z.looseObject({ threadId: z.string().min(1) }), result: AnyObject, idempotent: true },
+  /** An owner approves an action Codex's guardian denied (`event`: the review in Codex core's form); Codex tells the agent. */
+  'thread/approveGuardianDeniedAction': {
+    params: z.looseObject({ threadId: z.string().min(1), event: z.record(z.string(), z.unknown()) }),
+    result: AnyObject,
+    // Each call adds the approval to the thread again.
+    idempotent: false,
+  },
 } as const;
 
 export type ClientMethod = keyof typeof clientRequests;

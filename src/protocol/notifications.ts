@@ -72,6 +72,7 @@ export const notificationSchemas = {
   'thread/realtime/sdp': ids('threadId'),
   'thread/realtime/error': ids('threadId'),
   'thread/realtime/closed': ids('threadId'),
+  guardianWarning: z.looseObject({ threadId: z.string(), message: z.string() }),
   'serverRequest/resolved': z.looseObject({
     threadId: z.string(),
     requestId: z.union([z.string(), z.number()]),

@@ -81,7 +81,8 @@ export type Presence = { id: string; name?: string; role: Role; connections: num
 
 /** The agent's model catalog as a model picker needs it. */
 export interface ModelList {
-  models: Array<{ model: string; displayName?: string; isDefault: boolean }>;
+  /** `alias`: the configured short name `/model` also accepts. */
+  models: Array<{ model: string; displayName?: string; alias?: string; isDefault: boolean }>;
   source: 'model/list' | 'fallback' | 'static';
   note?: string;
 }

@@ -88,6 +88,25 @@ export function applyPatch(patchText: string, opts: ShellOptions = {}): CallItem
   return shell(`apply_patch <<'PATCH'\n${body}PATCH`, opts);
 }
 
+/** Codex's guardian (its approval-reviewer subagent, appServer.mode "guardian") asks the model too; its requests say so. */
+export function isGuardianReview(req: ResponsesRequest): boolean {
+  const meta = req.client_metadata as Record<string, unknown> | undefined;
+  return meta?.['x-openai-subagent'] === 'guardian';
+}
+
+export interface GuardianVerdict {
+  outcome: 'allow' | 'deny';
+  riskLevel?: 'low' | 'medium' | 'high' | 'critical';
+  userAuthorization?: 'unknown' | 'low' | 'medium' | 'high';
+  rationale?: string;
+}
+
+/** The guardian's answer: the JSON object its output schema asks for. */
+export function guardianVerdict(v: GuardianVerdict): TextItem {
+  const body = { outcome: v.outcome, risk_level: v.riskLevel ?? (v.outcome === 'allow' ? 'low' : 'high'), user_authorization: v.userAuthorization ?? 'unknown', rationale: v.rationale ?? '' };
+  return { text: JSON.stringify(body), chunks: 1 };
+}
+
 /** `function_call_output` items of a request (what Codex reports back after running tools). */
 export function functionCallOutputs(req: ResponsesRequest | undefined): Array<Record<string, unknown>> {
   return (req?.input ?? []).filter((item) => item.type === 'function_call_output');

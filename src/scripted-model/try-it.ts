@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeCodexHome } from './codex-home.js';
-import { say, shell, startScriptedModel, type ResponsesRequest, type Step } from './server.js';
+import { guardianVerdict, isGuardianReview, say, shell, startScriptedModel, type ResponsesRequest, type Step } from './server.js';
 import { isCompactionRequest, isReviewRequest, reviewAnswer } from './review.js';
 
 const HELP = 'Ask me to run a command in backticks, for example: run `ls -la`. I will ask for approval first.';
@@ -25,6 +25,8 @@ export function lastUserText(req: ResponsesRequest): string {
 
 /** One step of the try-it script: a command in backticks is run (with approval); anything else is answered. */
 export function tryItStep(req: ResponsesRequest): Step {
+  // --mode guardian: Codex's reviewer subagent asks too; this offline one allows what it is shown.
+  if (isGuardianReview(req)) return guardianVerdict({ outcome: 'allow', rationale: "Switchboard's offline scripted reviewer allows what it is asked about." });
   if (isReviewRequest(req)) return reviewAnswer('A canned review: Switchboard\'s offline scripted model does not read code, so it found nothing.');
   if (isCompactionRequest(req)) return say('Summary: a conversation with Switchboard\'s offline scripted model; nothing to carry over.', 1);
   const last = req.input.at(-1);

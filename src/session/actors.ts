@@ -9,6 +9,7 @@ import type { RoomEventSink } from '../events/room-events.js';
 import type { ApprovalHooks, SessionConnection, SessionLifecycleEvent } from '../turn/runtime.js';
 import { BINDING_SCHEMA_VERSION, type Binding, type BindingStore } from './bindings.js';
 import { catalogOf, discoverModels, type Catalog, type ModelCache } from './models.js';
+import type { ModelSource } from '../supervisor/model-catalog.js';
 import type { SessionSettings } from './types.js';
 
 /** The live handles of a session host. */
@@ -20,6 +21,8 @@ export interface SessionDeps {
   log: Logger;
   store: BindingStore;
   modelCache: ModelCache;
+  /** The agent's one catalog (shared with `/codex models` and the room); without it, the cache above and `model/list`. */
+  models?: ModelSource | undefined;
   /** Host-registered dynamic tools, declared to Codex on thread/start. */
   tools?: (() => Array<{ type: 'function'; name: string; description: string; inputSchema: Record<string, unknown> }>) | undefined;
   now: () => number;
@@ -132,6 +135,7 @@ export function createSessionActors(deps: SessionDeps) {
 
     /** The catalog: static, the host-wide cache, or `model/list` (the machine bounds the wait). */
     listModels: fromPromise<Catalog, ListModelsInput>(async ({ input, signal }) => {
+      if (deps.models) return deps.models.catalog();
       if (input.staticModels) return catalogOf(input.staticModels, 'static', undefined, deps.now());
       const cached = deps.modelCache.value;
       if (cached && cached.source === 'model/list' && deps.now() - cached.fetchedAt < input.cacheMs) return cached;

@@ -37,6 +37,8 @@ export interface SessionManagerOptions {
   approvals?: ApprovalHooks;
   /** Dynamic tools to declare on thread/start (the connection needs experimentalApi). */
   tools?: SessionDeps['tools'];
+  /** The agent's one model catalog (default: the manager's own `model/list` cache). */
+  models?: SessionDeps['models'];
   log?: Logger;
   id?: string;
   /**
@@ -136,6 +138,7 @@ export class SessionManager {
       log: this.log,
       store,
       modelCache,
+      models: options.models,
       tools: options.tools,
       now: this.now,
     };

@@ -1,6 +1,8 @@
 // The model catalog behind `/model` and `/models`: `model/list` (paginated via nextCursor),
-// cached per host; a fixed fallback when discovery is slow or fails.
+// cached per host; a fixed fallback when discovery is slow or fails. A name given to `/model`
+// may be a ref (`openai/gpt-5.5`, legacy `codex/gpt-5.5`), a bare name or a configured alias.
 import type { SessionConnection } from '../turn/runtime.js';
+import { aliasOf, resolveModelRef, type ModelAliases } from './model-refs.js';
 
 /** Used when `model/list` does not answer within the discovery timeout, or fails. */
 export const FALLBACK_MODELS: readonly string[] = ['gpt-5.5', 'gpt-5.4-mini', 'gpt-5.2'];
@@ -49,17 +51,26 @@ export async function discoverModels(conn: SessionConnection, signal: AbortSigna
   return { models, source: 'model/list', fetchedAt: now() };
 }
 
-/** The catalog entry `name` refers to (by model or id, case-insensitive). */
-function findModel(catalog: Catalog, name: string): CatalogModel | undefined {
-  const n = name.trim().toLowerCase();
+/** The catalog entry `name` refers to (an alias, a ref or a bare name; by model or id, case-insensitive). */
+export function findModel(catalog: Catalog, name: string, aliases: ModelAliases = {}): CatalogModel | undefined {
+  const n = resolveModelRef(name, aliases).toLowerCase();
   return catalog.models.find((m) => m.model.toLowerCase() === n) ?? catalog.models.find((m) => m.id.toLowerCase() === n);
 }
 
-function describeCatalog(catalog: Catalog, current: string | undefined): string {
+/** A model as listed: its name, then its alias and display name when it has them. */
+const label = (m: CatalogModel, aliases: ModelAliases): string => {
+  const alias = aliasOf(m.model, aliases);
+  const shown = m.displayName && m.displayName !== m.model ? m.displayName : undefined;
+  const extra = [alias ? `alias ${alias}` : '', shown ?? ''].filter(Boolean).join(', ');
+  return `${m.model}${extra ? ` (${extra})` : ''}`;
+};
+
+/** The catalog as `/models` shows it (`/codex models` and `switchboard models` too). */
+export function describeCatalog(catalog: Catalog, current: string | undefined, aliases: ModelAliases = {}): string {
   const visible = catalog.models.filter((m) => !m.hidden || m.model === current);
   const lines = visible.map((m) => {
     const marks = [m.model === current ? 'current' : '', m.isDefault ? 'default' : ''].filter(Boolean).join(', ');
-    return `- ${m.model}${m.displayName && m.displayName !== m.model ? ` (${m.displayName})` : ''}${marks ? ` [${marks}]` : ''}`;
+    return `- ${label(m, aliases)}${marks ? ` [${marks}]` : ''}`;
   });
   const from = catalog.source === 'fallback' ? ` (fallback list${catalog.note ? `: ${catalog.note}` : ''})` : '';
   return `Models${from}:\n${lines.join('\n')}${current ? '' : '\n(current: the Codex default)'}`;
@@ -90,18 +101,19 @@ export function answerCatalogRequests(
   model: string | undefined,
   requests: CatalogRequest[],
   turnRunning: boolean,
+  aliases: ModelAliases = {},
 ): { model: string | undefined; changed: boolean; texts: Array<{ level: 'info' | 'warning'; text: string }> } {
   let changed = false;
   const texts: Array<{ level: 'info' | 'warning'; text: string }> = [];
   for (const r of requests) {
     if (r.kind === 'models') {
-      texts.push({ level: 'info', text: describeCatalog(catalog, model) });
+      texts.push({ level: 'info', text: describeCatalog(catalog, model, aliases) });
     } else if (r.name === '') {
       texts.push({ level: 'info', text: `Model: ${model ?? 'the Codex default'}. Use /model NAME to switch, /models to list.` });
     } else {
-      const found = findModel(catalog, r.name);
+      const found = findModel(catalog, r.name, aliases);
       if (!found) {
-        const names = catalog.models.filter((m) => !m.hidden).map((m) => m.model);
+        const names = catalog.models.filter((m) => !m.hidden).map((m) => label(m, aliases));
         texts.push({ level: 'warning', text: `Unknown model "${r.name}". Available: ${names.join(', ')}.` });
       } else {
         model = found.model;

@@ -15,7 +15,8 @@ export function provideSessionMachine(deps: SessionDeps, base: SessionMachine = 
     actors: { ...createSessionActors(deps), turn: provideTurnMachine(deps, { inSession: true }) },
     guards: {
       // The clock lives here, not in the chart.
-      catalogFresh: ({ context }: { context: SessionContext }) => catalogFresh(context.catalog, context.settings.modelCacheMs, deps.now()),
+      // A shared catalog caches for every session: ask it each time, so all commands agree.
+      catalogFresh: ({ context }: { context: SessionContext }) => !deps.models && catalogFresh(context.catalog, context.settings.modelCacheMs, deps.now()),
     },
   };
   return base.provide({

@@ -30,6 +30,8 @@ export interface SessionSettings {
   fallbackModels: string[];
   /** A fixed catalog instead of `model/list` (tests, locked-down hosts). */
   models: string[] | undefined;
+  /** Alias → bare model name, accepted by `/model` and shown by `/models`. */
+  modelAliases: Record<string, string>;
   /** Wait before binding again after a failed `thread/start` / `thread/resume`. */
   bindRetryMs: number;
   /** Prefix each message with `name: ` (for sessions shared by several people). */
@@ -49,6 +51,7 @@ export const defaultSessionSettings: Omit<SessionSettings, 'cwd'> = {
   modelCacheMs: 10 * 60_000,
   fallbackModels: [...FALLBACK_MODELS],
   models: undefined,
+  modelAliases: {},
   bindRetryMs: 2_000,
   speakerPrefix: false,
 };

@@ -40,7 +40,7 @@ export function stackSettingsFromScenario(c: ScenarioConfig, ids: { connection?:
       id: ids.approvals ?? SIM_ID,
       reviewer: a.reviewer,
       ...(a.escalateTo !== undefined ? { escalateTo: a.escalateTo } : {}),
-      ...(a.guardian ? { guardian: a.guardian } : {}),
+      ...(a.policy ?? a.guardian ? { policy: a.policy ?? a.guardian } : {}),
       ...(a.timeouts ? { timeouts: a.timeouts } : {}),
     },
     sessions: {

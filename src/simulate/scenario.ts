@@ -2,7 +2,7 @@
 // the room) plus expectations on what the room sees and where the machines end up.
 // Documented in docs/scenarios.md; every field below has a line there.
 import { z } from 'zod';
-import { GuardianPolicySchema } from '../approvals/guardian.js';
+import { ReviewPolicySchema } from '../approvals/policy.js';
 import { ApprovalKindSchema } from '../approvals/types.js';
 import { ApprovalsReviewerSchema, AskForApprovalSchema, SandboxModeSchema } from '../protocol/common.js';
 
@@ -105,6 +105,8 @@ export const ConfigSchema = z.strictObject({
       modelCacheMs: ms.optional(),
       fallbackModels: z.array(z.string()).optional(),
       models: z.array(z.string()).optional(),
+      /** Alias → model name for `/model`. */
+      modelAliases: z.record(z.string(), z.string()).optional(),
       bindRetryMs: positiveMs.optional(),
       speakerPrefix: z.boolean().optional(),
       perParticipant: z.boolean().optional(),
@@ -135,7 +137,10 @@ export const ConfigSchema = z.strictObject({
       reviewer: z.string().default('user'),
       /** Who is asked when a reviewer escalates (`null`: escalation denies). */
       escalateTo: z.string().nullable().optional(),
-      guardian: GuardianPolicySchema.optional(),
+      /** Rules of the `policy` reviewer. */
+      policy: ReviewPolicySchema.optional(),
+      /** @deprecated The former name of `policy`. */
+      guardian: ReviewPolicySchema.optional(),
       timeouts: z.partialRecord(ApprovalKindSchema, positiveMs).optional(),
       /** Participants besides the owner (the first poster) who may decide. */
       approvers: z.array(z.string()).default([]),

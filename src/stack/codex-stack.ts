@@ -13,7 +13,7 @@ import { ApprovalRouter } from '../approvals/router.js';
 import type { ApprovalSessionContext } from '../approvals/router-types.js';
 import type { ApprovalAudit } from '../approvals/types.js';
 import type { BindingStore } from '../session/bindings.js';
-import { SessionManager } from '../session/manager.js';
+import { SessionManager, type SessionManagerOptions } from '../session/manager.js';
 import type { Attachment } from '../turn/translate.js';
 import type { AgentSpec, HarnessMessage } from '../supervisor/harness.js';
 import type { StackSettings } from './settings.js';
@@ -57,6 +57,8 @@ export interface StackDeps {
   onAudit?: (a: ApprovalAudit) => void;
   /** The supervisor spawns the connection machine and hands it to `connection.adopt()`. */
   spawnedByParent?: boolean;
+  /** The model catalog of an agent's sessions (default: each manager's own `model/list` cache). */
+  models?: (agent: AgentSpec) => SessionManagerOptions['models'];
   /** Test/trace seams: machines replacing the router's and the managers' own. */
   machines?: { approval?: ConstructorParameters<typeof ApprovalRouter>[0]['machine']; session?: ConstructorParameters<typeof SessionManager>[0]['machine'] };
 }
@@ -137,7 +139,7 @@ export function buildCodexStack(settings: StackSettings, deps: StackDeps): Codex
     log: deps.log,
     ...(a.reviewer !== undefined ? { reviewer: a.reviewer } : {}),
     ...(a.escalateTo !== undefined ? { escalateTo: a.escalateTo } : {}),
-    ...(a.guardian ? { guardian: a.guardian } : {}),
+    ...(a.policy ? { policy: a.policy } : {}),
     ...(a.timeouts ? { timeouts: a.timeouts } : {}),
     ...(deps.onAudit ? { onAudit: deps.onAudit } : {}),
     ...(deps.machines?.approval ? { machine: deps.machines.approval } : deps.inspect ? { inspect: deps.inspect } : {}),
@@ -158,6 +160,7 @@ export function buildCodexStack(settings: StackSettings, deps: StackDeps): Codex
       store: deps.bindings(agent),
       approvals: router,
       tools: () => router.tools.specs(),
+      ...(deps.models ? { models: deps.models(agent) } : {}),
       log: deps.log,
       perParticipant: settings.sessions.perParticipant,
       settings: settings.sessions.settings(agent),

@@ -8,7 +8,8 @@ import { resolveApprovalSettings } from '../approvals/settings.js';
 import type { SwitchboardConfig } from '../config/schema.js';
 import type { SessionSettings } from '../session/types.js';
 import type { ConnectionConfig } from '../../machines/connection.machine.js';
-import { codexModelName, type AgentSpec } from '../supervisor/harness.js';
+import type { AgentSpec } from '../supervisor/harness.js';
+import { bareModelName, isCodexModelRef, resolveModelRef } from '../session/model-refs.js';
 import type { AppServerGroupPlan, AppServerPlan } from './app-servers.js';
 
 /** Connection settings: everything but the transport (an injected dependency). */
@@ -24,7 +25,7 @@ export interface StackConnectionSettings {
   machine: Partial<ConnectionConfig>;
 }
 
-export type StackApprovalSettings = Pick<ApprovalRouterOptions, 'reviewer' | 'escalateTo' | 'guardian' | 'timeouts'> & { id: string };
+export type StackApprovalSettings = Pick<ApprovalRouterOptions, 'reviewer' | 'escalateTo' | 'policy' | 'timeouts'> & { id: string };
 
 export type SessionSettingsInput = Partial<SessionSettings> & { cwd: string };
 
@@ -72,6 +73,12 @@ export function connectionMachineSettings(source: Partial<Record<keyof Connectio
   return out as Partial<ConnectionConfig>;
 }
 
+/** The refs of a configured list that Codex serves, as bare names; none: undefined (discovery). */
+function codexModels(refs: string[] | undefined): string[] | undefined {
+  const names = refs?.filter(isCodexModelRef).map(bareModelName);
+  return names?.length ? names : undefined;
+}
+
 /** Production: a validated Switchboard config as stack settings (with its app-server plan when it has several). */
 export function stackSettingsFromConfig(config: SwitchboardConfig, clientVersion: string, plan?: AppServerPlan): StackSettings {
   const a = config.appServer;
@@ -93,7 +100,7 @@ export function stackSettingsFromConfig(config: SwitchboardConfig, clientVersion
     approvals: {
       id: 'approvals:codex',
       reviewer: approval.reviewer,
-      guardian: config.approvals.guardian,
+      policy: config.approvals.policy,
       timeouts: config.approvals.timeouts ?? undefined,
     },
     sessions: {
@@ -101,8 +108,11 @@ export function stackSettingsFromConfig(config: SwitchboardConfig, clientVersion
       managerId: (agentId) => `sessions:codex:${agentId}`,
       settings: (agent) => ({
         cwd: agent.cwd,
-        model: codexModelName(agent.model),
-        models: agent.models?.map((m) => codexModelName(m)!),
+        // A ref, a bare name, or one of the agent's aliases.
+        model: agent.model ? resolveModelRef(agent.model, agent.modelAliases) : undefined,
+        // Refs of other providers are another harness's; a list of none of Codex's means discovery.
+        models: codexModels(agent.models),
+        modelAliases: agent.modelAliases ?? {},
         approvalPolicy: approval.approvalPolicy,
         sandbox: approval.sandbox,
         approvalsReviewer: approval.approvalsReviewer,
@@ -110,7 +120,8 @@ export function stackSettingsFromConfig(config: SwitchboardConfig, clientVersion
         busyMode: config.sessions.onMessageDuringTurn,
         watchdogMs: config.sessions.idleWatchdogSeconds * 1000,
         startTimeoutMs: config.turns.startTimeoutMs,
-        modelDiscoveryMs: config.appServer.discovery.enabled ? config.appServer.discovery.timeoutMs : 1,
+        // The agent's catalog bounds discovery itself (and knows when it is off): this is a backstop.
+        modelDiscoveryMs: config.appServer.discovery.timeoutMs + 1_000,
       }),
     },
   };

@@ -43,10 +43,11 @@ export class RoomAccess {
     return { owner: this.owners.get(session), approvers };
   }
 
-  /** The restricted-command name of a text (`model`, `codex resume`), or undefined when free. */
+  /** The restricted-command name of a text (`model`, `codex resume`, `guardian approve`), or undefined when free. */
   restrictedName(text: string): string | undefined {
     const words = text.trim().slice(1).split(/\s+/);
-    const name = words[0] === 'codex' ? `codex ${words[1] ?? 'status'}` : (words[0] ?? '');
+    const sub = words[0] === 'codex' ? (words[1] ?? 'status') : words[0] === 'guardian' ? (words[1] ?? 'list') : undefined;
+    const name = sub !== undefined ? `${words[0]} ${sub}` : (words[0] ?? '');
     return this.restricted.includes(name) ? name : undefined;
   }
 

@@ -7,6 +7,7 @@ import { ErrorCodes } from '../protocol/wire.js';
 import type { CommandContext, CommandHost } from './commands.js';
 import { accountText, field, mcpText, rateLimitsText, skillsText, threadLine, ThreadPageSchema, type ThreadRow } from './codex-format.js';
 import { describeReviewTarget, parseReviewArgs } from './review-args.js';
+import { bareModelName } from '../session/model-refs.js';
 
 export const CODEX_SUBCOMMANDS = 'status|models|threads [filter|more]|resume <id>|compact|review [--base B|--commit SHA|text]|account|mcp|skills';
 
@@ -57,9 +58,9 @@ export async function codexCommand(sb: CommandHost, c: CommandContext, args: str
         return;
       }
       case 'models': {
-        const r = (await call('model/list', {})) as { data?: Array<{ id?: unknown; displayName?: unknown }> };
-        const rows = (Array.isArray(r.data) ? r.data : []).slice(0, 50).map((m) => `  ${field(m.id)}${m.displayName ? ` (${field(m.displayName)})` : ''}`);
-        say(rows.length ? `Codex models:\n${rows.join('\n')}` : 'Codex lists no models.');
+        // The agent's one catalog, asked again: exactly what /model accepts.
+        const current = sb.codex.sessionManager(c.agent).sessionStatus(c.session)?.model ?? c.agent.model;
+        say(await sb.codex.catalogFor(c.agent).describe(current ? bareModelName(current) : undefined, { refresh: true }));
         return;
       }
       case 'threads':

@@ -22,6 +22,8 @@ import { ConnectionPool } from '../pool/pool.js';
 import type { AgentSpec, Harness, HarnessMessage } from './harness.js';
 import { AccountGate } from './account-gate.js';
 import { parseCommand } from '../session/types.js';
+import { GuardianDenials } from './guardian-denials.js';
+import { ModelCatalog } from './model-catalog.js';
 
 export interface CodexHarnessOptions {
   config: SwitchboardConfig;
@@ -46,6 +48,8 @@ export class CodexHarness implements Harness {
   readonly router: ApprovalRouter;
   private startError: string | undefined;
   private readonly account: AccountGate;
+  /** What Codex's guardian denied, for `/guardian approve`. */
+  readonly guardianDenials = new GuardianDenials();
 
   constructor(private readonly o: CodexHarnessOptions) {
     const plan = planAppServers(o.config);
@@ -54,12 +58,16 @@ export class CodexHarness implements Harness {
         const t = plan.transportOf(connectionId);
         return t.kind === 'stdio' ? { ...t, env: { ...process.env, ...t.env } } : t;
       },
-      sink: o.sink,
+      sink: (e) => {
+        this.guardianDenials.observe(e);
+        o.sink(e);
+      },
       log: o.log,
       owners: { ownerOf: (session) => o.ownerOf?.(session) },
       bindings: (agent) =>
         new ThreadRecordingStore(new FileBindingStore(path.join(o.bindingsDir, agent.id)), o.onThreadBound, o.log),
       spawnedByParent: true,
+      models: (agent) => this.catalogFor(agent),
       ...(o.inspect ? { inspect: o.inspect } : {}),
       ...(o.onAudit ? { onAudit: o.onAudit } : {}),
       ...(o.clock ? { clock: o.clock } : {}),
@@ -166,6 +174,19 @@ export class CodexHarness implements Harness {
 
   registerTool(tool: DynamicTool): () => void {
     return this.router.registerTool(tool);
+  }
+
+  private readonly catalogs = new Map<string, ModelCatalog>();
+
+  /** The agent's one model catalog: `/model`, `/models`, `/codex models`, the room's picker and `switchboard models` read it. */
+  catalogFor(agent: AgentSpec): ModelCatalog {
+    let c = this.catalogs.get(agent.id);
+    if (!c) {
+      const clock = this.o.clock?.now;
+      c = new ModelCatalog({ conn: this.clientFor(agent.id), agent, discovery: this.o.config.appServer.discovery, log: this.o.log, ...(clock ? { now: clock } : {}) });
+      this.catalogs.set(agent.id, c);
+    }
+    return c;
   }
 
   /** The session's Codex thread, if bound. */

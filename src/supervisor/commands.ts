@@ -8,6 +8,7 @@ import type { RoomAccess } from './access.js';
 import type { ResolvedAgent, SessionInfo } from './sessions.js';
 import { codexCommand, CODEX_SUBCOMMANDS } from './codex-commands.js';
 import type { ThreadPages } from './thread-pages.js';
+import { guardianCommand } from './guardian-command.js';
 
 const HELP_TEXT = [
   'Commands:',
@@ -19,6 +20,7 @@ const HELP_TEXT = [
   '  /reset                forget this conversation’s thread binding',
   '  /stop                 interrupt the running turn',
   `  /codex ${CODEX_SUBCOMMANDS}`,
+  '  /guardian [approve <review-id>]  what Codex\'s guardian denied here; approve one anyway (owners)',
 ].join('\n');
 
 /** What the commands need of the supervisor (it passes closures; no import of the Supervisor). */
@@ -65,6 +67,17 @@ export async function runSupervisorCommand(sb: CommandHost, c: CommandContext): 
     }
     case 'codex':
       await codexCommand(sb, c, args);
+      return true;
+    case 'guardian':
+      await guardianCommand(
+        {
+          denials: sb.codex.guardianDenials,
+          request: (method, params) => sb.codex.clientFor(c.agent.id).requestRaw(method, params),
+          notice: (level, text) => sb.notice(c.session, level, text),
+        },
+        c,
+        args,
+      );
       return true;
     default:
       return false;

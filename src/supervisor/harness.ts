@@ -9,6 +9,8 @@ export interface AgentSpec {
   model: string | undefined;
   /** Fixed /model catalog (undefined: discover with model/list). */
   models: string[] | undefined;
+  /** Alias → bare model name (`gpt` → `gpt-5.5`), from a `models` record. */
+  modelAliases?: Record<string, string>;
   cwd: string;
   developerInstructions: string | undefined;
   approvers: string[];

@@ -6,6 +6,7 @@ import { conversationKey } from '../events/room-events.js';
 import { HarnessSelectionError, selectHarness, type HarnessSelection } from '../harness/select.js';
 import type { HistoryRecord, ThreadStore } from '../storage/types.js';
 import type { AgentSpec, Harness } from './harness.js';
+import { modelListOf } from '../session/model-refs.js';
 
 export type ResolvedAgent = AgentSpec & { runtime: string; fallback: string };
 
@@ -38,10 +39,12 @@ export class AgentSessions {
     const listed = id ? c.list.find((a) => a.id === id) : (c.list.find((a) => a.default) ?? undefined);
     if (id && !listed) throw new Error(`unknown agent "${id}"; configured: ${c.list.map((a) => a.id).join(', ') || '(none)'}`);
     const h = { ...c.defaults.embeddedHarness, ...(listed?.embeddedHarness ?? {}) };
+    const models = modelListOf(listed?.models ?? c.defaults.models);
     return {
       id: listed?.id ?? 'default',
       model: listed?.model ?? c.defaults.model,
-      models: listed?.models ?? c.defaults.models,
+      models: models?.refs,
+      modelAliases: models?.aliases ?? {},
       cwd: listed?.cwd ?? c.defaults.cwd ?? this.o.baseDir,
       developerInstructions: listed?.developerInstructions ?? c.defaults.developerInstructions,
       approvers: [...c.defaults.approvers, ...(listed?.approvers ?? [])],

@@ -31,7 +31,6 @@ import { HistoryWriter, type HistoryQuery } from './history-writer.js';
 import { checkAttachments, PostSchema, type DecideInput, type PostInput } from './post.js';
 import { routeDecision } from './decide.js';
 import { serviceView, type ServiceView } from './service-view.js';
-import { ModelCatalog } from './model-catalog.js';
 import { createSupervisorActor } from './supervisor-actor.js';
 import { ThreadPages } from './thread-pages.js';
 import { fireEventHooks } from './event-hooks.js';
@@ -86,7 +85,6 @@ export class Supervisor {
   private readonly historyWriter: HistoryWriter;
   private readonly clock: StackClock;
   private started = false;
-  private catalog: ModelCatalog | undefined;
   private readonly threadPages = new ThreadPages();
 
   constructor(loaded: LoadedConfig, private readonly options: SupervisorOptions = {}) {
@@ -360,9 +358,7 @@ export class Supervisor {
 
   /** The default agent's models for a room's model picker (cached; a fallback list when discovery fails). */
   models(): Promise<ModelList> {
-    const agent = this.agentSessions.agentFor(undefined);
-    this.catalog ??= new ModelCatalog({ conn: this.codex.connection, agent, discovery: this.config.appServer.discovery, now: () => this.clock.now(), log: this.log });
-    return this.catalog.list();
+    return this.codex.catalogFor(this.agentSessions.agentFor(undefined)).list();
   }
 
   status(): SupervisorStatus {

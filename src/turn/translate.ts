@@ -7,6 +7,7 @@
 //   and a throttled "still alive" tick for the watchdog) are signalled to the turn machine.
 import type { InboundNotification } from '../protocol/notifications.js';
 import type { RoomEvent, RoomEventSink, ToolKind } from '../events/room-events.js';
+import { guardianEventsOf } from '../approvals/native-guardian.js';
 
 // Room message → turn input lives in ./input.ts (the boundary checks); re-exported for callers.
 export { toTurnInput, type Attachment, type RoomMessage, type TranslatedInput, type TurnInputOptions } from './input.js';
@@ -200,6 +201,12 @@ export class TurnTranslator {
         }
         break;
       }
+      // Codex's own reviewer at work (appServer.mode "guardian").
+      case 'item/autoApprovalReview/started':
+      case 'item/autoApprovalReview/completed':
+      case 'guardianWarning':
+        for (const e of guardianEventsOf(n.method, p, this.session, at)) this.sink(e);
+        break;
       case 'item/commandExecution/outputDelta':
       case 'item/fileChange/outputDelta':
         this.onToolDelta(p, turnId, { outputDelta: p.delta }, at);

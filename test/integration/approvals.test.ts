@@ -1,5 +1,5 @@
 // Approvals against the REAL codex app-server with the scripted model: command and file
-// change approvals both ways, who may decide, timeout, interrupt, and guardian rules.
+// change approvals both ways, who may decide, timeout, interrupt, and the policy reviewer's rules.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -122,9 +122,9 @@ describe('file change approvals (real codex, read-only sandbox, untrusted)', () 
   });
 });
 
-describe('guardian (real codex)', () => {
+describe('policy reviewer (real codex)', () => {
   it('allows one command and denies another in the same turn, without asking the room', async () => {
-    const settings = resolveApprovalSettings('guardian');
+    const settings = resolveApprovalSettings('policy');
     const h = await startHarness({
       script: [
         shell('touch allowed.txt', { escalated: true, callId: 'call_touch' }),
@@ -135,7 +135,7 @@ describe('guardian (real codex)', () => {
       sandbox: settings.sandbox,
       router: {
         reviewer: settings.reviewer,
-        guardian: {
+        policy: {
           rules: [
             { effect: 'allow', command: 'touch' },
             { effect: 'deny', command: 'rm', reason: 'deleting files needs a person' },
@@ -152,8 +152,8 @@ describe('guardian (real codex)', () => {
     expect(existsSync(join(h.workspace, 'keep.txt'))).toBe(true);
     expect(h.room.requested()).toEqual([]);
     expect(h.audits.map((a) => [a.title, a.by, a.outcome, a.reason])).toEqual([
-      ['Run: touch allowed.txt', 'guardian', 'approved', 'guardian: allow rule (command "touch")'],
-      ['Run: rm -f keep.txt', 'guardian', 'denied', 'guardian: deleting files needs a person'],
+      ['Run: touch allowed.txt', 'policy', 'approved', 'policy: allow rule (command "touch")'],
+      ['Run: rm -f keep.txt', 'policy', 'denied', 'policy: deleting files needs a person'],
     ]);
     const outputs = functionCallOutputs(h.mock.requests.at(-1));
     expect(String(JSON.stringify(outputs.find((o) => o.call_id === 'call_touch')?.output))).toContain('exited with code 0');

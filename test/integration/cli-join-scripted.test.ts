@@ -82,5 +82,8 @@ describe('join --scripted', () => {
     expect(JSON.parse(review.text)).toMatchObject({ findings: [], overall_correctness: 'patch is correct' });
     const compact = { model: 'm', input: [{ role: 'user', content: [{ type: 'input_text', text: 'You are performing a CONTEXT CHECKPOINT COMPACTION. …' }] }] };
     expect(tryItStep(compact)).toMatchObject({ text: expect.stringMatching(/^Summary: /) });
+    // --mode guardian: Codex's reviewer subagent asks too, and gets a verdict in its schema.
+    const verdict = tryItStep({ model: 'm', input: req.input, client_metadata: { 'x-openai-subagent': 'guardian' } });
+    expect(JSON.parse((verdict as { text: string }).text)).toMatchObject({ outcome: 'allow', risk_level: 'low' });
   });
 });

@@ -74,6 +74,10 @@ const samples: { [M in ClientMethod]: unknown } = {
   'config/read': { includeLayers: false },
   'thread/name/set': { threadId: 'thr_1', name: 'Room chat' },
   'thread/archive': { threadId: 'thr_1' },
+  'thread/approveGuardianDeniedAction': {
+    threadId: 'thr_1',
+    event: { id: 'r1', turn_id: 'turn_1', started_at_ms: 1, status: 'denied', action: { type: 'command', source: 'unified_exec', command: 'ls', cwd: '/tmp/w' } },
+  },
 };
 
 describe('conformance with the installed codex app-server schema', () => {

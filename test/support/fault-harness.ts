@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { Connection } from '../../src/connection/connection.js';
 import { ApprovalRouter, type ApprovalRouterOptions, type ApprovalSessionContext } from '../../src/approvals/router.js';
 import type { ApprovalAudit, Reviewer } from '../../src/approvals/types.js';
-import type { GuardianPolicyInput } from '../../src/approvals/guardian.js';
+import type { ReviewPolicyInput } from '../../src/approvals/policy.js';
 import type { RoomEvent } from '../../src/events/room-events.js';
 import type { Logger } from '../../src/log/logger.js';
 import { processRegistry } from '../../src/process/registry.js';
@@ -278,7 +278,7 @@ export interface ApprovalsOptions {
   /** The router's own default, used when the lookup says nothing (default: `reviewer`). */
   defaultReviewer?: string;
   escalateTo?: string | null;
-  guardian?: GuardianPolicyInput;
+  policy?: ReviewPolicyInput;
   reviewers?: Reviewer[];
   timeouts?: ApprovalRouterOptions['timeouts'];
   /** Who may decide besides the owner (the first poster). */
@@ -374,7 +374,7 @@ export async function faultHost(w: World, opts: HostOptions = {}): Promise<Fault
       resolveContext: (threadId) => (a.resolveContext ? a.resolveContext(threadId, () => lookup(threadId)) : lookup(threadId)),
       ...((a.defaultReviewer ?? a.reviewer) ? { reviewer: a.defaultReviewer ?? a.reviewer } : {}),
       ...(a.escalateTo !== undefined ? { escalateTo: a.escalateTo } : {}),
-      ...(a.guardian ? { guardian: a.guardian } : {}),
+      ...(a.policy ? { policy: a.policy } : {}),
       ...(a.reviewers ? { reviewers: a.reviewers } : {}),
       ...(a.timeouts ? { timeouts: a.timeouts } : {}),
       log,

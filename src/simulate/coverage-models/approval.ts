@@ -20,7 +20,7 @@ const approvalInput = (request: unknown, escalateTo: string | undefined) => ({
   approvalId: 'apr_graph',
   startedAt: 0,
   request,
-  reviewer: 'guardian',
+  reviewer: 'policy',
   escalateTo,
   session: 'graph',
 });

@@ -126,7 +126,7 @@ export type InspectActor = z.infer<typeof inspectActor>;
 const inspectEvent = z.object({ actor: key, type: line(200), at, summary: opt(body(300)) });
 export type InspectEvent = z.infer<typeof inspectEvent>;
 
-const model = z.object({ model: line(200), displayName: opt(line(200)), isDefault: z.catch(z.boolean(), false) });
+const model = z.object({ model: line(200), displayName: opt(line(200)), alias: opt(line(64)), isDefault: z.catch(z.boolean(), false) });
 export type ModelEntry = z.infer<typeof model>;
 
 // Lists are validated item by item (see `parseEach`): one bad record must not lose a join.

@@ -334,22 +334,32 @@ describe('approval settings', () => {
       approvalsReviewer: 'user',
       reviewer: 'user',
     });
+    // guardian = Codex's own reviewer subagent (the gateway seed's preset); what still reaches Switchboard goes to the user.
     expect(resolveApprovalSettings('guardian')).toEqual({
       approvalPolicy: 'on-request',
       sandbox: 'workspace-write',
-      approvalsReviewer: 'user',
-      reviewer: 'guardian',
-    });
-    expect(resolveApprovalSettings('guardian', { sandbox: 'read-only', approvalsReviewer: 'guardian_subagent' })).toMatchObject({
-      sandbox: 'read-only',
       approvalsReviewer: 'guardian_subagent',
-      reviewer: 'guardian',
-      approvalPolicy: 'on-request',
+      reviewer: 'user',
     });
+    // policy = Switchboard's rule engine answers what Codex asks.
+    expect(resolveApprovalSettings('policy')).toEqual({
+      approvalPolicy: 'on-request',
+      sandbox: 'workspace-write',
+      approvalsReviewer: 'user',
+      reviewer: 'policy',
+    });
+    expect(resolveApprovalSettings('guardian', { sandbox: 'read-only', approvalsReviewer: 'auto_review', approvalPolicy: 'untrusted' })).toEqual({
+      sandbox: 'read-only',
+      approvalsReviewer: 'auto_review',
+      reviewer: 'user',
+      approvalPolicy: 'untrusted',
+    });
+    // The policy reviewer's former name is still read.
+    expect(resolveApprovalSettings('yolo', { reviewer: 'guardian' }).reviewer).toBe('policy');
   });
 
   it('rejects unknown modes and bad overrides with a clear message', () => {
-    expect(() => resolveApprovalSettings('reckless' as never)).toThrow(/unknown approval mode "reckless": use yolo, guardian, user/);
+    expect(() => resolveApprovalSettings('reckless' as never)).toThrow(/unknown approval mode "reckless": use yolo, guardian, policy, user/);
     expect(() => resolveApprovalSettings('yolo', { sandbox: 'everything' as never })).toThrow(/invalid approval settings: sandbox/);
   });
 });

@@ -159,23 +159,23 @@ describe('approval machine', () => {
     expect(out.audit).toMatchObject({ outcome: 'withdrawn', reason: 'resolved by the server', failClosed: false });
   });
 
-  it('escalation: guardian → user, who decides', async () => {
+  it('escalation: policy → user, who decides', async () => {
     const { output, reviews } = start({
-      input: { reviewer: 'guardian', escalateTo: 'user' },
+      input: { reviewer: 'policy', escalateTo: 'user' },
       review: async (input) =>
-        input.reviewer === 'guardian' ? { escalate: true, reason: 'no rule' } : { choice: 'accept', by: 'alice' },
+        input.reviewer === 'policy' ? { escalate: true, reason: 'no rule' } : { choice: 'accept', by: 'alice' },
     });
     const out = await output;
-    expect(reviews.map((r) => r.reviewer)).toEqual(['guardian', 'user']);
-    expect(reviews[1]?.escalatedFrom).toEqual({ reviewer: 'guardian', reason: 'no rule' });
+    expect(reviews.map((r) => r.reviewer)).toEqual(['policy', 'user']);
+    expect(reviews[1]?.escalatedFrom).toEqual({ reviewer: 'policy', reason: 'no rule' });
     expect(out.answer).toEqual({ result: { decision: 'accept' } });
-    expect(out.audit).toMatchObject({ reviewers: ['guardian', 'user'], by: 'alice', outcome: 'approved' });
+    expect(out.audit).toMatchObject({ reviewers: ['policy', 'user'], by: 'alice', outcome: 'approved' });
   });
 
   it('escalation with nobody to escalate to, or a second escalation, is a denial', async () => {
-    const alone = start({ input: { reviewer: 'guardian' }, review: async () => ({ escalate: true, reason: 'no rule' }) });
+    const alone = start({ input: { reviewer: 'policy' }, review: async () => ({ escalate: true, reason: 'no rule' }) });
     expect((await alone.output).audit).toMatchObject({ outcome: 'denied', failClosed: true, reason: expect.stringMatching(/nobody else can decide/) });
-    const twice = start({ input: { reviewer: 'guardian', escalateTo: 'user' }, review: async () => ({ escalate: true, reason: 'shrug' }) });
+    const twice = start({ input: { reviewer: 'policy', escalateTo: 'user' }, review: async () => ({ escalate: true, reason: 'shrug' }) });
     const out = await twice.output;
     expect(twice.reviews).toHaveLength(2);
     expect(out.answer).toEqual({ result: { decision: 'decline' } });
@@ -237,13 +237,13 @@ describe('approval machine', () => {
     let now = 5_000;
     const machine = provideApprovalMachine(approvalMachine, {
       review: fromPromise<unknown, ReviewActorInput>(async ({ input }) =>
-        input.reviewer === 'guardian' ? { escalate: true, reason: 'no rule' } : ((now += 250), { choice: 'accept', by: 'alice' }),
+        input.reviewer === 'policy' ? { escalate: true, reason: 'no rule' } : ((now += 250), { choice: 'accept', by: 'alice' }),
       ),
       runTool: fromPromise<ToolCallOutcome, ToolActorInput>(() => Promise.reject(new Error('unused'))),
       now: () => now,
     });
     const actor = createActor(machine, {
-      input: { approvalId: 'apr_e', startedAt: 5_000, request: serverRequest('item/commandExecution/requestApproval', commandParams()), reviewer: 'guardian', escalateTo: 'user' },
+      input: { approvalId: 'apr_e', startedAt: 5_000, request: serverRequest('item/commandExecution/requestApproval', commandParams()), reviewer: 'policy', escalateTo: 'user' },
     });
     const seen: ApprovalEmitted[] = [];
     actor.on('*', (e) => seen.push(e));
@@ -251,8 +251,8 @@ describe('approval machine', () => {
     actor.start();
     const out = await output;
     expect(seen.map((e) => e.type)).toEqual(['approval.requested', 'approval.requested', 'approval.resolved', 'approval.audit']);
-    expect(seen[0]).toMatchObject({ reviewer: 'guardian', kind: 'command', expiresAt: 5_000 + 10 * 60_000, escalatedFrom: undefined });
-    expect(seen[1]).toMatchObject({ reviewer: 'user', escalatedFrom: { reviewer: 'guardian', reason: 'no rule' } });
+    expect(seen[0]).toMatchObject({ reviewer: 'policy', kind: 'command', expiresAt: 5_000 + 10 * 60_000, escalatedFrom: undefined });
+    expect(seen[1]).toMatchObject({ reviewer: 'user', escalatedFrom: { reviewer: 'policy', reason: 'no rule' } });
     expect(seen[2]).toEqual({ type: 'approval.resolved', approvalId: 'apr_e', outcome: 'approved', decision: 'accept', by: 'alice', failClosed: false });
     expect(seen[3]).toEqual({ type: 'approval.audit', audit: out.audit });
     expect(out.audit).toMatchObject({ startedAt: 5_000, finishedAt: 5_250, latencyMs: 250 });

@@ -183,8 +183,8 @@ describe('user reviewer through the router', () => {
   });
 });
 
-describe('guardian and custom reviewers', () => {
-  const guardian = {
+describe('policy and custom reviewers', () => {
+  const policy = {
     rules: [
       { effect: 'allow' as const, command: 'touch' },
       { effect: 'deny' as const, command: 'rm', reason: 'no deleting' },
@@ -193,34 +193,40 @@ describe('guardian and custom reviewers', () => {
   const cmd = (script: string) => commandParams({ command: `/bin/bash -lc '${script}'`, itemId: script });
 
   it('allow and deny without asking anyone; the room gets a notice with the reason', async () => {
-    const { router, room, audits } = track(makeRouter({ reviewer: 'guardian', guardian }));
+    const { router, room, audits } = track(makeRouter({ reviewer: 'policy', policy }));
     await expect(call(router, 'item/commandExecution/requestApproval', cmd('touch a.txt')).answer).resolves.toEqual({ result: { decision: 'accept' } });
     await expect(call(router, 'item/commandExecution/requestApproval', cmd('rm -f a.txt')).answer).resolves.toEqual({ result: { decision: 'decline' } });
     expect(room.requested()).toEqual([]);
     expect(room.notices().map((n) => [n.level, n.text])).toEqual([
-      ['info', 'Allowed: Run: touch a.txt (guardian: allow rule (command "touch"))'],
-      ['warning', 'Denied: Run: rm -f a.txt (guardian: no deleting)'],
+      ['info', 'Allowed: Run: touch a.txt (policy: allow rule (command "touch"))'],
+      ['warning', 'Denied: Run: rm -f a.txt (policy: no deleting)'],
     ]);
     expect(audits.map((a) => [a.by, a.outcome, a.reason])).toEqual([
-      ['guardian', 'approved', 'guardian: allow rule (command "touch")'],
-      ['guardian', 'denied', 'guardian: no deleting'],
+      ['policy', 'approved', 'policy: allow rule (command "touch")'],
+      ['policy', 'denied', 'policy: no deleting'],
     ]);
   });
 
   it('no rule → escalates to the user, whose prompt says why', async () => {
-    const { router, room, audits } = track(makeRouter({ reviewer: 'guardian', guardian }));
+    const { router, room, audits } = track(makeRouter({ reviewer: 'policy', policy }));
     const { answer } = call(router, 'item/commandExecution/requestApproval', cmd('make all'));
     const prompt = await room.nextRequested();
-    expect(prompt.detail.escalatedFrom).toEqual({ reviewer: 'guardian', reason: 'guardian: no guardian rule matches' });
+    expect(prompt.detail.escalatedFrom).toEqual({ reviewer: 'policy', reason: 'policy: no policy rule matches' });
     router.decide({ approvalId: prompt.approvalId, by: OWNER, decision: 'accept' });
     await expect(answer).resolves.toEqual({ result: { decision: 'accept' } });
-    expect(audits[0]).toMatchObject({ reviewers: ['guardian', 'user'], by: OWNER });
+    expect(audits[0]).toMatchObject({ reviewers: ['policy', 'user'], by: OWNER });
   });
 
   it('fallback deny: no rule → denied without a prompt', async () => {
-    const { router, room } = track(makeRouter({ reviewer: 'guardian', guardian: { ...guardian, fallback: 'deny' } }));
+    const { router, room } = track(makeRouter({ reviewer: 'policy', policy: { ...policy, fallback: 'deny' } }));
     await expect(call(router, 'item/commandExecution/requestApproval', cmd('make all')).answer).resolves.toEqual({ result: { decision: 'decline' } });
     expect(room.requested()).toEqual([]);
+  });
+
+  it('the former name "guardian" (reviewer and option) still selects the policy reviewer', async () => {
+    const { router, audits } = track(makeRouter({ reviewer: 'guardian', guardian: policy }));
+    await expect(call(router, 'item/commandExecution/requestApproval', cmd('rm -f a.txt')).answer).resolves.toEqual({ result: { decision: 'decline' } });
+    expect(audits.map((a) => [a.reviewers, a.by, a.reason])).toEqual([[['policy'], 'policy', 'policy: no deleting']]);
   });
 
   it('the session picks its reviewer; a host can plug in its own async reviewer', async () => {

@@ -76,7 +76,7 @@ describe('configuration', () => {
         `appServer.transport (file ${f}): write one of "stdio", "websocket"`,
         `appServer.requestTimeoutMs (file ${f}): write a number > 0`,
         `appServer (file ${f}): unknown field "sandobx": remove or correct the spelling`,
-        'appServer.mode (env SWITCHBOARD_MODE): write one of "yolo", "guardian"',
+        'appServer.mode (env SWITCHBOARD_MODE): write one of "yolo", "guardian", "policy"',
         `storage.kind (file ${f}): write one of "dataset", "codex", "none"`,
       ]),
     );

@@ -122,7 +122,7 @@ function LiveApproval({ entry, me, online, onDecide }: Props) {
         {entry.title}
       </h3>
       {req ? <ApprovalDetail kind={kind} detail={detail} /> : null}
-      {req?.reviewer === 'guardian' && pending ? <p class="meta">A guardian policy reviews this request first.</p> : null}
+      {req?.reviewer === 'policy' && pending ? <p class="meta">Switchboard's review policy reviews this request first.</p> : null}
       {pending && req ? (
         <form
           class="decide"

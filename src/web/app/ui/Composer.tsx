@@ -75,6 +75,7 @@ export function Composer({ me, online, models, currentModel, target, onSend }: P
               {visible.map((m) => (
                 <option value={m.model} key={m.model}>
                   {m.displayName ?? m.model}
+                  {m.alias ? ` · ${m.alias}` : ''}
                   {m.isDefault ? ' (default)' : ''}
                 </option>
               ))}

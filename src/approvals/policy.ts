@@ -1,6 +1,7 @@
-// The guardian: an automatic reviewer driven by a policy of allow/deny rules. Deny rules
-// win over allow rules; a request no rule decides is escalated to the user or denied, by
-// configuration. Every decision carries the reason (the rule) that produced it.
+// The policy reviewer: Switchboard's own rule engine (allow/deny rules). Deny rules win over
+// allow rules; a request no rule decides is escalated to the user or denied, by configuration.
+// Every decision carries the reason (the rule) that produced it. (Codex's own reviewer
+// subagent, "guardian", is a different thing: see native-guardian.ts.)
 import { z } from 'zod';
 import { summarize } from '../protocol/wire.js';
 import { allSegments, hostMatches, nameMatches, parseCommand, pathMatches, startsWithWords } from './match.js';
@@ -8,7 +9,7 @@ import { ApprovalKindSchema, type ApprovalRequest, type ReviewContext, type Revi
 
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
-const GuardianRuleSchema = z
+const PolicyRuleSchema = z
   .strictObject({
     effect: z.enum(['allow', 'deny']),
     /** Shown in the room and the audit; defaults to a description of the rule. */
@@ -30,26 +31,32 @@ const GuardianRuleSchema = z
   .refine((r) => r.command || r.paths || r.hosts || r.mcpServer || r.mcpTool || r.network !== undefined || r.kinds, {
     message: 'a rule needs at least one matcher (command, paths, hosts, mcpServer, mcpTool, network or kinds)',
   });
-export type GuardianRule = z.infer<typeof GuardianRuleSchema>;
+export type PolicyRule = z.infer<typeof PolicyRuleSchema>;
 
-export const GuardianPolicySchema = z.strictObject({
-  rules: z.array(GuardianRuleSchema).default([]),
+export const ReviewPolicySchema = z.strictObject({
+  rules: z.array(PolicyRuleSchema).default([]),
   /** When no rule decides: ask the user (`escalate`) or deny. */
   fallback: z.enum(['escalate', 'deny']).default('escalate'),
 });
-export type GuardianPolicy = z.infer<typeof GuardianPolicySchema>;
-export type GuardianPolicyInput = z.input<typeof GuardianPolicySchema>;
+export type ReviewPolicy = z.infer<typeof ReviewPolicySchema>;
+export type ReviewPolicyInput = z.input<typeof ReviewPolicySchema>;
 
-export function parseGuardianPolicy(input: unknown): GuardianPolicy {
-  const r = GuardianPolicySchema.safeParse(input ?? {});
-  if (!r.success) throw new Error(`invalid guardian policy: ${summarize(r.error)}`);
+/**
+ * A reviewer's current name: `guardian` is the policy reviewer's former name (deprecated
+ * since "guardian" means Codex's own reviewer subagent).
+ */
+export const reviewerName = (name: string): string => (name === 'guardian' ? 'policy' : name);
+
+export function parseReviewPolicy(input: unknown): ReviewPolicy {
+  const r = ReviewPolicySchema.safeParse(input ?? {});
+  if (!r.success) throw new Error(`invalid review policy: ${summarize(r.error)}`);
   return r.data;
 }
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const words = (prefix: string): string[] => parseCommand(prefix).segments[0] ?? [];
 
-/** Kinds the guardian can judge; forms, URLs and questions need a person. */
+/** Kinds the policy can judge; forms, URLs and questions need a person. */
 const JUDGEABLE = new Set(['command', 'fileChange', 'permissions', 'mcpToolApproval', 'legacyCommand', 'legacyPatch']);
 
 type Verdict = 'match' | 'no';
@@ -59,7 +66,7 @@ type Verdict = 'match' | 'no';
  * always in the direction that denies more: an allow needs every path / host covered and
  * a simple command; a deny needs one path, host or command segment.
  */
-function matchRule(rule: GuardianRule, kind: string, s: ReviewSubject): Verdict {
+function matchRule(rule: PolicyRule, kind: string, s: ReviewSubject): Verdict {
   const allow = rule.effect === 'allow';
   if (rule.kinds && !rule.kinds.includes(kind as never)) return 'no';
   if (rule.command) {
@@ -104,7 +111,7 @@ function matchRule(rule: GuardianRule, kind: string, s: ReviewSubject): Verdict 
   return 'match';
 }
 
-function describeRule(rule: GuardianRule): string {
+function describeRule(rule: PolicyRule): string {
   const parts: string[] = [];
   if (rule.kinds) parts.push(`kinds ${rule.kinds.join('|')}`);
   if (rule.command) parts.push(`command ${list(rule.command).map((c) => JSON.stringify(c)).join('|')}`);
@@ -116,15 +123,15 @@ function describeRule(rule: GuardianRule): string {
   return `${rule.effect} rule (${parts.join(', ')})`;
 }
 
-export interface GuardianVerdict {
+export interface PolicyVerdict {
   effect: 'allow' | 'deny' | 'none';
-  rule: GuardianRule | undefined;
+  rule: PolicyRule | undefined;
   reason: string;
 }
 
 /** Evaluate the policy for a request: deny rules first, then allow rules, else none. */
-export function evaluatePolicy(policy: GuardianPolicy, request: Pick<ApprovalRequest, 'kind' | 'subject'>): GuardianVerdict {
-  if (!JUDGEABLE.has(request.kind)) return { effect: 'none', rule: undefined, reason: `the guardian does not answer ${request.kind} requests` };
+export function evaluatePolicy(policy: ReviewPolicy, request: Pick<ApprovalRequest, 'kind' | 'subject'>): PolicyVerdict {
+  if (!JUDGEABLE.has(request.kind)) return { effect: 'none', rule: undefined, reason: `the policy does not answer ${request.kind} requests` };
   for (const effect of ['deny', 'allow'] as const) {
     for (const rule of policy.rules) {
       if (rule.effect !== effect) continue;
@@ -133,31 +140,31 @@ export function evaluatePolicy(policy: GuardianPolicy, request: Pick<ApprovalReq
       }
     }
   }
-  return { effect: 'none', rule: undefined, reason: 'no guardian rule matches' };
+  return { effect: 'none', rule: undefined, reason: 'no policy rule matches' };
 }
 
-export class GuardianReviewer implements Reviewer {
-  readonly name = 'guardian';
-  readonly policy: GuardianPolicy;
+export class PolicyReviewer implements Reviewer {
+  readonly name = 'policy';
+  readonly policy: ReviewPolicy;
 
-  constructor(policy: GuardianPolicyInput | GuardianPolicy = {}) {
-    this.policy = parseGuardianPolicy(policy);
+  constructor(policy: ReviewPolicyInput | ReviewPolicy = {}) {
+    this.policy = parseReviewPolicy(policy);
   }
 
   async review(request: ApprovalRequest, _ctx?: ReviewContext): Promise<ReviewResult> {
     const v = evaluatePolicy(this.policy, request);
     const denyChoice = request.choices.includes('decline') ? 'decline' : 'cancel';
-    if (v.effect === 'deny') return { choice: denyChoice, reason: `guardian: ${v.reason}`, by: this.name };
+    if (v.effect === 'deny') return { choice: denyChoice, reason: `policy: ${v.reason}`, by: this.name };
     if (v.effect === 'allow') {
       // Allow means "this once": persistence (session/always, amendments) stays a human call.
-      if (request.choices.includes('accept')) return { choice: 'accept', reason: `guardian: ${v.reason}`, by: this.name };
+      if (request.choices.includes('accept')) return { choice: 'accept', reason: `policy: ${v.reason}`, by: this.name };
       return this.fallback(request, `an allow rule matched but "accept" was not offered (${v.reason})`, denyChoice);
     }
     return this.fallback(request, v.reason, denyChoice);
   }
 
   private fallback(_request: ApprovalRequest, why: string, denyChoice: string): ReviewResult {
-    if (this.policy.fallback === 'escalate') return { escalate: true, reason: `guardian: ${why}` };
-    return { choice: denyChoice, reason: `guardian: ${why}; denied by default`, by: this.name };
+    if (this.policy.fallback === 'escalate') return { escalate: true, reason: `policy: ${why}` };
+    return { choice: denyChoice, reason: `policy: ${why}; denied by default`, by: this.name };
   }
 }

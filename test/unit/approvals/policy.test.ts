@@ -1,8 +1,8 @@
-// The guardian policy and its matchers: allow/deny rules on command prefixes, path globs,
+// The policy reviewer (Switchboard's rule engine) and its matchers: allow/deny rules on command prefixes, path globs,
 // hosts and MCP servers/tools; deny wins; no rule → escalate or deny by configuration.
 import { describe, expect, it } from 'vitest';
 import { classifyServerRequest } from '../../../src/approvals/classify.js';
-import { GuardianReviewer, evaluatePolicy, parseGuardianPolicy, type GuardianPolicyInput } from '../../../src/approvals/guardian.js';
+import { PolicyReviewer, evaluatePolicy, parseReviewPolicy, reviewerName, type ReviewPolicyInput } from '../../../src/approvals/policy.js';
 import { globToRegExp, hostMatches, parseCommand, pathMatches } from '../../../src/approvals/match.js';
 import type { ApprovalRequest, ReviewContext } from '../../../src/approvals/types.js';
 import {
@@ -58,8 +58,8 @@ describe('matchers', () => {
   });
 });
 
-describe('guardian policy', () => {
-  const policy: GuardianPolicyInput = {
+describe('review policy', () => {
+  const policy: ReviewPolicyInput = {
     rules: [
       { effect: 'allow', command: ['touch', 'git status', 'ls'] },
       { effect: 'deny', command: 'rm', reason: 'no deleting' },
@@ -71,7 +71,7 @@ describe('guardian policy', () => {
       { effect: 'deny', mcpServer: 'test', mcpTool: 'dan*' },
     ],
   };
-  const verdict = (r: ApprovalRequest) => evaluatePolicy(parseGuardianPolicy(policy), r).effect;
+  const verdict = (r: ApprovalRequest) => evaluatePolicy(parseReviewPolicy(policy), r).effect;
 
   it('command prefixes: allow simple commands, deny any segment, deny wins', () => {
     expect(verdict(cmd('touch a.txt'))).toBe('allow');
@@ -125,22 +125,22 @@ describe('guardian policy', () => {
   });
 
   it('rejects a malformed policy with a clear message', () => {
-    expect(() => parseGuardianPolicy({ rules: [{ effect: 'allow' }] })).toThrow(/a rule needs at least one matcher/);
-    expect(() => parseGuardianPolicy({ rules: [{ effect: 'maybe', command: 'ls' }] })).toThrow(/invalid guardian policy: rules\.0\.effect/);
-    expect(() => parseGuardianPolicy({ fallback: 'shrug' })).toThrow(/fallback/);
+    expect(() => parseReviewPolicy({ rules: [{ effect: 'allow' }] })).toThrow(/a rule needs at least one matcher/);
+    expect(() => parseReviewPolicy({ rules: [{ effect: 'maybe', command: 'ls' }] })).toThrow(/invalid review policy: rules\.0\.effect/);
+    expect(() => parseReviewPolicy({ fallback: 'shrug' })).toThrow(/fallback/);
   });
 });
 
-describe('GuardianReviewer', () => {
+describe('PolicyReviewer', () => {
   it('allow → accept once, deny → decline, each with its reason', async () => {
-    const g = new GuardianReviewer({ rules: [{ effect: 'allow', command: 'touch' }, { effect: 'deny', command: 'rm', reason: 'no deleting' }] });
-    await expect(g.review(cmd('touch a'), ctx)).resolves.toEqual({ choice: 'accept', reason: 'guardian: allow rule (command "touch")', by: 'guardian' });
-    await expect(g.review(cmd('rm a'), ctx)).resolves.toEqual({ choice: 'decline', reason: 'guardian: no deleting', by: 'guardian' });
+    const g = new PolicyReviewer({ rules: [{ effect: 'allow', command: 'touch' }, { effect: 'deny', command: 'rm', reason: 'no deleting' }] });
+    await expect(g.review(cmd('touch a'), ctx)).resolves.toEqual({ choice: 'accept', reason: 'policy: allow rule (command "touch")', by: 'policy' });
+    await expect(g.review(cmd('rm a'), ctx)).resolves.toEqual({ choice: 'decline', reason: 'policy: no deleting', by: 'policy' });
   });
 
   it('no rule: escalates by default, or denies when configured', async () => {
-    await expect(new GuardianReviewer({}).review(cmd('make'), ctx)).resolves.toEqual({ escalate: true, reason: 'guardian: no guardian rule matches' });
-    await expect(new GuardianReviewer({ fallback: 'deny' }).review(cmd('make'), ctx)).resolves.toMatchObject({
+    await expect(new PolicyReviewer({}).review(cmd('make'), ctx)).resolves.toEqual({ escalate: true, reason: 'policy: no policy rule matches' });
+    await expect(new PolicyReviewer({ fallback: 'deny' }).review(cmd('make'), ctx)).resolves.toMatchObject({
       choice: 'decline',
       reason: expect.stringMatching(/denied by default/),
     });
@@ -149,7 +149,7 @@ describe('GuardianReviewer', () => {
   it('an allow when "accept" is not offered falls back instead of picking something else', async () => {
     const r = cmd('touch a');
     const narrowed = { ...r, choices: ['cancel', 'decline'] };
-    await expect(new GuardianReviewer({ rules: [{ effect: 'allow', command: 'touch' }], fallback: 'deny' }).review(narrowed, ctx)).resolves.toMatchObject({
+    await expect(new PolicyReviewer({ rules: [{ effect: 'allow', command: 'touch' }], fallback: 'deny' }).review(narrowed, ctx)).resolves.toMatchObject({
       choice: 'decline',
     });
   });
