@@ -12,16 +12,15 @@ import { Connection } from '../../src/connection/connection.js';
 import { ApprovalRouter, type ApprovalRouterOptions, type ApprovalSessionContext } from '../../src/approvals/router.js';
 import type { ApprovalAudit, Reviewer } from '../../src/approvals/types.js';
 import type { ReviewPolicyInput } from '../../src/approvals/policy.js';
-import type { RoomEvent } from '../../src/events/room-events.js';
 import type { Logger } from '../../src/log/logger.js';
 import { processRegistry } from '../../src/process/registry.js';
 import { SessionManager } from '../../src/session/manager.js';
 import type { SessionSettings } from '../../src/session/types.js';
-import { stdioTransport, type StdioOptions } from '../../src/transport/stdio.js';
-import type { TransportFactory } from '../../src/transport/types.js';
 import { codexBin, makeCodexHome, type CodexHome } from './codex-home.js';
 import { startFaultModel, type FaultModel, type FaultScript } from './fault-model.js';
 import { memoryLogger } from './log.js';
+import { acceptsOnWire, killGroup, tappedStdio, type Frame, type Tap } from './fault-wire.js';
+import { makeRoom, type Room } from './fault-room.js';
 import { leakedLines, publish, summary } from './fault-report.js';
 import { isAlive, processesWithEnv, waitFor } from './procs.js';
 
@@ -140,130 +139,8 @@ export async function faultWorld(script: FaultScript): Promise<World> {
   return { model, home, base, userHome, cwd, bindingDir, env };
 }
 
-// ---------------------------------------------------------------------------------------
-// wire tap
-
-export type Frame = Record<string, unknown> & { id?: unknown; method?: string; result?: unknown };
-
-export interface Tap {
-  /** Every frame Switchboard wrote to any app-server of this host, in order. */
-  sent: Frame[];
-  /** Lines received from the app-server. */
-  received: number;
-  /** Hooks around one write (the pid is the app-server's process group). */
-  before: Array<(msg: Frame, pid: number | undefined) => void>;
-  after: Array<(msg: Frame, pid: number | undefined) => void>;
-}
-
-/** The real stdio transport, with every outgoing frame seen by the tap first. */
-export function tappedStdio(opts: StdioOptions, tap: Tap): TransportFactory {
-  const open = stdioTransport(opts);
-  return async (handlers) => {
-    const t = await open({
-      onLine: (line) => {
-        tap.received++;
-        handlers.onLine(line);
-      },
-      onClose: (exit) => handlers.onClose(exit),
-    });
-    return {
-      get pid() {
-        return t.pid;
-      },
-      description: t.description,
-      send(text: string) {
-        const msg = JSON.parse(text) as Frame;
-        tap.sent.push(msg);
-        for (const h of tap.before) h(msg, t.pid);
-        t.send(text);
-        for (const h of tap.after) h(msg, t.pid);
-      },
-      close: (opts) => t.close(opts),
-    };
-  };
-}
-
-export function killGroup(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
-  // The npm `codex` is a Node launcher around the native binary: signal the whole group.
-  process.kill(-pid, signal);
-}
-
-/** Approval answers that said yes (any accept form), among the frames sent. */
-export function acceptsOnWire(sent: Frame[]): Frame[] {
-  return sent.filter((m) => {
-    if (m.method !== undefined || m.id === undefined || typeof m.result !== 'object' || m.result === null) return false;
-    const r = m.result as { decision?: unknown; action?: unknown };
-    const d = r.decision;
-    if (d === 'accept' || d === 'acceptForSession' || d === 'approved' || d === 'approved_for_session') return true;
-    if (typeof d === 'object' && d !== null) return true; // acceptWithExecpolicyAmendment & co
-    return r.action === 'accept';
-  });
-}
-
-// ---------------------------------------------------------------------------------------
-// room recorder
-
-export type Ev<T extends RoomEvent['type']> = Extract<RoomEvent, { type: T }>;
-export type TurnEnd = Ev<'turn.completed'> | Ev<'turn.failed'> | Ev<'turn.interrupted'>;
-const isEnd = (e: RoomEvent): boolean => e.type === 'turn.completed' || e.type === 'turn.failed' || e.type === 'turn.interrupted';
-
-export interface Room {
-  events: RoomEvent[];
-  /** When each event arrived (ms since the epoch), same index as `events`. */
-  times: number[];
-  sink(e: RoomEvent): void;
-  /** The next event of `type` (matching `pred`) after the previous `next` result. */
-  next<T extends RoomEvent['type']>(type: T, pred?: (e: Ev<T>) => boolean, ms?: number): Promise<Ev<T>>;
-  /** The next turn end after the previous one, with its arrival time. */
-  end(ms?: number): Promise<TurnEnd & { receivedAt: number }>;
-  all<T extends RoomEvent['type']>(type: T): Array<Ev<T>>;
-  notices(): string[];
-}
-
-export function makeRoom(): Room {
-  const events: RoomEvent[] = [];
-  const times: number[] = [];
-  const waiters = new Set<() => void>();
-  const cursors = { next: 0, end: 0 };
-  const wait = (cursor: 'next' | 'end', pred: (e: RoomEvent) => boolean, ms: number, what: string) =>
-    new Promise<number>((resolve, reject) => {
-      const check = () => {
-        for (let i = cursors[cursor]; i < events.length; i++) {
-          if (pred(events[i]!)) {
-            cursors[cursor] = i + 1;
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(i);
-            return;
-          }
-        }
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no ${what} within ${ms} ms; room saw: ${events.map((e) => e.type).join(', ')}`));
-      }, ms);
-      waiters.add(check);
-      check();
-    });
-  const all = <T extends RoomEvent['type']>(type: T) => events.filter((e) => e.type === type) as Array<Ev<T>>;
-  return {
-    events,
-    times,
-    sink: (e) => {
-      events.push(e);
-      times.push(Date.now());
-      for (const w of [...waiters]) w();
-    },
-    next: async <T extends RoomEvent['type']>(type: T, pred: (e: Ev<T>) => boolean = () => true, ms = 20_000) =>
-      events[await wait('next', (e) => e.type === type && pred(e as Ev<T>), ms, type)] as Ev<T>,
-    end: async (ms = 20_000) => {
-      const i = await wait('end', isEnd, ms, 'turn end');
-      return { ...(events[i] as TurnEnd), receivedAt: times[i]! };
-    },
-    all,
-    notices: () => all('notice').map((n) => n.text),
-  };
-}
+export { acceptsOnWire, killGroup, tappedStdio, type Frame, type Tap } from './fault-wire.js';
+export { makeRoom, type Ev, type Room, type TurnEnd } from './fault-room.js';
 
 // ---------------------------------------------------------------------------------------
 // host: Connection (tapped stdio) + SessionManager (+ ApprovalRouter)
