@@ -42,17 +42,11 @@ export interface SessionManagerOptions {
   onModelInput?: SessionDeps['onModelInput']; // the `llm_input` hook
   log?: Logger;
   id?: string;
-  /**
-   * A variant of `sessionMachine` (tests provide fake actors this way); the manager provides
-   * the live implementations it did not replace.
-   */
+  /** A variant of `sessionMachine` (tests' fake actors); the manager provides the live implementations it did not replace. */
   machine?: SessionMachine;
   /** The clock of room event timestamps, bindings and hibernation (default `Date.now`; `clock.now` wins). */
   now?: () => number;
-  /**
-   * Timers and time: the session and turn actors' `after` delays, the idle sweep, stop's
-   * bounded waits (default: the system clock).
-   */
+  /** Timers and time: the session and turn actors' `after` delays, the idle sweep, stop's bounded waits (default: system clock). */
   clock?: ClockOption;
   /** Message ids (default `crypto.randomUUID`). */
   ids?: () => string;
