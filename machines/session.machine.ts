@@ -206,6 +206,7 @@ export const sessionMachine = sessionSetup.createMachine({
               threadId: context.threadId!,
               input: context.current!.input,
               model: context.model,
+              threadModel: context.threadModel,
               action: context.current!.action,
               watchdogMs: context.settings.watchdogMs,
               startTimeoutMs: context.settings.startTimeoutMs,
@@ -247,7 +248,13 @@ export const sessionMachine = sessionSetup.createMachine({
           invoke: {
             id: 'steer',
             src: 'steer',
-            input: ({ context }) => ({ threadId: context.threadId!, turnId: context.activeTurnId!, input: context.steering!.input }),
+            input: ({ context }) => ({
+              session: context.key,
+              threadId: context.threadId!,
+              turnId: context.activeTurnId!,
+              input: context.steering!.input,
+              model: context.model ?? context.threadModel,
+            }),
             onDone: { target: 'idle', actions: { type: 'steered', params: ({ event }) => ({ turnId: event.output.turnId }) } },
             onError: { target: 'idle', actions: { type: 'steerFailed', params: withError } },
           },

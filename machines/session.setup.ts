@@ -154,6 +154,7 @@ export const sessionSetup = setup({
       threadId: p.thread.threadId,
       threadLoaded: true,
       createdAt: p.thread.createdAt,
+      threadModel: p.thread.model,
       model: p.resumed ? context.candidate?.model : (context.model ?? context.settings.model),
       fresh: false,
       persist: 'save' as const,

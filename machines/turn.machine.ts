@@ -35,6 +35,7 @@ export const turnMachine = turnSetup.createMachine({
     threadId: input.threadId,
     input: input.input,
     model: input.model,
+    threadModel: input.threadModel,
     action: input.action,
     watchdogMs: input.watchdogMs ?? DEFAULT_WATCHDOG_MS,
     interruptWaitMs: input.interruptWaitMs ?? DEFAULT_INTERRUPT_WAIT_MS,
@@ -77,7 +78,14 @@ export const turnMachine = turnSetup.createMachine({
       invoke: {
         id: 'start',
         src: 'startTurn',
-        input: ({ context }) => ({ threadId: context.threadId, input: context.input, model: context.model, action: context.action }),
+        input: ({ context }) => ({
+          session: context.session,
+          threadId: context.threadId,
+          input: context.input,
+          model: context.model,
+          threadModel: context.threadModel,
+          action: context.action,
+        }),
         onDone: {
           target: 'running',
           actions: [{ type: 'recordTurnId', params: ({ event }) => ({ turnId: event.output.turnId }) }, { type: 'announce', params: say.started },

@@ -14,6 +14,8 @@ export interface TurnMachineInput {
   input: UserInput[];
   /** Model for this turn (and, per Codex, the turns after it). */
   model?: string | undefined;
+  /** The model the thread runs on when `model` is not given (Codex's answer when it was bound); for `llm_input`. */
+  threadModel?: string | undefined;
   /** A review or compaction run as this turn instead of `input`. */
   action?: TurnAction | undefined;
   /** No notification for this long → interrupt and fail with a "no progress" notice. */
@@ -45,6 +47,7 @@ export interface TurnContext {
   threadId: string;
   input: UserInput[];
   model: string | undefined;
+  threadModel: string | undefined;
   action: TurnAction | undefined;
   watchdogMs: number;
   interruptWaitMs: number;

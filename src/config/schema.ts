@@ -17,7 +17,7 @@ const HarnessSelectionSchema = z.strictObject({
 });
 
 /** Commands that change a session: owner/approver-only unless configured otherwise. */
-export const DEFAULT_RESTRICTED_COMMANDS = ['model', 'new', 'reset', 'codex resume', 'codex compact', 'codex review', 'guardian approve'] as const;
+export const DEFAULT_RESTRICTED_COMMANDS = ['model', 'new', 'reset', 'codex resume', 'codex compact', 'codex review', 'guardian approve', 'fork', 'undo'] as const;
 
 const AppServerConfigSchema = z.strictObject({
   transport: z.enum(['stdio', 'websocket']).default('stdio'),

@@ -7,7 +7,12 @@ import type { HistoryRecord } from '../storage/types.js';
 export interface HookPayloads {
   /** May rewrite the prompt text before it becomes `turn/start` input. */
   before_prompt_build: { session: string; from: { id: string; name?: string }; prompt: string };
-  llm_input: { session: string; threadId: string; turnId: string | undefined; input: unknown[]; model: string | undefined };
+  /**
+   * Codex took input for the model: a turn's (`turn/start` answered) or input steered into
+   * the running turn (`turn/steer` answered, `steered: true`). Observe only: the prompt is
+   * rewritten earlier, by `before_prompt_build`.
+   */
+  llm_input: { session: string; threadId: string; turnId: string; input: unknown[]; model: string | undefined; steered: boolean };
   llm_output: { session: string; threadId: string; turnId: string; text: string };
   /** May post-process a dynamic tool's result (awaited). */
   tool_result: { session: string; turnId: string; tool: string; arguments: unknown; result: { contentItems: unknown[]; success: boolean } };

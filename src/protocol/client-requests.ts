@@ -123,6 +123,24 @@ export const clientRequests = {
     result: z.looseObject({ thread: ThreadSchema }),
     idempotent: true,
   },
+  /** `/fork`: a new thread with the source's history (through `lastTurnId` when given); `excludeTurns` keeps the answer small. */
+  'thread/fork': {
+    params: z.looseObject({ threadId: z.string().min(1), ...threadSettings, lastTurnId: opt(z.string()), excludeTurns: z.boolean().optional() }),
+    result: ThreadResultSchema,
+    idempotent: false,
+  },
+  /** `/undo`: the thread's history becomes the prefix before `beforeTurnId` (files are not reverted). */
+  'thread/revert': {
+    params: z.looseObject({ threadId: z.string().min(1), beforeTurnId: z.string().min(1) }),
+    result: AnyObject,
+    idempotent: false,
+  },
+  /** A page of a thread's turns, newest first by default. */
+  'thread/turns/list': {
+    params: z.looseObject({ threadId: z.string().min(1), limit: opt(z.number().int().positive()), cursor: opt(z.string()), sortDirection: opt(z.enum(['asc', 'desc'])) }),
+    result: z.looseObject({ data: z.array(z.looseObject({ id: z.string(), status: z.string().optional() })), nextCursor: z.string().nullable().optional() }),
+    idempotent: true,
+  },
   /** Threads loaded in this app-server's memory (metrics; the pool's placement). */
   'thread/loaded/list': {
     params: PageParams,

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { RpcError } from '../connection/errors.js';
 import type { UserInput } from '../protocol/common.js';
 import type { RoomEventSink } from '../events/room-events.js';
-import type { ApprovalHooks, SessionConnection, SessionLifecycleEvent } from '../turn/runtime.js';
+import type { ApprovalHooks, ModelInput, SessionConnection, SessionLifecycleEvent } from '../turn/runtime.js';
 import { BINDING_SCHEMA_VERSION, type Binding, type BindingStore } from './bindings.js';
 import { catalogOf, discoverModels, type Catalog, type ModelCache } from './models.js';
 import type { ModelSource } from '../supervisor/model-catalog.js';
@@ -26,6 +26,8 @@ export interface SessionDeps {
   /** Host-registered dynamic tools, declared to Codex on thread/start. */
   tools?: (() => Array<{ type: 'function'; name: string; description: string; inputSchema: Record<string, unknown> }>) | undefined;
   now: () => number;
+  /** Told each input Codex took (the `llm_input` hook). */
+  onModelInput?: ((e: ModelInput) => void) | undefined;
 }
 
 /** The thread a bind tries to resume. */
@@ -50,12 +52,17 @@ export interface StartThreadInput {
 export interface BoundThread {
   threadId: string;
   createdAt: string;
+  /** The model Codex runs the thread on (its answer's `model`). */
+  model?: string | undefined;
 }
 
 export interface SteerInput {
+  session: string;
   threadId: string;
   turnId: string;
   input: UserInput[];
+  /** The model of the running turn, reported with the input. */
+  model: string | undefined;
 }
 
 export interface ListModelsInput {
@@ -104,7 +111,7 @@ export function createSessionActors(deps: SessionDeps) {
         { threadId: candidate.threadId, ...threadParams(input.settings), ...(candidate.model ? { model: candidate.model } : {}), excludeTurns: true },
         { signal },
       );
-      return { threadId: res.thread.id, createdAt: candidate.createdAt ?? iso() };
+      return { threadId: res.thread.id, createdAt: candidate.createdAt ?? iso(), model: res.model };
     }),
 
     startThread: fromPromise<BoundThread, StartThreadInput>(async ({ input, signal }) => {
@@ -114,7 +121,7 @@ export function createSessionActors(deps: SessionDeps) {
         { ...threadParams(input.settings), ...(input.model ? { model: input.model } : {}), ...(dynamicTools.length ? { dynamicTools } : {}) },
         { signal },
       );
-      return { threadId: res.thread.id, createdAt: iso() };
+      return { threadId: res.thread.id, createdAt: iso(), model: res.model };
     }),
 
     /** turn/steer with expectedTurnId, following "expected … but found …". */
@@ -123,7 +130,9 @@ export function createSessionActors(deps: SessionDeps) {
       for (let attempt = 0; ; attempt++) {
         try {
           const res = await deps.conn.request('turn/steer', { threadId: input.threadId, input: input.input, expectedTurnId: expected }, { signal });
-          return { turnId: res.turnId ?? expected };
+          const turnId = res.turnId ?? expected;
+          deps.onModelInput?.({ session: input.session, threadId: input.threadId, turnId, model: input.model, input: input.input, steered: true });
+          return { turnId };
         } catch (err) {
           const found = err instanceof RpcError ? MISMATCH.exec(err.message)?.[2] : undefined;
           if (!found || found === expected || attempt >= 2) throw err;

@@ -32,6 +32,7 @@ export interface HibernatedSession {
   readonly lastTurn: SessionContext['lastTurn'];
   /** The catalog the session last used (usually the host-wide one: a shared reference). */
   readonly catalog: Catalog | undefined;
+  readonly threadModel: string | undefined;
 }
 
 /**
@@ -68,6 +69,7 @@ export function hibernate(snapshot: SessionSnapshot, epoch: number): HibernatedS
     conversation: c.threadId !== undefined && !c.fresh ? 'ready' : 'unbound',
     turns: c.turns,
     lastTurn: c.lastTurn,
+    threadModel: c.threadModel,
     catalog: c.catalog,
   };
 }
@@ -88,6 +90,7 @@ export function restoreOf(record: HibernatedSession, epoch: number): SessionRest
     turns: record.turns,
     lastTurn: record.lastTurn,
     catalog: record.catalog,
+    threadModel: record.threadModel,
   };
 }
 

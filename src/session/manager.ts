@@ -11,7 +11,7 @@ import { conversationKey, type RoomEventSink } from '../events/room-events.js';
 import { defaultLogger } from '../log/logger.js';
 import { timerClock, unrefTimer, type ClockOption, type TimerClock } from '../util/clock.js';
 import { settle, stripUndefined } from './settle.js';
-import { safeSink, type ApprovalHooks, type SessionConnection } from '../turn/runtime.js';
+import { safeObserver, safeSink, type ApprovalHooks, type SessionConnection } from '../turn/runtime.js';
 import { toTurnInput, type RoomMessage } from '../turn/translate.js';
 import type { TurnAction } from '../turn/action.js';
 import { FileBindingStore, type BindingStore } from './bindings.js';
@@ -39,19 +39,14 @@ export interface SessionManagerOptions {
   tools?: SessionDeps['tools'];
   /** The agent's one model catalog (default: the manager's own `model/list` cache). */
   models?: SessionDeps['models'];
+  onModelInput?: SessionDeps['onModelInput']; // the `llm_input` hook
   log?: Logger;
   id?: string;
-  /**
-   * A variant of `sessionMachine` (tests provide fake actors this way); the manager provides
-   * the live implementations it did not replace.
-   */
+  /** A variant of `sessionMachine` (tests' fake actors); the manager provides the live implementations it did not replace. */
   machine?: SessionMachine;
   /** The clock of room event timestamps, bindings and hibernation (default `Date.now`; `clock.now` wins). */
   now?: () => number;
-  /**
-   * Timers and time: the session and turn actors' `after` delays, the idle sweep, stop's
-   * bounded waits (default: the system clock).
-   */
+  /** Timers and time: the session and turn actors' `after` delays, the idle sweep, stop's bounded waits (default: system clock). */
   clock?: ClockOption;
   /** Message ids (default `crypto.randomUUID`). */
   ids?: () => string;
@@ -140,6 +135,7 @@ export class SessionManager {
       modelCache,
       models: options.models,
       tools: options.tools,
+      onModelInput: options.onModelInput && safeObserver(options.onModelInput, this.log),
       now: this.now,
     };
     this.machine = provideSessionMachine(this.deps, options.machine);
@@ -201,11 +197,11 @@ export class SessionManager {
   }
 
   /**
-   * Continue `key` on an existing Codex thread (`/codex resume`): the binding is rewritten
-   * and the session actor retired, so the next message resumes that thread with the model
-   * the conversation uses now (a `/model` choice is kept).
+   * Continue `key` on an existing Codex thread (`/codex resume`, `/fork`): the binding is
+   * rewritten and the session actor retired, so the next message resumes that thread with
+   * `model`, else the model the conversation uses now (a `/model` choice is kept).
    */
-  async attachThread(key: string, threadId: string): Promise<void> {
+  async attachThread(key: string, threadId: string, model?: string): Promise<void> {
     const slot = this.sessions.get(key);
     if (slot && !isHibernated(slot)) {
       const snap = slot.getSnapshot();
@@ -214,8 +210,8 @@ export class SessionManager {
     }
     const { store } = this.deps;
     const old = await store.load(key).catch(() => undefined);
-    const model = slot ? this.sessionStatus(key)?.model : (old?.model ?? this.settings.model);
-    await store.save(bindingOf(key, threadId, model, this.settings.cwd, undefined, this.now()));
+    const chosen = model ?? (slot ? this.sessionStatus(key)?.model : (old?.model ?? this.settings.model));
+    await store.save(bindingOf(key, threadId, chosen, this.settings.cwd, undefined, this.now()));
     // It may have been hibernated meanwhile: retire whichever form it has now.
     const now = this.sessions.get(key);
     if (slot && now) {

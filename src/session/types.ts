@@ -117,6 +117,7 @@ export interface SessionRestore {
   turns: number;
   lastTurn: SessionContext['lastTurn'];
   catalog: Catalog | undefined;
+  threadModel?: string | undefined;
 }
 
 /** The app-server is unavailable (degraded, or failed for good), as a session knows it. */
@@ -162,6 +163,8 @@ export interface SessionContext {
   /** Times the current message was retried because its thread was not loaded. */
   startRetries: number;
   lastTurn: { status: string; turnId: string | undefined; error: string | undefined } | undefined;
+  /** The model Codex said the bound thread uses (`thread/start`/`resume` answer): what a turn without `/model` runs on. */
+  threadModel: string | undefined;
   /** Set while the app-server is unavailable: messages fail at once instead of waiting or looping. */
   outage: SessionOutage | undefined;
 }
@@ -198,6 +201,7 @@ export function initialContext(input: {
     turns: r?.turns ?? 0,
     startRetries: 0,
     lastTurn: r?.lastTurn,
+    threadModel: r?.threadModel,
     outage: input.outage && { ...input.outage, told: false },
   };
 }

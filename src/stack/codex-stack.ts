@@ -57,6 +57,8 @@ export interface StackDeps {
   onAudit?: (a: ApprovalAudit) => void;
   /** The supervisor spawns the connection machine and hands it to `connection.adopt()`. */
   spawnedByParent?: boolean;
+  /** Told each input Codex took, a turn's or a steer's (the `llm_input` hook). */
+  onModelInput?: SessionManagerOptions['onModelInput'];
   /** The model catalog of an agent's sessions (default: each manager's own `model/list` cache). */
   models?: (agent: AgentSpec) => SessionManagerOptions['models'];
   /** Test/trace seams: machines replacing the router's and the managers' own. */
@@ -161,6 +163,7 @@ export function buildCodexStack(settings: StackSettings, deps: StackDeps): Codex
       approvals: router,
       tools: () => router.tools.specs(),
       ...(deps.models ? { models: deps.models(agent) } : {}),
+      ...(deps.onModelInput ? { onModelInput: deps.onModelInput } : {}),
       log: deps.log,
       perParticipant: settings.sessions.perParticipant,
       settings: settings.sessions.settings(agent),

@@ -24,6 +24,7 @@ import { AccountGate } from './account-gate.js';
 import { parseCommand } from '../session/types.js';
 import { GuardianDenials } from './guardian-denials.js';
 import { ModelCatalog } from './model-catalog.js';
+import type { ModelInput } from '../turn/runtime.js';
 
 export interface CodexHarnessOptions {
   config: SwitchboardConfig;
@@ -37,6 +38,8 @@ export interface CodexHarnessOptions {
   clock?: StackClock;
   /** The persisted owner of a conversation (the approval router asks, synchronously). */
   ownerOf?: (session: string) => string | undefined;
+  /** Told each input Codex took, a turn's or a steer's (the `llm_input` hook). */
+  onModelInput?: (e: ModelInput) => void;
   /** A conversation started or bound a Codex thread: remember its room (awaited before the binding is written). */
   onThreadBound?: (threadId: string, session: string) => Promise<void>;
 }
@@ -68,6 +71,7 @@ export class CodexHarness implements Harness {
         new ThreadRecordingStore(new FileBindingStore(path.join(o.bindingsDir, agent.id)), o.onThreadBound, o.log),
       spawnedByParent: true,
       models: (agent) => this.catalogFor(agent),
+      ...(o.onModelInput ? { onModelInput: o.onModelInput } : {}),
       ...(o.inspect ? { inspect: o.inspect } : {}),
       ...(o.onAudit ? { onAudit: o.onAudit } : {}),
       ...(o.clock ? { clock: o.clock } : {}),

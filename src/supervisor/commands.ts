@@ -9,6 +9,7 @@ import type { ResolvedAgent, SessionInfo } from './sessions.js';
 import { codexCommand, CODEX_SUBCOMMANDS } from './codex-commands.js';
 import type { ThreadPages } from './thread-pages.js';
 import { guardianCommand } from './guardian-command.js';
+import { forkCommand, undoCommand } from './fork-undo.js';
 
 const HELP_TEXT = [
   'Commands:',
@@ -19,6 +20,8 @@ const HELP_TEXT = [
   '  /new                  start a fresh Codex thread',
   '  /reset                forget this conversation’s thread binding',
   '  /stop                 interrupt the running turn',
+  '  /fork                 continue a copy of this conversation in a new room thread',
+  '  /undo [N]             Codex forgets the last N turns (default 1); files are not reverted',
   `  /codex ${CODEX_SUBCOMMANDS}`,
   '  /guardian [approve <review-id>]  what Codex\'s guardian denied here; approve one anyway (owners)',
 ].join('\n');
@@ -67,6 +70,12 @@ export async function runSupervisorCommand(sb: CommandHost, c: CommandContext): 
     }
     case 'codex':
       await codexCommand(sb, c, args);
+      return true;
+    case 'fork':
+      await forkCommand(sb, c);
+      return true;
+    case 'undo':
+      await undoCommand(sb, c, args);
       return true;
     case 'guardian':
       await guardianCommand(

@@ -119,6 +119,7 @@ export class Supervisor {
       ...(options.clock ? { clock: options.clock } : {}),
       ownerOf: (session) => this.access.ownerOf(session),
       onThreadBound: (threadId, session) => this.access.recordThread(threadId, session),
+      onModelInput: (e) => this.hooks.emit('llm_input', e),
     });
     this.harnesses.set('codex', this.codex);
     for (const h of options.harnesses ?? []) {
@@ -236,7 +237,6 @@ export class Supervisor {
     const command = parseCommand(msg.text) !== undefined && !msg.attachments?.length;
     if (!command) this.inbox.handed(session, inboxId);
     const built = await this.hooks.run('before_prompt_build', { session, from, prompt: msg.text });
-    this.hooks.emit('llm_input', { session, threadId: '', turnId: undefined, input: [{ type: 'text', text: built.prompt }], model: agent.model });
     const { role: _role, ...fromHarness } = { ...msg.from, ...from };
     await this.harnesses.get(info.selection.harness)!.post(info.agent, { ...msg, from: fromHarness, text: built.prompt }, (e) => this.onEvent(e));
     // A command is the session's once handed over: acked like a message Codex took, so a

@@ -27,9 +27,12 @@ export type StreamEvent =
   | { type: 'CONNECTION.LOST'; reason: string };
 
 export interface StartTurnInput {
+  session: string;
   threadId: string;
   input: UserInput[];
   model: string | undefined;
+  /** The thread's own model (when `model` is undefined): reported with the input. */
+  threadModel?: string | undefined;
   /** A review or compaction instead of `turn/start` with `input`. */
   action?: TurnAction | undefined;
 }
@@ -105,6 +108,14 @@ export function createTurnActors(deps: TurnDeps) {
       { threadId: input.threadId, input: input.input, ...(input.model ? { model: input.model } : {}) },
       { signal },
     );
+    deps.onModelInput?.({
+      session: input.session,
+      threadId: input.threadId,
+      turnId: res.turn.id,
+      model: input.model ?? input.threadModel,
+      input: input.input,
+      steered: false,
+    });
     return { turnId: res.turn.id };
   });
 

@@ -6,6 +6,7 @@ import type { ConnectionLifecycleEvent, RequestOptions } from '../connection/con
 import type { ClientMethod, ParamsOf, ResultOf } from '../protocol/client-requests.js';
 import type { InboundNotification } from '../protocol/notifications.js';
 import type { RoomEventSink } from '../events/room-events.js';
+import type { UserInput } from '../protocol/common.js';
 
 /**
  * A connection lifecycle event as sessions see it. A pool of app-servers scopes it: `threads`
@@ -36,8 +37,24 @@ export interface ApprovalHooks {
   withdrawTurn(threadId: string, turnId: string, reason: string): void;
 }
 
+/**
+ * What the model is given, once Codex has taken it: a turn's input (`turn/start` answered, so
+ * the turn id is known) or input steered into a running turn (`turn/steer` answered).
+ */
+export interface ModelInput {
+  session: string;
+  threadId: string;
+  turnId: string;
+  /** The turn's `/model` choice, else the model Codex said the thread runs on; undefined only if neither is known. */
+  model: string | undefined;
+  input: UserInput[];
+  steered: boolean;
+}
+
 /** The live handles of a turn. */
 export interface TurnDeps {
+  /** Told each input Codex took (the `llm_input` hook); must not throw. */
+  onModelInput?: ((e: ModelInput) => void) | undefined;
   conn: SessionConnection;
   /** Room event sink; never throws (the host wraps it). */
   sink: RoomEventSink;
@@ -45,6 +62,17 @@ export interface TurnDeps {
   log: Logger;
   /** The clock of room event timestamps (default `Date.now`). */
   now?: () => number;
+}
+
+/** An observer that never throws into the caller (a broken hook must not break a turn). */
+export function safeObserver<T>(observe: (e: T) => void, log: Logger): (e: T) => void {
+  return (e) => {
+    try {
+      observe(e);
+    } catch (err) {
+      log.error({ err }, 'model input observer threw');
+    }
+  };
 }
 
 /** A sink that never throws into the caller (a broken host must not break a turn). */

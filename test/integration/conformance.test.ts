@@ -64,6 +64,9 @@ const samples: { [M in ClientMethod]: unknown } = {
   'model/list': { cursor: null, limit: 50 },
   'thread/list': { limit: 25, sortKey: 'updated_at', searchTerm: 'lab', cursor: 'c1' },
   'thread/read': { threadId: 'thr_1', includeTurns: false },
+  'thread/fork': { threadId: 'thr_1', excludeTurns: true, cwd: '/tmp/w', model: 'gpt-5.5', approvalPolicy: 'never', sandbox: 'workspace-write' },
+  'thread/revert': { threadId: 'thr_1', beforeTurnId: 'turn_2' },
+  'thread/turns/list': { threadId: 'thr_1', limit: 1, sortDirection: 'desc' },
   'thread/loaded/list': { cursor: 'c1' },
   'thread/compact/start': { threadId: 'thr_1' },
   'review/start': { threadId: 'thr_1', target: { type: 'uncommittedChanges' }, delivery: 'inline' },
@@ -215,6 +218,20 @@ describe('conformance of the /codex commands', () => {
     const validate = ajv.compile(v2(file));
     expect(validate(answer), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
     expect(format(answer)).toMatch(expected);
+  });
+
+  it('thread/fork, thread/revert, thread/turns/list: the answer fields /fork and /undo read are the official ones', () => {
+    expect(v2('ThreadForkResponse.json').properties).toHaveProperty('thread');
+    expect(v2('ThreadForkResponse.json').properties).toHaveProperty('model');
+    expect(v2('ThreadForkResponse.json').required).toEqual(expect.arrayContaining(['thread', 'model']));
+    const turns = v2('ThreadTurnsListResponse.json');
+    expect(turns.required).toEqual(expect.arrayContaining(['data']));
+    expect((turns.definitions as Record<string, { required: string[] }>).Turn!.required).toEqual(expect.arrayContaining(['id', 'status']));
+    expect(v2('ThreadRevertParams.json').required).toEqual(['beforeTurnId', 'threadId']);
+    // Our lenient result schemas take the official answers.
+    const fork = clientRequests['thread/fork'].result.safeParse({ thread: { id: 't2', preview: '', turns: [] }, model: 'gpt-5.5' });
+    expect(fork.success).toBe(true);
+    expect(clientRequests['thread/turns/list'].result.safeParse({ data: [{ id: 'turn_1', status: 'completed', items: [] }], nextCursor: null }).success).toBe(true);
   });
 
   it('thread/list: the fields a listing shows are the official ones', () => {
