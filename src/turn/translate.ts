@@ -60,6 +60,10 @@ export class TurnTranslator {
   private readonly open = new Map<string, OpenTool>();
   private diff: string | undefined;
   private plan: Record<string, unknown> | undefined;
+  /** Streamed text of agent messages not yet completed: kept (bounded) so an interrupted or failed turn's partial answer is stored. */
+  private readonly partial = new Map<string, string>();
+  /** A usage/rate limit notice was already given for this turn. */
+  private limitNoticed = false;
   private readonly session: string;
   private readonly now: () => number;
   private readonly sink: RoomEventSink;
@@ -99,7 +103,10 @@ export class TurnTranslator {
       const p = n.params as { turnId?: unknown; itemId?: unknown; delta?: unknown };
       if (p.turnId !== turnId || typeof p.delta !== 'string') return;
       const at = this.now();
-      this.sink({ type: 'message.delta', session: this.session, at, turnId, itemId: String(p.itemId), delta: p.delta });
+      const itemId = String(p.itemId);
+      const sofar = this.partial.get(itemId) ?? '';
+      if (sofar.length < MAX_PARTIAL_CHARS) this.partial.set(itemId, sofar + p.delta.slice(0, MAX_PARTIAL_CHARS - sofar.length));
+      this.sink({ type: 'message.delta', session: this.session, at, turnId, itemId, delta: p.delta });
       if (at - this.lastSignalAt >= this.throttleMs) {
         this.lastSignalAt = at;
         this.signal({ type: 'ACTIVITY' });
@@ -128,6 +135,13 @@ export class TurnTranslator {
     const turnId = this.turnId;
     if (turnId === undefined) return;
     const at = this.now();
+    // What the person already saw streaming stays in the history, marked partial.
+    if (status !== 'completed') {
+      for (const [itemId, text] of this.partial) {
+        if (text) this.sink({ type: 'message.completed', session: this.session, at, turnId, itemId, text, partial: true });
+      }
+    }
+    this.partial.clear();
     for (const [toolId, t] of this.open) {
       this.emitTool('tool.completed', turnId, toolId, t.kind, t.title, status, reason ? { ...t.data, reason } : t.data, at);
     }
@@ -152,8 +166,9 @@ export class TurnTranslator {
         this.signal({ type: 'TURN.STARTED', turnId });
         return;
       case 'turn/completed': {
-        const turn = (p.turn ?? {}) as { status?: unknown; error?: { message?: unknown; additionalDetails?: unknown } | null };
+        const turn = (p.turn ?? {}) as { status?: unknown; error?: { message?: unknown; additionalDetails?: unknown; codexErrorInfo?: unknown } | null };
         const status = typeof turn.status === 'string' ? turn.status : 'completed';
+        this.limitNotice(turn.error?.codexErrorInfo, at);
         const error = errorText(turn.error) ?? (status === 'failed' ? this.lastError : undefined);
         this.finish(status === 'completed' ? 'completed' : status);
         this.signal({ type: 'TURN.COMPLETED', turnId, status, error });
@@ -182,12 +197,21 @@ export class TurnTranslator {
         }
         break;
       case 'error': {
-        const message = errorText(p.error as { message?: unknown } | undefined) ?? 'unknown error';
+        const error = p.error as { message?: unknown; codexErrorInfo?: unknown } | undefined;
+        const message = errorText(error) ?? 'unknown error';
+        if (p.willRetry !== true) this.limitNotice(error?.codexErrorInfo, at);
         if (p.willRetry === true) {
           this.sink({ type: 'notice', session: this.session, at, level: 'warning', text: `Codex: ${message}` });
         } else {
           this.lastError = message;
         }
+        break;
+      }
+      case 'model/rerouted': {
+        const from = cleanText(p.fromModel, 80) || '?';
+        const to = cleanText(p.toModel, 80) || '?';
+        const reason = cleanText(p.reason, 80);
+        this.sink({ type: 'notice', session: this.session, at, level: 'warning', text: `Codex switched this turn from model ${from} to ${to}${reason ? ` (${reason})` : ''}.` });
         break;
       }
       case 'thread/status/changed': {
@@ -238,6 +262,14 @@ export class TurnTranslator {
     }
   }
 
+  /** Once per turn: the account's usage or rate limit stopped it (`codexErrorInfo`). */
+  private limitNotice(info: unknown, at: number): void {
+    const text = LIMIT_TEXTS[limitKindOf(info) ?? ''];
+    if (!text || this.limitNoticed) return;
+    this.limitNoticed = true;
+    this.sink({ type: 'notice', session: this.session, at, level: 'error', text });
+  }
+
   private onItem(phase: 'started' | 'completed', item: Params | undefined, turnId: string, at: number): void {
     if (!item || typeof item.type !== 'string' || typeof item.id !== 'string') return;
     const itemId = item.id;
@@ -245,6 +277,7 @@ export class TurnTranslator {
       this.onReviewItem(phase, item, turnId, at);
     } else if (item.type === 'agentMessage') {
       if (phase === 'completed') {
+        this.partial.delete(itemId);
         this.sink({ type: 'message.completed', session: this.session, at, turnId, itemId, text: typeof item.text === 'string' ? item.text : '' });
       }
     } else if (!NOT_TOOLS.has(item.type)) {
@@ -302,6 +335,32 @@ export class TurnTranslator {
     const e: RoomEvent = { type, session: this.session, at, turnId, toolId, kind, title, status, data };
     this.sink(e);
   }
+}
+
+/** Cap on the partial answer kept per agent message (what streamed before an interrupt). */
+const MAX_PARTIAL_CHARS = 256 * 1024;
+
+/** `codexErrorInfo` values that mean the account hit a limit: said plainly in the room. */
+const LIMIT_TEXTS: Record<string, string> = {
+  usageLimitExceeded: 'Codex usage limit reached: no more turns until the limit resets (see /usage).',
+  rateLimitExceeded: 'Codex rate limit exceeded: the provider refused the request; try again shortly (see /usage).',
+  sessionBudgetExceeded: 'Codex session budget exceeded for this thread.',
+};
+
+/** The limit kind of a `codexErrorInfo`: a plain kind, or an HTTP failure with status 429 (the provider's rate limit). */
+function limitKindOf(info: unknown): string | undefined {
+  if (typeof info === 'string') return info;
+  if (!info || typeof info !== 'object') return undefined;
+  const http = Object.values(info).some((v) => typeof v === 'object' && v !== null && (v as { httpStatusCode?: unknown }).httpStatusCode === 429);
+  return http ? 'rateLimitExceeded' : undefined;
+}
+
+/** A remote string for a notice: control characters removed, bounded. */
+export function cleanText(v: unknown, max: number): string {
+  if (typeof v !== 'string') return '';
+  // eslint-disable-next-line no-control-regex
+  const t = v.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max)}…` : t;
 }
 
 /** A review runs its model in a sub-turn whose `turn/started` names the review's turn as `rootTurnId`. */
