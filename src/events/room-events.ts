@@ -29,6 +29,20 @@ interface TurnOf {
   action?: 'review' | 'compact';
 }
 
+/** Tokens of one turn or conversation, from Codex's `thread/tokenUsage/updated`. */
+export interface TokenCounts {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningOutputTokens: number;
+  totalTokens: number;
+}
+
+/** Set on a turn's end when Codex reported token usage during it (what this turn used). */
+interface TurnUsageOf {
+  usage?: TokenCounts;
+}
+
 export type ToolKind =
   | 'command'
   | 'fileChange'
@@ -60,11 +74,12 @@ export type RoomEvent =
   /** A participant's message was accepted (durable); everyone in the room sees it, with the verified author. */
   | (Base & { type: 'message.posted'; messageId: string; from: { id: string; name?: string; role?: string }; text: string; attachments: number })
   | (Base & TurnOf & { type: 'turn.started'; turnId: string; threadId: string; model: string | undefined })
-  | (Base & TurnOf & { type: 'turn.completed'; turnId: string; threadId: string })
-  | (Base & TurnOf & { type: 'turn.failed'; turnId: string | undefined; threadId: string | undefined; error: string })
-  | (Base & TurnOf & { type: 'turn.interrupted'; turnId: string; threadId: string; reason: string })
+  | (Base & TurnOf & TurnUsageOf & { type: 'turn.completed'; turnId: string; threadId: string })
+  | (Base & TurnOf & TurnUsageOf & { type: 'turn.failed'; turnId: string | undefined; threadId: string | undefined; error: string })
+  | (Base & TurnOf & TurnUsageOf & { type: 'turn.interrupted'; turnId: string; threadId: string; reason: string })
   | (Base & { type: 'message.delta'; turnId: string; itemId: string; delta: string })
-  | (Base & { type: 'message.completed'; turnId: string; itemId: string; text: string })
+  /** `partial`: the turn was interrupted or failed; `text` is what had streamed by then. */
+  | (Base & { type: 'message.completed'; turnId: string; itemId: string; text: string; partial?: true })
   | (Base & {
       type: 'tool.started' | 'tool.updated' | 'tool.completed';
       turnId: string;

@@ -8,6 +8,8 @@ export const HistoryRecordSchema = z.discriminatedUnion('kind', [
     author: z.object({ id: z.string(), name: z.string().optional() }).optional(),
     text: z.string(),
     turnId: z.string().optional(),
+    /** The turn was interrupted or failed: what had streamed by then. */
+    partial: z.literal(true).optional(),
   }),
   z.object({
     kind: z.literal('tool'),

@@ -25,6 +25,8 @@ import { parseCommand } from '../session/types.js';
 import { GuardianDenials } from './guardian-denials.js';
 import { ModelCatalog } from './model-catalog.js';
 import type { ModelInput } from '../turn/runtime.js';
+import { UsageLedger } from './usage-ledger.js';
+import { CodexNotices } from './codex-notices.js';
 
 export interface CodexHarnessOptions {
   config: SwitchboardConfig;
@@ -53,6 +55,10 @@ export class CodexHarness implements Harness {
   private readonly account: AccountGate;
   /** What Codex's guardian denied, for `/guardian approve`. */
   readonly guardianDenials = new GuardianDenials();
+  /** Token usage per turn and conversation, for turn ends and `/usage`. */
+  readonly usage = new UsageLedger();
+  /** Server-wide and thread notices (warnings, rate limits) into the rooms. */
+  readonly notices: CodexNotices;
 
   constructor(private readonly o: CodexHarnessOptions) {
     const plan = planAppServers(o.config);
@@ -63,7 +69,7 @@ export class CodexHarness implements Harness {
       },
       sink: (e) => {
         this.guardianDenials.observe(e);
-        o.sink(e);
+        o.sink(this.usage.observe(e));
       },
       log: o.log,
       owners: { ownerOf: (session) => o.ownerOf?.(session) },
@@ -78,6 +84,17 @@ export class CodexHarness implements Harness {
     });
     this.connection = this.stack.connection;
     this.router = this.stack.router;
+    this.notices = new CodexNotices({
+      sink: o.sink,
+      log: o.log,
+      sessionOfThread: (threadId) => this.sessionOfThread(threadId),
+      liveSessions: (client) =>
+        [...this.stack.managers().entries()]
+          .filter(([agent]) => this.stack.clientOf(agent) === client)
+          .flatMap(([, m]) => m.status().sessions.filter((s) => !s.hibernated).map((s) => s.session)),
+      ...(o.clock ? { now: () => o.clock!.now() } : {}),
+    });
+    for (const client of this.stack.clients().values()) this.notices.attach(client);
     this.account = new AccountGate(() => this.connection.request('account/read', {}), o.log);
   }
 

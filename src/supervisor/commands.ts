@@ -16,6 +16,7 @@ const HELP_TEXT = [
   '  /help                 this list',
   '  /status               harness, model, thread and connection of this conversation',
   '  /models               models you can switch to',
+  '  /usage                tokens of the last turn, this conversation and its Codex thread; rate limits',
   '  /model NAME           use NAME from the next turn on (same thread)',
   '  /new                  start a fresh Codex thread',
   '  /reset                forget this conversation’s thread binding',
@@ -60,6 +61,11 @@ export async function runSupervisorCommand(sb: CommandHost, c: CommandContext): 
     case 'status':
       sb.notice(c.session, 'info', await statusText(sb, c));
       return true;
+    case 'usage': {
+      const limits = sb.codex.notices.rateLimitsText();
+      sb.notice(c.session, 'info', sb.codex.usage.text(c.session) + (limits ? `\nRate limits: ${limits}` : ''));
+      return true;
+    }
     case 'new':
     case 'reset': {
       const info = sb.sessionInfo(c.session);

@@ -21,7 +21,7 @@ export function recordOf(e: RoomEvent): HistoryRecord | undefined {
     case 'message.posted':
       return { kind: 'message', role: 'user', author: { id: e.from.id, ...(e.from.name !== undefined ? { name: e.from.name } : {}) }, text: e.text };
     case 'message.completed':
-      return { kind: 'message', role: 'assistant', text: e.text, turnId: e.turnId };
+      return { kind: 'message', role: 'assistant', text: e.text, turnId: e.turnId, ...(e.partial ? { partial: true as const } : {}) };
     case 'tool.completed':
       return { kind: 'tool', toolId: e.toolId, toolKind: e.kind, title: e.title, status: e.status, turnId: e.turnId, data: e.data };
     case 'approval.resolved':

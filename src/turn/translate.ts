@@ -8,6 +8,7 @@
 import type { InboundNotification } from '../protocol/notifications.js';
 import type { RoomEvent, RoomEventSink, ToolKind } from '../events/room-events.js';
 import { guardianEventsOf } from '../approvals/native-guardian.js';
+import { cleanText, describeTool, errorText, LIMIT_TEXTS, limitKindOf, oneLine, turnIdOfTurn } from './item-text.js';
 
 // Room message → turn input lives in ./input.ts (the boundary checks); re-exported for callers.
 export { toTurnInput, type Attachment, type RoomMessage, type TranslatedInput, type TurnInputOptions } from './input.js';
@@ -60,6 +61,10 @@ export class TurnTranslator {
   private readonly open = new Map<string, OpenTool>();
   private diff: string | undefined;
   private plan: Record<string, unknown> | undefined;
+  /** Streamed text of agent messages not yet completed: kept (bounded) so an interrupted or failed turn's partial answer is stored. */
+  private readonly partial = new Map<string, string>();
+  /** A usage/rate limit notice was already given for this turn. */
+  private limitNoticed = false;
   private readonly session: string;
   private readonly now: () => number;
   private readonly sink: RoomEventSink;
@@ -99,7 +104,10 @@ export class TurnTranslator {
       const p = n.params as { turnId?: unknown; itemId?: unknown; delta?: unknown };
       if (p.turnId !== turnId || typeof p.delta !== 'string') return;
       const at = this.now();
-      this.sink({ type: 'message.delta', session: this.session, at, turnId, itemId: String(p.itemId), delta: p.delta });
+      const itemId = String(p.itemId);
+      const sofar = this.partial.get(itemId) ?? '';
+      if (sofar.length < MAX_PARTIAL_CHARS) this.partial.set(itemId, sofar + p.delta.slice(0, MAX_PARTIAL_CHARS - sofar.length));
+      this.sink({ type: 'message.delta', session: this.session, at, turnId, itemId, delta: p.delta });
       if (at - this.lastSignalAt >= this.throttleMs) {
         this.lastSignalAt = at;
         this.signal({ type: 'ACTIVITY' });
@@ -128,6 +136,13 @@ export class TurnTranslator {
     const turnId = this.turnId;
     if (turnId === undefined) return;
     const at = this.now();
+    // What the person already saw streaming stays in the history, marked partial.
+    if (status !== 'completed') {
+      for (const [itemId, text] of this.partial) {
+        if (text) this.sink({ type: 'message.completed', session: this.session, at, turnId, itemId, text, partial: true });
+      }
+    }
+    this.partial.clear();
     for (const [toolId, t] of this.open) {
       this.emitTool('tool.completed', turnId, toolId, t.kind, t.title, status, reason ? { ...t.data, reason } : t.data, at);
     }
@@ -152,8 +167,9 @@ export class TurnTranslator {
         this.signal({ type: 'TURN.STARTED', turnId });
         return;
       case 'turn/completed': {
-        const turn = (p.turn ?? {}) as { status?: unknown; error?: { message?: unknown; additionalDetails?: unknown } | null };
+        const turn = (p.turn ?? {}) as { status?: unknown; error?: { message?: unknown; additionalDetails?: unknown; codexErrorInfo?: unknown } | null };
         const status = typeof turn.status === 'string' ? turn.status : 'completed';
+        this.limitNotice(turn.error?.codexErrorInfo, at);
         const error = errorText(turn.error) ?? (status === 'failed' ? this.lastError : undefined);
         this.finish(status === 'completed' ? 'completed' : status);
         this.signal({ type: 'TURN.COMPLETED', turnId, status, error });
@@ -182,12 +198,21 @@ export class TurnTranslator {
         }
         break;
       case 'error': {
-        const message = errorText(p.error as { message?: unknown } | undefined) ?? 'unknown error';
+        const error = p.error as { message?: unknown; codexErrorInfo?: unknown } | undefined;
+        const message = errorText(error) ?? 'unknown error';
+        if (p.willRetry !== true) this.limitNotice(error?.codexErrorInfo, at);
         if (p.willRetry === true) {
           this.sink({ type: 'notice', session: this.session, at, level: 'warning', text: `Codex: ${message}` });
         } else {
           this.lastError = message;
         }
+        break;
+      }
+      case 'model/rerouted': {
+        const from = cleanText(p.fromModel, 80) || '?';
+        const to = cleanText(p.toModel, 80) || '?';
+        const reason = cleanText(p.reason, 80);
+        this.sink({ type: 'notice', session: this.session, at, level: 'warning', text: `Codex switched this turn from model ${from} to ${to}${reason ? ` (${reason})` : ''}.` });
         break;
       }
       case 'thread/status/changed': {
@@ -238,6 +263,14 @@ export class TurnTranslator {
     }
   }
 
+  /** Once per turn: the account's usage or rate limit stopped it (`codexErrorInfo`). */
+  private limitNotice(info: unknown, at: number): void {
+    const text = LIMIT_TEXTS[limitKindOf(info) ?? ''];
+    if (!text || this.limitNoticed) return;
+    this.limitNoticed = true;
+    this.sink({ type: 'notice', session: this.session, at, level: 'error', text });
+  }
+
   private onItem(phase: 'started' | 'completed', item: Params | undefined, turnId: string, at: number): void {
     if (!item || typeof item.type !== 'string' || typeof item.id !== 'string') return;
     const itemId = item.id;
@@ -245,6 +278,7 @@ export class TurnTranslator {
       this.onReviewItem(phase, item, turnId, at);
     } else if (item.type === 'agentMessage') {
       if (phase === 'completed') {
+        this.partial.delete(itemId);
         this.sink({ type: 'message.completed', session: this.session, at, turnId, itemId, text: typeof item.text === 'string' ? item.text : '' });
       }
     } else if (!NOT_TOOLS.has(item.type)) {
@@ -304,52 +338,7 @@ export class TurnTranslator {
   }
 }
 
-/** A review runs its model in a sub-turn whose `turn/started` names the review's turn as `rootTurnId`. */
-function turnIdOfTurn(p: Params): string | undefined {
-  const turn = p.turn as { id?: unknown; rootTurnId?: unknown } | undefined;
-  if (!turn) return undefined;
-  if (typeof turn.rootTurnId === 'string') return turn.rootTurnId;
-  return typeof turn.id === 'string' ? turn.id : undefined;
-}
+/** Cap on the partial answer kept per agent message (what streamed before an interrupt). */
+const MAX_PARTIAL_CHARS = 256 * 1024;
 
-const oneLine = (s: string, max: number): string => {
-  const t = s.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max)}…` : t;
-};
-
-function errorText(error: { message?: unknown; additionalDetails?: unknown } | null | undefined): string | undefined {
-  if (!error || typeof error.message !== 'string') return undefined;
-  return typeof error.additionalDetails === 'string' && error.additionalDetails
-    ? `${error.message} (${error.additionalDetails})`
-    : error.message;
-}
-
-/** Tool kind and a one-line title for a thread item. */
-function describeTool(item: Params): { kind: ToolKind; title: string } {
-  switch (item.type) {
-    case 'commandExecution':
-      return { kind: 'command', title: typeof item.command === 'string' ? item.command : 'command' };
-    case 'fileChange': {
-      const changes = Array.isArray(item.changes) ? (item.changes as Array<{ path?: unknown }>) : [];
-      const paths = changes.map((c) => (typeof c.path === 'string' ? c.path : '?'));
-      return { kind: 'fileChange', title: paths.length ? `Edit ${paths.join(', ')}` : 'Edit files' };
-    }
-    case 'mcpToolCall':
-      return { kind: 'mcpToolCall', title: `${String(item.server ?? 'mcp')}.${String(item.tool ?? 'tool')}` };
-    case 'dynamicToolCall':
-      return {
-        kind: 'dynamicToolCall',
-        title: typeof item.namespace === 'string' && item.namespace ? `${item.namespace}.${String(item.tool)}` : String(item.tool ?? 'tool'),
-      };
-    case 'reasoning':
-      return { kind: 'reasoning', title: 'Reasoning' };
-    case 'plan':
-      return { kind: 'plan', title: 'Plan' };
-    case 'contextCompaction':
-      return { kind: 'compaction', title: 'Context compaction' };
-    case 'webSearch':
-      return { kind: 'webSearch', title: typeof item.query === 'string' && item.query ? `Search: ${item.query}` : 'Web search' };
-    default:
-      return { kind: 'other', title: String(item.type) };
-  }
-}
+export { cleanText } from './item-text.js';

@@ -13,6 +13,7 @@ import { notificationSchemas } from '../../src/protocol/notifications.js';
 import { encodeNotification, encodeRequest } from '../../src/protocol/wire.js';
 import { classifyServerRequest } from '../../src/approvals/classify.js';
 import { samples as requestSamples, serverRequest, toolApprovalParams, urlParams } from '../support/approval-fixtures.js';
+import { SERVER_NOTICE_METHODS } from '../../src/supervisor/codex-notices.js';
 import { parseReviewArgs } from '../../src/supervisor/review-args.js';
 import { accountText, mcpText, rateLimitsText, skillsText, ThreadPageSchema } from '../../src/supervisor/codex-format.js';
 
@@ -104,6 +105,12 @@ describe('conformance with the installed codex app-server schema', () => {
   it('we validate every turn/*, item/* and thread/* notification the server defines', () => {
     const family = methodsOf(load('ServerNotification.json')).filter((m) => /^(turn|item|thread)\//.test(m));
     expect(family.filter((m) => !(m in notificationSchemas))).toEqual([]);
+  });
+
+  it('the notifications turned into room notices exist in ServerNotification.json', () => {
+    const official = new Set(methodsOf(load('ServerNotification.json')));
+    const handled = [...SERVER_NOTICE_METHODS, 'model/rerouted', 'thread/tokenUsage/updated', 'error'];
+    expect(handled.filter((m) => !official.has(m))).toEqual([]);
   });
 
   it('the initialized notification we send is a ClientNotification', () => {
