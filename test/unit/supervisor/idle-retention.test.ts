@@ -36,7 +36,7 @@ describe('idle conversations in the supervisor', () => {
     const entry = await store.enqueue('r/chat/main', { room: 'r', channel: 'chat', thread: 'main', from: { id: 'u' }, text: 'hi' });
     inbox.handed('r/chat/main', entry.id);
     now = 2;
-    inbox.onEvent({ type: 'turn.started', session: 'r/chat/main', at: now, turnId: 't1', threadId: 'th' });
+    inbox.onEvent({ type: 'turn.started', session: 'r/chat/main', at: now, turnId: 't1', threadId: 'th', model: undefined });
     inbox.onEvent({ type: 'turn.completed', session: 'r/chat/main', at: now, turnId: 't1', threadId: 'th' } as never);
     expect(inbox.depth()).toBe(0);
     expect((inbox as unknown as { waiting: Map<string, unknown> }).waiting.size).toBe(0);
