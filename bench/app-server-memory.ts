@@ -8,7 +8,8 @@
 //
 //   per idle session  (RSS of Switchboard + every app-server process group, all sessions idle
 //                     − the same after start and a warm-up) / N; the scripted model runs in a
-//                     process of its own (it is not Switchboard's memory)
+//                     process of its own (it is not Switchboard's memory); each Usage also
+//                     has the app-servers' file-backed part (pages of the codex executable)
 //   budget            total app-server RSS sampled every 500 ms through the pool run, against
 //                     size × maxRssMb: every sample must be within it
 //   latency           after the run, sequentially: a fresh conversation's first message vs the
@@ -31,7 +32,7 @@ import { createSupervisor, type Supervisor } from '../src/supervisor/supervisor.
 import { createLogger } from '../src/log/logger.js';
 import { makeCodexHome } from '../src/scripted-model/codex-home.js';
 import { startScriptedModel } from '../src/scripted-model/server.js';
-import { groupRssBytes } from '../src/metrics/process-rss.js';
+import { groupRssBytes, type RssPart } from '../src/metrics/process-rss.js';
 import type { ConnectionPool } from '../src/pool/pool.js';
 import type { RoomEvent } from '../src/events/room-events.js';
 
@@ -55,6 +56,8 @@ type Mode = 'plain' | 'pool';
 interface Usage {
   switchboard: number;
   appServers: number;
+  /** The file-backed part of `appServers` (pages of the codex executable each process touched). */
+  appServerFile: number;
   heapUsed: number;
   heapTotal: number;
   external: number;
@@ -82,9 +85,9 @@ const pct = (xs: number[], p: number): number => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function appServerRss(sb: Supervisor): Promise<number> {
+async function appServerRss(sb: Supervisor, part: RssPart = 'VmRSS'): Promise<number> {
   const pids = sb.codex.appServers().map((c) => c.status().pid);
-  const sizes = await Promise.all(pids.map((pid) => (pid !== undefined ? groupRssBytes(pid) : undefined)));
+  const sizes = await Promise.all(pids.map((pid) => (pid !== undefined ? groupRssBytes(pid, part) : undefined)));
   return sizes.reduce<number>((n, s) => n + (s ?? 0), 0);
 }
 
@@ -94,7 +97,14 @@ async function usage(sb: Supervisor): Promise<Usage> {
     await sleep(50);
   }
   const m = process.memoryUsage();
-  return { switchboard: m.rss, appServers: await appServerRss(sb), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
+  return {
+    switchboard: m.rss,
+    appServers: await appServerRss(sb),
+    appServerFile: await appServerRss(sb, 'RssFile'),
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+  };
 }
 
 /** One child run: a Supervisor with one app-server or a pool, N one-turn conversations, then idle. */

@@ -52,7 +52,7 @@ export class InboxTracker {
     if (e.type === 'turn.started') {
       const q = this.waiting.get(e.session) ?? [];
       const took = q.filter((x) => x.at <= e.at);
-      this.waiting.set(e.session, q.filter((x) => x.at > e.at));
+      this.keep(e.session, q.filter((x) => x.at > e.at));
       // A turn that started while another was recorded running: the older one is over.
       const prev = this.running.get(e.session);
       if (prev) for (const id of prev.ids) void this.ack(id);
@@ -68,12 +68,19 @@ export class InboxTracker {
       if (this.steer) {
         // In steer mode, messages posted during the turn went into it.
         for (const x of q.filter((x) => x.at <= e.at)) void this.ack(x.id);
-        this.waiting.set(e.session, q.filter((x) => x.at > e.at));
+        this.keep(e.session, q.filter((x) => x.at > e.at));
       } else if (e.type === 'turn.failed' && e.turnId === undefined && q.length) {
         // The next message was consumed without a turn (turn/start failed).
         void this.ack(q.shift()!.id);
+        this.keep(e.session, q);
       }
     }
+  }
+
+  /** An empty queue is dropped: an idle conversation keeps no entry here. */
+  private keep(session: string, q: Array<{ id: string; at: number }>): void {
+    if (q.length) this.waiting.set(session, q);
+    else this.waiting.delete(session);
   }
 
   private ack(id: string): Promise<void> {

@@ -15,8 +15,16 @@ export interface SessionInfo {
   selection: HarnessSelection;
 }
 
+/** Distinct infos shared between sessions (almost always one per agent); more are not shared. */
+const MAX_SHARED_INFOS = 64;
+
 export class AgentSessions {
   private readonly sessions = new Map<string, SessionInfo>();
+  /**
+   * Every session of an agent resolves to an equal info (same agent, same choice, same reasons):
+   * one shared object instead of ≈ 850 bytes of copies per session, kept for as long as the host runs.
+   */
+  private readonly shared = new Map<string, SessionInfo>();
 
   constructor(
     private readonly o: {
@@ -71,8 +79,16 @@ export class AgentSessions {
       'agent harness selected',
     );
     if (!selection.pinned) this.o.write(session, { kind: 'harness', harness: selection.harness, reason: selection.reason });
-    const info = { agent, selection };
+    const info = this.share({ agent, selection });
     this.sessions.set(session, info);
+    return info;
+  }
+
+  private share(info: SessionInfo): SessionInfo {
+    const key = JSON.stringify(info);
+    const known = this.shared.get(key);
+    if (known) return known;
+    if (this.shared.size < MAX_SHARED_INFOS) this.shared.set(key, info);
     return info;
   }
 
