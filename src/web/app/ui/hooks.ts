@@ -15,7 +15,9 @@ const MIN_RENDER_INTERVAL_MS = 8;
 /**
  * The room state. Actions are queued and applied together: the first after a quiet spell at
  * once (in the next task, with whatever else arrived meanwhile), later ones at most every
- * MIN_RENDER_INTERVAL_MS.
+ * MIN_RENDER_INTERVAL_MS. An action that arrives when a flush is due applies the queue in its
+ * own task: Chromium runs queued WebSocket messages ahead of a due timer, so a timer alone
+ * would leave a steady stream unrendered until it paused.
  */
 export function useRoomState(home: { channel: string; thread: string }): [RoomState, (a: Action) => void] {
   const [state, setState] = useState(() => initialState(home));
@@ -23,6 +25,7 @@ export function useRoomState(home: { channel: string; thread: string }): [RoomSt
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const last = useRef(-Infinity);
   const flush = useCallback(() => {
+    clearTimeout(timer.current);
     timer.current = undefined;
     last.current = performance.now();
     const batch = queue.current;
@@ -32,9 +35,10 @@ export function useRoomState(home: { channel: string; thread: string }): [RoomSt
   const dispatch = useCallback(
     (a: Action) => {
       queue.current.push(a);
-      if (timer.current !== undefined) return;
-      const wait = Math.max(0, last.current + MIN_RENDER_INTERVAL_MS - performance.now());
-      timer.current = setTimeout(flush, wait);
+      const wait = last.current + MIN_RENDER_INTERVAL_MS - performance.now();
+      // Overdue (its timer starved): apply now; Preact renders at the end of this task.
+      if (timer.current !== undefined && wait <= 0) return flush();
+      if (timer.current === undefined) timer.current = setTimeout(flush, Math.max(0, wait));
     },
     [flush],
   );
