@@ -1,4 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OWNER_PID_VAR, processRegistry } from '../../src/process/registry.js';
 import { isAlive, waitFor } from '../support/procs.js';
@@ -23,8 +24,9 @@ function sleeper(owner: number): number {
 
 describe('orphan reaping', () => {
   it('kills processes whose owning host is dead, and only those', async () => {
-    // A pid that existed and is gone now: a short-lived child, reaped.
-    const dead = spawnSync('true').pid!;
+    // An owner pid no process can have (pid_max is the largest pid the kernel hands out): a
+    // recently exited child's pid could be reused meanwhile on a busy machine (pid_max 32768).
+    const dead = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) + 1;
     const orphan = sleeper(dead);
     const mine = sleeper(process.pid);
     expect(await waitFor(() => isAlive(orphan) && isAlive(mine))).toBe(true);

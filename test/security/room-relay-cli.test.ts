@@ -50,7 +50,7 @@ describe('#8 relay agent and room serve restarts (CLI)', () => {
     const [, url] = await s1.waitFor(/listening at (ws:\/\/[^\s;]+)/);
     const agentFile = path.join(b.root, 'agent.token');
     writeFileSync(agentFile, await auth.mint({ room: 'lab', id: 'bot', role: 'agent' }), { mode: 0o600 });
-    const agent = cli(['join', '--room', 'lab', '--agent-name', 'bot', '--url', url!, '--cwd', b.workspace, '--give-up-after', '8s'], { SWITCHBOARD_ROOM_TOKEN_FILE: agentFile });
+    const agent = cli(['join', '--room', 'lab', '--agent-name', 'bot', '--url', url!, '--cwd', b.workspace, '--give-up-after', '25s'], { SWITCHBOARD_ROOM_TOKEN_FILE: agentFile });
     await agent.waitFor(/agent bot joined room lab/, 60_000);
     const owner = await auth.mint({ room: 'lab', id: 'ann', role: 'owner' });
     const u1 = client(cleanup, url!);
@@ -74,6 +74,6 @@ describe('#8 relay agent and room serve restarts (CLI)', () => {
     s2.child.kill('SIGTERM');
     expect(await s2.exited).toBe(0);
     expect(await agent.exited).toBe(1);
-    expect(agent.stderr()).toMatch(/gave up reconnecting to ws:\/\/127\.0\.0\.1:\d+ after 8 s/);
+    expect(agent.stderr()).toMatch(/gave up reconnecting to ws:\/\/127\.0\.0\.1:\d+ after 25 s/);
   }, 150_000);
 });
