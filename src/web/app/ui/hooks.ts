@@ -1,4 +1,4 @@
-// Small hooks: the room state with its actions batched (at most one render per 8 ms), a
+// Small hooks: the room state with its actions batched (at most one render per 5 ms), a
 // ticking clock, and `pure` (a component that re-renders only when its props change).
 import { Component, type ComponentChildren, type FunctionComponent, type VNode } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
@@ -6,11 +6,12 @@ import { initialState, reduce, type Action } from '../state/reduce.js';
 import type { RoomState } from '../state/types.js';
 
 /**
- * At most one render per this many ms. Half a frame: a delta is on screen within one frame of
- * its arrival (the page's share of the latency stays under 16 ms), while a burst of deltas
- * costs at most two renders per frame however fast it arrives.
+ * At most one render per this many ms. A third of a frame: a delta waits at most this long,
+ * plus whatever task is running then (a frame's style, layout and paint take 2-4 ms), so it
+ * is in the DOM within one frame of its arrival; a burst still costs at most three renders
+ * per frame however fast it arrives.
  */
-const MIN_RENDER_INTERVAL_MS = 8;
+const MIN_RENDER_INTERVAL_MS = 5;
 
 /**
  * The room state. Actions are queued and applied together: the first after a quiet spell at
