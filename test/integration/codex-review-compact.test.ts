@@ -6,47 +6,17 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { firstValueFrom, filter } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSupervisor, type Supervisor } from '../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../src/events/room-events.js';
-import { processRegistry } from '../../src/process/registry.js';
 import { isCompactionRequest, isReviewRequest, reviewAnswer, say, type Script } from '../support/mock-model.js';
-import { makeSandbox, type Sandbox } from '../support/sandbox.js';
-import { memoryLogger } from '../support/log.js';
+import { noticeTexts, postAsAnn, sandboxSupervisor, stopSandboxSupervisors, turnEnded, type Ev } from '../support/sandbox-supervisor.js';
 
-const open: Array<{ sb: Supervisor; box: Sandbox }> = [];
-afterEach(async () => {
-  for (const { sb, box } of open.splice(0)) {
-    await sb.stop();
-    await box.assertNoProcesses();
-    await box.close();
-  }
-  expect(processRegistry.list()).toEqual([]);
-});
+afterEach(stopSandboxSupervisors);
 
-async function world(script: Script, rootToml?: string) {
-  const box = await makeSandbox(script, undefined, rootToml);
-  const { log } = memoryLogger('info');
-  const sb = createSupervisor(
-    {
-      appServer: { env: box.env },
-      agents: { defaults: { cwd: box.workspace } },
-      sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 60 },
-      storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
-    } as never,
-    { log, baseDir: box.root },
-  );
-  open.push({ sb, box });
-  const events: RoomEvent[] = [];
-  sb.events$.subscribe((e) => events.push(e));
-  await sb.start();
-  return { sb, box, events };
-}
+const world = (script: Script, rootToml?: string) => sandboxSupervisor(script, { rootToml });
 
-/** The event of type `T` (tool events share one member of the union). */
-type Ev<T extends RoomEvent['type']> = RoomEvent extends infer E ? (E extends { type: infer U } ? (T extends U ? E & { type: T } : never) : never) : never;
-const ended = (sb: Supervisor) => firstValueFrom(sb.events$.pipe(filter((e): e is Ev<'turn.completed' | 'turn.failed' | 'turn.interrupted'> => /^turn\.(completed|failed|interrupted)$/.test(e.type))));
-const post = (sb: Supervisor, text: string) => sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text });
-const notices = (events: RoomEvent[]) => events.filter((e): e is Ev<'notice'> => e.type === 'notice').map((e) => e.text);
+const ended = turnEnded;
+const post = postAsAnn;
+const notices = noticeTexts;
 const of = <T extends RoomEvent['type']>(events: RoomEvent[], type: T) => events.filter((e): e is Ev<T> => e.type === type);
 const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, stdio: 'ignore' });
 

@@ -1,54 +1,29 @@
 // `/codex threads|resume|status|account|mcp|skills` against the real app-server: Codex's
 // search and cursor paging limited to the room's own threads, a resume that checks the thread
 // and keeps the conversation's model, and readable answers instead of raw JSON.
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom, filter } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createSupervisor, type Supervisor } from '../../src/supervisor/supervisor.js';
+import type { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../src/events/room-events.js';
 import type { InboundNotification } from '../../src/protocol/notifications.js';
-import { processRegistry } from '../../src/process/registry.js';
 import { lastUserText } from '../../src/scripted-model/try-it.js';
 import { say, type Script } from '../support/mock-model.js';
-import { makeSandbox, type Sandbox } from '../support/sandbox.js';
-import { memoryLogger } from '../support/log.js';
+import { postAsAnn, sandboxSupervisor, stopSandboxSupervisors, turnEnded } from '../support/sandbox-supervisor.js';
 
 const MCP_SERVER = fileURLToPath(new URL('../support/mcp-server.mjs', import.meta.url));
 
-const open: Array<{ sb: Supervisor; box: Sandbox }> = [];
 afterEach(async () => {
   vi.restoreAllMocks();
-  for (const { sb, box } of open.splice(0)) {
-    await sb.stop();
-    await box.assertNoProcesses();
-    await box.close();
-  }
-  expect(processRegistry.list()).toEqual([]);
+  await stopSandboxSupervisors();
 });
 
-async function world(script: Script, opts: { models?: string[]; extraToml?: string } = {}) {
-  const box = await makeSandbox(script, opts.extraToml);
-  const { log } = memoryLogger('info');
-  const sb = createSupervisor(
-    {
-      appServer: { env: box.env },
-      agents: { defaults: { cwd: box.workspace, ...(opts.models ? { models: opts.models } : {}) } },
-      sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 60 },
-      storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
-    } as never,
-    { log, baseDir: box.root },
-  );
-  open.push({ sb, box });
-  const events: RoomEvent[] = [];
-  sb.events$.subscribe((e) => events.push(e));
-  await sb.start();
-  return { sb, box, events };
-}
+const world = (script: Script, opts: { models?: string[]; extraToml?: string } = {}) =>
+  sandboxSupervisor(script, { extraToml: opts.extraToml, ...(opts.models ? { agentDefaults: { models: opts.models } } : {}) });
 
 type Started = Extract<RoomEvent, { type: 'turn.started' }>;
-const ended = (sb: Supervisor) => firstValueFrom(sb.events$.pipe(filter((e) => /^turn\.(completed|failed|interrupted)$/.test(e.type))));
-const post = (sb: Supervisor, text: string) => sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text });
+const ended = turnEnded;
+const post = postAsAnn;
 const lastNotice = (events: RoomEvent[]) => (events.filter((e) => e.type === 'notice').at(-1) as { text: string } | undefined)?.text ?? '';
 /** Runs one turn and returns its start. */
 async function turn(sb: Supervisor, text: string): Promise<Started> {

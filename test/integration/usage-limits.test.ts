@@ -1,49 +1,18 @@
 // Usage and limits in the room, against the real app-server and the scripted model: the turn's
 // token usage on its end and in `/usage`, a provider 429 said plainly, and the partial answer
 // of an interrupted turn kept in the history.
-import path from 'node:path';
 import { firstValueFrom, filter } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSupervisor, type Supervisor } from '../../src/supervisor/supervisor.js';
-import type { RoomEvent } from '../../src/events/room-events.js';
-import { processRegistry } from '../../src/process/registry.js';
 import { say, type Script } from '../support/mock-model.js';
-import { makeSandbox, type Sandbox } from '../support/sandbox.js';
-import { memoryLogger } from '../support/log.js';
+import { noticeTexts, postAsAnn, sandboxSupervisor, stopSandboxSupervisors, turnEnded, type Ev } from '../support/sandbox-supervisor.js';
 
-const open: Array<{ sb: Supervisor; box: Sandbox }> = [];
-afterEach(async () => {
-  for (const { sb, box } of open.splice(0)) {
-    await sb.stop();
-    await box.assertNoProcesses();
-    await box.close();
-  }
-  expect(processRegistry.list()).toEqual([]);
-});
+afterEach(stopSandboxSupervisors);
 
-async function world(script: Script) {
-  const box = await makeSandbox(script);
-  const { log } = memoryLogger('info');
-  const sb = createSupervisor(
-    {
-      appServer: { env: box.env },
-      agents: { defaults: { cwd: box.workspace } },
-      sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 60 },
-      storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
-    } as never,
-    { log, baseDir: box.root },
-  );
-  open.push({ sb, box });
-  const events: RoomEvent[] = [];
-  sb.events$.subscribe((e) => events.push(e));
-  await sb.start();
-  return { sb, box, events };
-}
+const world = (script: Script) => sandboxSupervisor(script);
 
-type Ev<T extends RoomEvent['type']> = RoomEvent extends infer E ? (E extends { type: infer U } ? (T extends U ? E & { type: T } : never) : never) : never;
-const ended = (sb: Supervisor) => firstValueFrom(sb.events$.pipe(filter((e): e is Ev<'turn.completed' | 'turn.failed' | 'turn.interrupted'> => /^turn\.(completed|failed|interrupted)$/.test(e.type))));
-const post = (sb: Supervisor, text: string) => sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text });
-const notices = (events: RoomEvent[]) => events.filter((e): e is Ev<'notice'> => e.type === 'notice').map((e) => e.text);
+const ended = turnEnded;
+const post = postAsAnn;
+const notices = noticeTexts;
 
 describe('token usage', () => {
   it('each turn ends with its usage; /usage sums the conversation and shows the Codex thread total', async () => {
