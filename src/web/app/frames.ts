@@ -27,6 +27,10 @@ export type Presence = z.infer<typeof presence>;
 
 const base = { session: key, at };
 const toolKind = line(40);
+const count = z.catch(z.number().check(z.nonnegative()), 0);
+/** What a turn used (Codex's token counts); absent when Codex reported none. */
+const usage = opt(z.object({ inputTokens: count, cachedInputTokens: count, outputTokens: count, reasoningOutputTokens: count, totalTokens: count }));
+export type TurnUsage = NonNullable<z.infer<typeof usage>>;
 
 export const RoomEventSchema = z.discriminatedUnion('type', [
   z.object({
@@ -38,11 +42,11 @@ export const RoomEventSchema = z.discriminatedUnion('type', [
     attachments: z.catch(seq, 0),
   }),
   z.object({ ...base, type: z.literal('turn.started'), turnId: key, threadId: opt(key), model: opt(line(200)) }),
-  z.object({ ...base, type: z.literal('turn.completed'), turnId: key, threadId: opt(key) }),
-  z.object({ ...base, type: z.literal('turn.failed'), turnId: opt(key), threadId: opt(key), error: body(5000) }),
-  z.object({ ...base, type: z.literal('turn.interrupted'), turnId: key, threadId: opt(key), reason: body(2000) }),
+  z.object({ ...base, type: z.literal('turn.completed'), turnId: key, threadId: opt(key), usage }),
+  z.object({ ...base, type: z.literal('turn.failed'), turnId: opt(key), threadId: opt(key), error: body(5000), usage }),
+  z.object({ ...base, type: z.literal('turn.interrupted'), turnId: key, threadId: opt(key), reason: body(2000), usage }),
   z.object({ ...base, type: z.literal('message.delta'), turnId: key, itemId: key, delta: body(200_000) }),
-  z.object({ ...base, type: z.literal('message.completed'), turnId: key, itemId: key, text: body() }),
+  z.object({ ...base, type: z.literal('message.completed'), turnId: key, itemId: key, text: body(), partial: opt(z.literal(true)) }),
   z.object({
     ...base,
     type: z.enum(['tool.started', 'tool.updated', 'tool.completed'] as const),
@@ -77,9 +81,22 @@ export const RoomEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ ...base, type: z.literal('notice'), level: z.catch(z.enum(['info', 'warning', 'error'] as const), 'info' as const), text: body(20_000) }),
   z.object({ ...base, type: z.literal('usage'), turnId: key, usage: record }),
+  z.object({
+    ...base,
+    type: z.literal('guardian.review'),
+    turnId: key,
+    reviewId: key,
+    status: z.catch(z.enum(['inProgress', 'approved', 'denied', 'timedOut', 'aborted'] as const), 'aborted' as const),
+    riskLevel: opt(line(40)),
+    userAuthorization: opt(line(40)),
+    rationale: opt(body(4000)),
+    title: line(500),
+    decisionSource: opt(line(60)),
+  }),
 ]);
 export type RoomEvent = z.infer<typeof RoomEventSchema>;
 export type ApprovalRequested = Extract<RoomEvent, { type: 'approval.requested' }>;
+export type GuardianReview = Extract<RoomEvent, { type: 'guardian.review' }>;
 export type ToolEvent = Extract<RoomEvent, { type: 'tool.started' | 'tool.updated' | 'tool.completed' }>;
 
 const stored = { seq: z.int(), session: key, at };
@@ -91,6 +108,7 @@ export const HistoryRecordSchema = z.discriminatedUnion('kind', [
     author: opt(z.object({ id: line(128), name: opt(line(100)) })),
     text: body(),
     turnId: opt(key),
+    partial: opt(z.literal(true)),
   }),
   z.object({ ...stored, kind: z.literal('tool'), toolId: key, toolKind, title: line(500), status: opt(line(60)), turnId: opt(key), data: record }),
   z.object({

@@ -64,6 +64,11 @@ describe('web room: chat', { timeout: 60_000 }, () => {
     const mine = bob.page.getByRole('log').locator('article, li, [data-author]').filter({ hasText: 'BOLD-TEST please answer' }).last();
     await expect.poll(() => mine.innerText()).toContain('Bob Builder');
     expect(await bob.page.getByText('completed').count()).toBeGreaterThan(0);
+    // The answer is signed with the agent's name in this room (`--agent-name bot`).
+    expect(await bob.answers.first().getAttribute('aria-label')).toBe('Message from bot');
+    expect(await bob.answers.first().locator('.author').textContent()).toBe('bot');
+    // The turn's token usage, as Codex reported it for the scripted model's answer.
+    expect(await bob.page.locator('.turn-usage').first().textContent()).toMatch(/^\d+ tokens: \d+ in, \d+ out$/);
     await shot(bob.page, 'chat', 'markdown-answer');
     await bob.expectNoProblems();
   });

@@ -202,3 +202,43 @@ describe('web store: posted messages', () => {
     ]);
   });
 });
+
+describe('web store: partial answers, usage and guardian reviews', () => {
+  const usage = { inputTokens: 1200, cachedInputTokens: 200, outputTokens: 30, reasoningOutputTokens: 5, totalTokens: 1230 };
+
+  it('an interrupted turn leaves its streamed text marked partial; a completed one does not', () => {
+    let s = start();
+    s = reduce(s, [ev(1, { type: 'turn.started', turnId: 't1', threadId: 'th' }), ev(2, { type: 'message.delta', turnId: 't1', itemId: 'm1', delta: 'Half an' })]);
+    s = reduce(s, [ev(3, { type: 'turn.interrupted', turnId: 't1', threadId: 'th', reason: 'stopped by ann', usage })]);
+    expect(find(conv(s), 'm:m1', 'assistant')).toMatchObject({ text: 'Half an', streaming: false, partial: true });
+    expect(find(conv(s), 'turn:t1', 'turn')).toMatchObject({ status: 'interrupted', usage });
+    s = reduce(s, [ev(4, { type: 'turn.started', turnId: 't2', threadId: 'th' }), ev(5, { type: 'message.completed', turnId: 't2', itemId: 'm2', text: 'Whole' })]);
+    s = reduce(s, [ev(6, { type: 'turn.completed', turnId: 't2', threadId: 'th' })]);
+    expect(find(conv(s), 'm:m2', 'assistant')).toMatchObject({ partial: false });
+    expect(find(conv(s), 'turn:t2', 'turn')!.usage).toBeUndefined();
+  });
+
+  it('a stored partial answer and a partial message.completed are marked partial', () => {
+    let s = reduce(start(), [joined({ history: [rec(1, { kind: 'message', role: 'assistant', text: 'cut', turnId: 't0', partial: true })] })]);
+    expect(conv(s).entries.find((e) => e.kind === 'assistant')).toMatchObject({ text: 'cut', partial: true });
+    s = reduce(s, [ev(2, { type: 'message.completed', turnId: 't1', itemId: 'm9', text: 'so far', partial: true })]);
+    expect(find(conv(s), 'm:m9', 'assistant')).toMatchObject({ partial: true });
+  });
+
+  it('bad usage counts are not trusted: negative or non-numeric become 0', () => {
+    const s = reduce(start(), [ev(1, { type: 'turn.completed', turnId: 't1', threadId: 'th', usage: { ...usage, inputTokens: -5, outputTokens: 'many' } })]);
+    expect(find(conv(s), 'turn:t1', 'turn')!.usage).toMatchObject({ inputTokens: 0, outputTokens: 0, totalTokens: 1230 });
+  });
+
+  it("Codex guardian's review is one card: in progress, then its verdict with risk and rationale", () => {
+    const review = (seq: number, status: string, extra: Record<string, unknown> = {}) =>
+      ev(seq, { type: 'guardian.review', threadId: 'th', turnId: 't1', reviewId: 'r1', status, title: 'Run: rm -rf build', action: { type: 'command' }, startedAtMs: 1, ...extra });
+    let s = reduce(start(), [review(1, 'inProgress')]);
+    expect(find(conv(s), 'g:r1', 'guardian')).toMatchObject({ status: 'inProgress', title: 'Run: rm -rf build' });
+    s = reduce(s, [review(2, 'denied', { riskLevel: 'high', rationale: 'Deletes files\u202e outside the task', decisionSource: 'agent' })]);
+    const card = find(conv(s), 'g:r1', 'guardian')!;
+    expect(card).toMatchObject({ status: 'denied', riskLevel: 'high', decisionSource: 'agent' });
+    expect(card.rationale).not.toContain('\u202e');
+    expect(kinds(conv(s))).toEqual(['turn', 'guardian']);
+  });
+});

@@ -1,7 +1,7 @@
 // One conversation's timeline: live room events and stored history records → entries.
 // These functions update a DRAFT conversation in place (reduce.ts hands them a copy it owns,
 // once per batch), so a burst of deltas costs one array copy per frame, not one per delta.
-import type { HistoryRecord, RoomEvent, ToolEvent } from '../frames.js';
+import type { GuardianReview, HistoryRecord, RoomEvent, ToolEvent } from '../frames.js';
 import type { ApprovalEntry, ApprovalState, AssistantEntry, Conversation, Entry, ToolEntry, TurnEntry, TurnStatus } from './types.js';
 import { applyToolEvent, toolFromRecord } from './tools.js';
 
@@ -38,22 +38,22 @@ function ensureTurn(c: Conversation, turnId: string, at: number, status: TurnSta
   const id = `turn:${turnId}`;
   let t = get(c, id, 'turn');
   if (!t) {
-    t = { kind: 'turn', id, turnId, status, model: undefined, error: undefined, at };
+    t = { kind: 'turn', id, turnId, status, model: undefined, error: undefined, usage: undefined, at };
     put(c, t);
     c.lastTurn = turnId;
   }
   return t;
 }
 
-function setTurn(c: Conversation, turnId: string, at: number, patch: Partial<Pick<TurnEntry, 'status' | 'model' | 'error'>>): void {
+function setTurn(c: Conversation, turnId: string, at: number, patch: Partial<Pick<TurnEntry, 'status' | 'model' | 'error' | 'usage'>>): void {
   const t = ensureTurn(c, turnId, at, undefined);
   put(c, { ...t, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) });
 }
 
 /** A turn ended: nothing of it streams any more. */
-function endStreams(c: Conversation, turnId: string): void {
+function endStreams(c: Conversation, turnId: string, partial: boolean): void {
   c.entries.forEach((e, i) => {
-    if (e.kind === 'assistant' && e.streaming && e.turnId === turnId) c.entries[i] = { ...e, streaming: false };
+    if (e.kind === 'assistant' && e.streaming && e.turnId === turnId) c.entries[i] = { ...e, streaming: false, partial: e.partial || partial };
   });
 }
 
@@ -72,21 +72,21 @@ function assistantDelta(c: Conversation, e: Extract<RoomEvent, { type: 'message.
     return;
   }
   liveTurn(c, e.turnId, e.at);
-  put(c, { kind: 'assistant', id, itemId: e.itemId, turnId: e.turnId, text: e.delta, streaming: true, at: e.at });
+  put(c, { kind: 'assistant', id, itemId: e.itemId, turnId: e.turnId, text: e.delta, streaming: true, partial: false, at: e.at });
 }
 
 function assistantCompleted(c: Conversation, e: Extract<RoomEvent, { type: 'message.completed' }>): void {
   const id = `m:${e.itemId}`;
   const m = get(c, id, 'assistant');
   if (m) {
-    put(c, { ...m, text: e.text, streaming: false });
+    put(c, { ...m, text: e.text, streaming: false, partial: e.partial === true });
     return;
   }
   // Already in the history page this page joined with (stored just before the join).
   const dup = c.entries.some((x) => x.kind === 'assistant' && x.turnId === e.turnId && x.text === e.text);
   if (dup) return;
   liveTurn(c, e.turnId, e.at);
-  put(c, { kind: 'assistant', id, itemId: e.itemId, turnId: e.turnId, text: e.text, streaming: false, at: e.at });
+  put(c, { kind: 'assistant', id, itemId: e.itemId, turnId: e.turnId, text: e.text, streaming: false, partial: e.partial === true, at: e.at });
 }
 
 function tool(c: Conversation, e: ToolEvent): void {
@@ -158,16 +158,16 @@ export function applyEvent(c: Conversation, e: RoomEvent, ids: Ids): void {
       if (e.model) c.model = e.model;
       return;
     case 'turn.completed':
-      setTurn(c, e.turnId, e.at, { status: 'completed' });
-      return endStreams(c, e.turnId);
+      setTurn(c, e.turnId, e.at, { status: 'completed', usage: e.usage });
+      return endStreams(c, e.turnId, false);
     case 'turn.interrupted':
-      setTurn(c, e.turnId, e.at, { status: 'interrupted', error: e.reason || undefined });
-      return endStreams(c, e.turnId);
+      setTurn(c, e.turnId, e.at, { status: 'interrupted', error: e.reason || undefined, usage: e.usage });
+      return endStreams(c, e.turnId, true);
     case 'turn.failed': {
       const turnId = e.turnId ?? c.lastTurn;
       if (turnId) {
-        setTurn(c, turnId, e.at, { status: 'failed', error: e.error });
-        endStreams(c, turnId);
+        setTurn(c, turnId, e.at, { status: 'failed', error: e.error, usage: e.usage });
+        endStreams(c, turnId, true);
       } else {
         put(c, { kind: 'notice', id: `n:${ids.next()}`, level: 'error', text: `Turn failed: ${e.error}`, at: e.at });
       }
@@ -190,7 +190,18 @@ export function applyEvent(c: Conversation, e: RoomEvent, ids: Ids): void {
       return;
     case 'usage':
       return;
+    case 'guardian.review':
+      return guardianReview(c, e);
   }
+}
+
+/** One card per review: `inProgress` first, then the same card shows the verdict. */
+function guardianReview(c: Conversation, e: GuardianReview): void {
+  liveTurn(c, e.turnId, e.at);
+  const id = `g:${e.reviewId}`;
+  const prev = get(c, id, 'guardian');
+  const { reviewId, turnId, title, status, riskLevel, rationale, decisionSource } = e;
+  put(c, { kind: 'guardian', id, reviewId, turnId, title, status, riskLevel, rationale, decisionSource, at: prev?.at ?? e.at });
 }
 
 /** A stored history record of this conversation (oldest first). */
@@ -203,7 +214,7 @@ export function applyRecord(c: Conversation, r: HistoryRecord): void {
         return;
       }
       if (r.turnId) ensureTurn(c, r.turnId, r.at, undefined);
-      const m: AssistantEntry = { kind: 'assistant', id: `mh:${r.seq}`, itemId: undefined, turnId: r.turnId, text: r.text, streaming: false, at: r.at };
+      const m: AssistantEntry = { kind: 'assistant', id: `mh:${r.seq}`, itemId: undefined, turnId: r.turnId, text: r.text, streaming: false, partial: r.partial === true, at: r.at };
       put(c, m);
       return;
     }

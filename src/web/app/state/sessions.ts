@@ -37,3 +37,9 @@ export function emptyConversation(key: string): Conversation {
 export function threadLabel(c: Pick<Conversation, 'channel' | 'thread' | 'participant'>): string {
   return `${c.channel}/${c.thread}${c.participant ? ` @${c.participant}` : ''}`;
 }
+
+/** The agent's name as the room lists it ("Agent" while no agent is present). */
+export function agentNameOf(participants: ReadonlyArray<{ id: string; name: string | undefined; role: string }>): string {
+  const a = participants.find((p) => p.role === 'agent');
+  return a ? (a.name ?? a.id) : 'Agent';
+}

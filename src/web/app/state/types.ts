@@ -1,7 +1,7 @@
 // The page's view model: what the room looks like to this participant, built by the pure
 // reducer (reduce.ts) from the joined frame's history, live events and local actions.
 import type { Json } from '../clean.js';
-import type { ApprovalRequested, InspectActor, InspectEvent, ModelEntry, Presence, Role } from '../frames.js';
+import type { ApprovalRequested, InspectActor, InspectEvent, ModelEntry, Presence, Role, TurnUsage } from '../frames.js';
 
 export type LinkStatus = 'connecting' | 'online' | 'offline' | 'reconnecting' | 'failed';
 
@@ -41,6 +41,8 @@ export interface AssistantEntry {
   turnId: string | undefined;
   text: string;
   streaming: boolean;
+  /** The turn was interrupted or failed: this is what had streamed by then. */
+  partial: boolean;
   at: number;
 }
 
@@ -97,10 +99,26 @@ export interface TurnEntry {
   status: TurnStatus | undefined;
   model: string | undefined;
   error: string | undefined;
+  /** Tokens the turn used, when Codex reported them (live turns only). */
+  usage: TurnUsage | undefined;
   at: number;
 }
 
-export type Entry = UserEntry | AssistantEntry | ToolEntry | ApprovalEntry | NoticeEntry | TurnEntry;
+/** Codex's own reviewer (guardian mode) on one action: in progress, then its verdict. */
+export interface GuardianEntry {
+  kind: 'guardian';
+  id: string;
+  reviewId: string;
+  turnId: string;
+  title: string;
+  status: 'inProgress' | 'approved' | 'denied' | 'timedOut' | 'aborted';
+  riskLevel: string | undefined;
+  rationale: string | undefined;
+  decisionSource: string | undefined;
+  at: number;
+}
+
+export type Entry = UserEntry | AssistantEntry | ToolEntry | ApprovalEntry | NoticeEntry | TurnEntry | GuardianEntry;
 
 export interface Conversation {
   /** `room/channel/thread[/@participant]`. */

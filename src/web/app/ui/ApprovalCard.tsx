@@ -121,7 +121,7 @@ function LiveApproval({ entry, me, online, onDecide }: Props) {
       <h3 class="approval-title" id={`${idPrefix}-title`}>
         {entry.title}
       </h3>
-      {req ? <ApprovalDetail kind={kind} detail={detail} /> : null}
+      {req ? <ApprovalDetail kind={kind} detail={detail} title={entry.title} /> : null}
       {req?.reviewer === 'policy' && pending ? <p class="meta">Switchboard's review policy reviews this request first.</p> : null}
       {pending && req ? (
         <form

@@ -139,7 +139,7 @@ function DynamicToolDetail({ d }: { d: Json }) {
 }
 
 /** The kind-specific part of an approval card (forms are rendered by the card itself). */
-export function ApprovalDetail({ kind, detail }: { kind: string; detail: Json }) {
+export function ApprovalDetail({ kind, detail, title }: { kind: string; detail: Json; title: string }) {
   const reason = text(detail.reason, 5000);
   const message = text(detail.message, 5000);
   const body = (() => {
@@ -169,7 +169,8 @@ export function ApprovalDetail({ kind, detail }: { kind: string; detail: Json })
   })();
   return (
     <div class="approval-detail">
-      {message && kind !== 'mcpToolApproval' ? <p class="msg-text">{message}</p> : null}
+      {/* The card's title is often the message itself (an MCP form's): not said twice. */}
+      {message && kind !== 'mcpToolApproval' && message.trim() !== title.trim() ? <p class="msg-text">{message}</p> : null}
       {body}
       {reason ? <p class="reason">Why: {reason}</p> : null}
       {kind === 'fileChange' && line(detail.grantRoot, 1000) ? <p class="meta">Also asks to write under {line(detail.grantRoot, 1000)}</p> : null}

@@ -33,12 +33,17 @@ export const UserMessage = pure(function UserMessage({ entry, meId }: { entry: U
   );
 });
 
-export const AssistantMessage = pure(function AssistantMessage({ entry }: { entry: AssistantEntry }) {
+export const AssistantMessage = pure(function AssistantMessage({ entry, agentName }: { entry: AssistantEntry; agentName: string }) {
   return (
-    <article class={`msg assistant${entry.streaming ? ' streaming' : ''}`} data-message-id={entry.itemId ?? entry.id} aria-busy={entry.streaming} aria-label="Message from the agent">
+    <article class={`msg assistant${entry.streaming ? ' streaming' : ''}`} data-message-id={entry.itemId ?? entry.id} aria-busy={entry.streaming} aria-label={`Message from ${agentName}`}>
       <header class="msg-head">
-        <span class="author">Agent</span>
+        <span class="author">{agentName}</span>
         {entry.streaming ? <span class="badge live">writing…</span> : null}
+        {entry.partial ? (
+          <span class="badge partial" title="The turn was stopped or failed: this is what had been written by then">
+            partial
+          </span>
+        ) : null}
         <Time at={entry.at} />
       </header>
       <Markdown text={entry.text} streaming={entry.streaming} />

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Target } from '../credential.js';
 import { Link } from '../link.js';
-import { threadLabel } from '../state/sessions.js';
+import { agentNameOf, threadLabel } from '../state/sessions.js';
 import { Composer } from './Composer.js';
 import { Header } from './Header.js';
 import { useRoomState } from './hooks.js';
@@ -149,6 +149,7 @@ export function Room({ target, onRejected }: { target: Target & { token: string 
       <main class="chat">
         <Timeline
           conv={conv}
+          agentName={agentNameOf(state.participants)}
           me={state.me}
           online={online}
           onDecide={onDecide}

@@ -5,6 +5,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Conversation, Entry, Me, NoticeEntry, TurnEntry } from '../state/types.js';
 import { ApprovalCard, type Decide } from './ApprovalCard.js';
+import { GuardianCard } from './GuardianCard.js';
 import { pure } from './hooks.js';
 import { AssistantMessage, UserMessage } from './MessageView.js';
 import { Time } from './Time.js';
@@ -24,13 +25,21 @@ const Notice = pure(function Notice({ entry }: { entry: NoticeEntry }) {
   );
 });
 
+const tokens = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(n));
+
 const TurnMarker = pure(function TurnMarker({ entry }: { entry: TurnEntry }) {
+  const u = entry.usage;
   return (
     <div class={`turn turn-${entry.status ?? 'unknown'}`} data-turn-id={entry.turnId} data-turn-status={entry.status ?? 'unknown'}>
       <span class="turn-label">Turn</span>
       {entry.status ? <span class="turn-status">{entry.status}</span> : null}
       {entry.model ? <span class="meta">{entry.model}</span> : null}
       {entry.error ? <span class="turn-error">{entry.error}</span> : null}
+      {u ? (
+        <span class="meta turn-usage" title={`${u.inputTokens} input (${u.cachedInputTokens} cached), ${u.outputTokens} output (${u.reasoningOutputTokens} reasoning)`}>
+          {tokens(u.totalTokens)} tokens: {tokens(u.inputTokens)} in, {tokens(u.outputTokens)} out
+        </span>
+      ) : null}
       <Time at={entry.at} />
     </div>
   );
@@ -38,18 +47,20 @@ const TurnMarker = pure(function TurnMarker({ entry }: { entry: TurnEntry }) {
 
 interface Props {
   conv: Conversation | undefined;
+  /** The agent's name in this room (its participant entry), for its messages. */
+  agentName: string;
   me: Me | undefined;
   online: boolean;
   onDecide: Decide;
   older: { available: boolean; loading: boolean; load(): void };
 }
 
-function EntryView({ e, me, online, onDecide }: { e: Entry; me: Me | undefined; online: boolean; onDecide: Decide }) {
+function EntryView({ e, me, agentName, online, onDecide }: { e: Entry; me: Me | undefined; agentName: string; online: boolean; onDecide: Decide }) {
   switch (e.kind) {
     case 'user':
       return <UserMessage entry={e} meId={me?.id} />;
     case 'assistant':
-      return <AssistantMessage entry={e} />;
+      return <AssistantMessage entry={e} agentName={agentName} />;
     case 'tool':
       return <ToolCard entry={e} />;
     case 'approval':
@@ -58,10 +69,12 @@ function EntryView({ e, me, online, onDecide }: { e: Entry; me: Me | undefined; 
       return <Notice entry={e} />;
     case 'turn':
       return <TurnMarker entry={e} />;
+    case 'guardian':
+      return <GuardianCard entry={e} />;
   }
 }
 
-export function Timeline({ conv, me, online, onDecide, older }: Props) {
+export function Timeline({ conv, agentName, me, online, onDecide, older }: Props) {
   const ref = useRef<HTMLDivElement>(null);
   const anchor = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -118,7 +131,7 @@ export function Timeline({ conv, me, online, onDecide, older }: Props) {
             {older.loading ? 'Loading…' : 'Load older messages'}
           </button>
         ) : null}
-        {entries?.length ? entries.map((e) => <EntryView key={e.id} e={e} me={me} online={online} onDecide={onDecide} />) : <p class="empty">No messages here yet.</p>}
+        {entries?.length ? entries.map((e) => <EntryView key={e.id} e={e} me={me} agentName={agentName} online={online} onDecide={onDecide} />) : <p class="empty">No messages here yet.</p>}
         <div class="anchor" ref={anchor} aria-hidden="true" />
       </div>
       {behind ? (
