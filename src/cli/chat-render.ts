@@ -310,10 +310,31 @@ export function resolvedLine(r: { approvalId?: unknown; outcome?: unknown; decis
   return { text, tone: outcome === 'approved' || outcome === 'answered' ? 'green' : outcome === 'withdrawn' ? 'dim' : 'yellow' };
 }
 
-export function turnEndLine(e: { type?: unknown; error?: unknown; reason?: unknown }): Line {
-  if (e.type === 'turn.failed') return { text: `✗ turn failed: ${str(e.error) ?? 'unknown error'}`, tone: 'red' };
-  if (e.type === 'turn.interrupted') return { text: `■ turn interrupted${str(e.reason) ? `: ${e.reason}` : ''}`, tone: 'yellow' };
-  return { text: '✓ turn completed', tone: 'dim' };
+/** ` · 1230 tokens (1200 in, 30 out)` when the turn's end carries Codex's token counts. */
+export function usageText(u: unknown): string {
+  const o = obj(u);
+  const total = num(o?.totalTokens);
+  if (!o || total === undefined) return '';
+  return ` · ${total} tokens (${num(o.inputTokens) ?? 0} in, ${num(o.outputTokens) ?? 0} out)`;
+}
+
+export function turnEndLine(e: { type?: unknown; error?: unknown; reason?: unknown; usage?: unknown }): Line {
+  const used = usageText(e.usage);
+  if (e.type === 'turn.failed') return { text: `✗ turn failed: ${str(e.error) ?? 'unknown error'}${used}`, tone: 'red' };
+  if (e.type === 'turn.interrupted') return { text: `■ turn interrupted${str(e.reason) ? `: ${e.reason}` : ''}${used}`, tone: 'yellow' };
+  return { text: `✓ turn completed${used}`, tone: 'dim' };
+}
+
+/** Codex guardian (mode "guardian") reviewing one action, then its verdict. */
+export function guardianLine(e: Json): Line {
+  const title = oneLine(str(e.title) ?? 'an action', 160);
+  const status = str(e.status);
+  if (status === 'inProgress') return { text: `… Codex guardian reviewing: ${title}`, tone: 'dim' };
+  if (status === 'approved') return { text: `✓ Codex guardian approved: ${title}`, tone: 'green' };
+  const risk = str(e.riskLevel) ? ` (risk: ${oneLine(str(e.riskLevel)!, 20)})` : '';
+  const why = str(e.rationale) ? ` — ${oneLine(str(e.rationale)!, 200)}` : '';
+  const verdict = status === 'timedOut' ? 'timed out (denied)' : status === 'denied' ? 'denied' : 'aborted';
+  return { text: `✗ Codex guardian ${verdict}: ${title}${risk}${why} [review ${oneLine(str(e.reviewId) ?? '', 80)}]`, tone: status === 'aborted' ? 'dim' : 'yellow' };
 }
 
 /** One history record (from the thread storage) as lines; an empty list hides it. */

@@ -5,7 +5,7 @@
 import WebSocket from 'ws';
 import { ApprovalFlow } from './chat-approvals.js';
 import { classifyClose, type Failure, type Joined } from './chat-link.js';
-import { fit, historyLines, noticeLine, obj, resolvedLine, str, toolFailed, toolLine, turnEndLine, type Json, type Line } from './chat-render.js';
+import { fit, guardianLine, historyLines, noticeLine, obj, resolvedLine, str, toolFailed, toolLine, turnEndLine, type Json, type Line } from './chat-render.js';
 import { liveSignature, ResumeState, sentSignature } from './chat-resume.js';
 import type { Terminal } from './chat-terminal.js';
 
@@ -297,6 +297,7 @@ export class ChatSession {
         } else {
           this.print({ text: `${tag}assistant: ${text}`, tone: 'plain' });
         }
+        if (e.partial === true) this.print({ text: `${tag}(partial answer: the turn stopped before it finished)`, tone: 'yellow' });
         if (mine && this.awaiting === 'sent') this.settle('idle'); // an answer without a turn (a command reply)
         return;
       }
@@ -319,6 +320,11 @@ export class ChatSession {
       case 'approval.requested':
         this.approvals.request(e);
         return;
+      case 'guardian.review': {
+        const l = guardianLine(e);
+        this.print({ ...l, text: tag + l.text }, { key: `guardian:${str(e.reviewId) ?? ''}`, replace: e.status !== 'inProgress' });
+        return;
+      }
       case 'approval.resolved': {
         const l = resolvedLine(e);
         const dropped = this.approvals.drop(str(e.approvalId) ?? '');

@@ -1,6 +1,6 @@
 // Rendering helpers of `switchboard chat`: keys for choices, tool lines, diffs, prompts.
 import { describe, expect, it } from 'vitest';
-import { changeCounts, colorWanted, diffStat, historyLines, makeStyle, stripAnsi, toolLine } from '../../../src/cli/chat-render.js';
+import { changeCounts, colorWanted, diffStat, guardianLine, historyLines, makeStyle, stripAnsi, toolLine, turnEndLine } from '../../../src/cli/chat-render.js';
 import { approvalLines, choiceKeys, choiceMenu, formFieldValue, matchChoice, questionAnswer } from '../../../src/cli/chat-prompts.js';
 
 describe('chat rendering', () => {
@@ -97,5 +97,24 @@ describe('chat rendering', () => {
     expect(colorWanted(pipe, {})).toBe(false);
     expect(makeStyle(false).red('x')).toBe('x');
     expect(stripAnsi(makeStyle(true).red('x'))).toBe('x');
+  });
+});
+
+describe('turn ends and Codex guardian reviews', () => {
+  it("a turn's end says what it used, when Codex reported it; bad counts are not shown as numbers", () => {
+    const usage = { inputTokens: 1200, cachedInputTokens: 0, outputTokens: 30, reasoningOutputTokens: 0, totalTokens: 1230 };
+    expect(turnEndLine({ type: 'turn.completed', usage }).text).toBe('✓ turn completed · 1230 tokens (1200 in, 30 out)');
+    expect(turnEndLine({ type: 'turn.interrupted', reason: 'stopped', usage }).text).toBe('■ turn interrupted: stopped · 1230 tokens (1200 in, 30 out)');
+    expect(turnEndLine({ type: 'turn.completed' }).text).toBe('✓ turn completed');
+    expect(turnEndLine({ type: 'turn.completed', usage: { totalTokens: '9\x1b[31m' } }).text).toBe('✓ turn completed');
+  });
+
+  it('a review in progress, then its verdict with risk, rationale and the id an owner overrides it by', () => {
+    const base = { reviewId: 'r-1', title: 'Run: rm -rf build' };
+    expect(guardianLine({ ...base, status: 'inProgress' })).toEqual({ text: '… Codex guardian reviewing: Run: rm -rf build', tone: 'dim' });
+    expect(guardianLine({ ...base, status: 'approved' }).tone).toBe('green');
+    const denied = guardianLine({ ...base, status: 'denied', riskLevel: 'high', rationale: 'outside\x1b]52;c;AAAA\x07 the task\nreally' });
+    expect(denied.text).toBe('✗ Codex guardian denied: Run: rm -rf build (risk: high) — outside the task ⏎ really [review r-1]');
+    expect(guardianLine({ ...base, status: 'timedOut' }).text).toContain('timed out (denied)');
   });
 });
