@@ -43,3 +43,28 @@ export function agentNameOf(participants: ReadonlyArray<{ id: string; name: stri
   const a = participants.find((p) => p.role === 'agent');
   return a ? (a.name ?? a.id) : 'Agent';
 }
+
+/** One line of the threads list: what it shows, nothing that changes with every delta. */
+export interface ThreadSummary {
+  key: string;
+  label: string;
+  running: boolean;
+}
+
+/** The threads list, newest activity first. */
+export function threadSummaries(conversations: Record<string, Conversation>): ThreadSummary[] {
+  return Object.values(conversations)
+    .sort((a, b) => b.lastAt - a.lastAt || a.key.localeCompare(b.key))
+    .map((c) => ({ key: c.key, label: threadLabel(c), running: turnStatus(c) === 'running' }));
+}
+
+/** The status of a conversation's newest turn (undefined: no turn yet). */
+export function turnStatus(c: Conversation | undefined): string | undefined {
+  const i = c?.lastTurn !== undefined ? c.index[`turn:${c.lastTurn}`] : undefined;
+  const t = i !== undefined ? c?.entries[i] : undefined;
+  return t?.kind === 'turn' ? t.status : undefined;
+}
+
+/** Same content, field by field: the threads list need not be drawn again. */
+export const sameSummaries = (a: ThreadSummary[], b: ThreadSummary[]): boolean =>
+  a.length === b.length && a.every((x, i) => x.key === b[i]!.key && x.label === b[i]!.label && x.running === b[i]!.running);

@@ -2,6 +2,7 @@
 // is fed by the `models` frame and switches with `/model NAME`, the room's own command.
 import { useState } from 'preact/hooks';
 import type { Me, ModelsState } from '../state/types.js';
+import { pure } from './hooks.js';
 
 interface Props {
   me: Me | undefined;
@@ -14,7 +15,7 @@ interface Props {
 
 const MAX_MESSAGE = 100_000;
 
-export function Composer({ me, online, models, currentModel, target, onSend }: Props) {
+export const Composer = pure(function Composer({ me, online, models, currentModel, target, onSend }: Props) {
   const [text, setText] = useState('');
   const [problem, setProblem] = useState<string | undefined>();
   const observer = me?.role === 'observer' || me?.role === 'agent';
@@ -97,4 +98,4 @@ export function Composer({ me, online, models, currentModel, target, onSend }: P
       </div>
     </form>
   );
-}
+});

@@ -1,6 +1,7 @@
 // The top bar: the room and thread, the connection status, and the buttons that open the
 // room panel (narrow screens) and the inspector.
 import type { LinkStatus } from '../state/types.js';
+import { pure } from './hooks.js';
 
 const STATUS_TEXT: Record<LinkStatus, string> = {
   connecting: 'Connecting…',
@@ -17,10 +18,12 @@ interface Props {
   detail: string | undefined;
   sidebarOpen: boolean;
   onToggleSidebar(): void;
-  inspector: { allowed: boolean; open: boolean; toggle(): void };
+  inspectorAllowed: boolean;
+  inspectorOpen: boolean;
+  onToggleInspector(): void;
 }
 
-export function Header({ room, thread, status, detail, sidebarOpen, onToggleSidebar, inspector }: Props) {
+export const Header = pure(function Header({ room, thread, status, detail, sidebarOpen, onToggleSidebar, inspectorAllowed, inspectorOpen, onToggleInspector }: Props) {
   return (
     <header class="topbar">
       {/* First in the tab order: a long timeline is many stops before the message box. */}
@@ -39,11 +42,11 @@ export function Header({ room, thread, status, detail, sidebarOpen, onToggleSide
         <span role="status">{STATUS_TEXT[status]}</span>
         {detail && status !== 'online' ? <span class="link-detail">{detail}</span> : null}
       </div>
-      {inspector.allowed ? (
-        <button type="button" class="inspector-toggle" aria-pressed={inspector.open} aria-controls="inspector" onClick={inspector.toggle}>
+      {inspectorAllowed ? (
+        <button type="button" class="inspector-toggle" aria-pressed={inspectorOpen} aria-controls="inspector" onClick={onToggleInspector}>
           Inspector
         </button>
       ) : null}
     </header>
   );
-}
+});

@@ -3,10 +3,10 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Target } from '../credential.js';
 import { Link } from '../link.js';
-import { agentNameOf, threadLabel } from '../state/sessions.js';
+import { agentNameOf, sameSummaries, threadLabel, threadSummaries, turnStatus } from '../state/sessions.js';
 import { Composer } from './Composer.js';
 import { Header } from './Header.js';
-import { useRoomState } from './hooks.js';
+import { useRoomState, useStable } from './hooks.js';
 import { Inspector } from './Inspector.js';
 import { useServices } from './services.js';
 import { Sidebar } from './Sidebar.js';
@@ -96,6 +96,19 @@ export function Room({ target, onRejected }: { target: Target & { token: string 
     return () => document.removeEventListener('keydown', onKey);
   }, [sidebarOpen, setInspector]);
 
+  const toggleSidebar = useCallback(() => setSidebarOpen((o) => !o), []);
+  const toggleInspector = useCallback(() => setInspector(!stateRef.current.inspect.open), [setInspector]);
+  const onSelect = useCallback((key: string) => {
+    dispatch({ type: 'select', key });
+    setSidebarOpen(false);
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+  const onNewThread = useCallback((thread: string) => {
+    dispatch({ type: 'thread.new', thread });
+    setSidebarOpen(false);
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+  // Drawn again only when a thread's label or running state changes, not on every delta.
+  const threads = useStable(threadSummaries(state.conversations), sameSummaries);
+
   const conv = state.selected ? state.conversations[state.selected] : undefined;
   const online = state.status === 'online';
   return (
@@ -106,8 +119,10 @@ export function Room({ target, onRejected }: { target: Target & { token: string 
         status={state.status}
         detail={state.statusDetail}
         sidebarOpen={sidebarOpen}
-        onToggleSidebar={() => setSidebarOpen((o) => !o)}
-        inspector={{ allowed: state.inspector, open: state.inspect.open, toggle: () => setInspector(!state.inspect.open) }}
+        onToggleSidebar={toggleSidebar}
+        inspectorAllowed={state.inspector}
+        inspectorOpen={state.inspect.open}
+        onToggleInspector={toggleInspector}
       />
       {state.status === 'failed' ? (
         <div class="banner" role="alert">
@@ -133,18 +148,12 @@ export function Room({ target, onRejected }: { target: Target & { token: string 
         id="sidebar"
         open={sidebarOpen}
         room={state.room}
-        conversations={state.conversations}
+        threads={threads}
         selected={state.selected}
         participants={state.participants}
         me={state.me}
-        onSelect={(key) => {
-          dispatch({ type: 'select', key });
-          setSidebarOpen(false);
-        }}
-        onNewThread={(thread) => {
-          dispatch({ type: 'thread.new', thread });
-          setSidebarOpen(false);
-        }}
+        onSelect={onSelect}
+        onNewThread={onNewThread}
       />
       <main class="chat">
         <Timeline
@@ -155,7 +164,7 @@ export function Room({ target, onRejected }: { target: Target & { token: string 
           onDecide={onDecide}
           older={{ available: state.historyBefore !== undefined, loading: state.loadingOlder, load: loadOlder }}
         />
-        <TurnBar conv={conv} me={state.me} online={online} onStop={onStop} />
+        <TurnBar status={turnStatus(conv)} model={conv?.model} me={state.me} online={online} onStop={onStop} />
         <Composer me={state.me} online={online} models={state.models} currentModel={conv?.model} target={conv ? threadLabel(conv) : ''} onSend={onSend} />
       </main>
       {state.inspect.open ? <Inspector state={state.inspect} onSelect={(actor) => dispatch({ type: 'inspect.select', actor })} onClose={() => setInspector(false)} /> : null}

@@ -2,14 +2,15 @@
 // new one, and who is here with their roles.
 import { useState } from 'preact/hooks';
 import type { Presence } from '../frames.js';
-import { threadLabel } from '../state/sessions.js';
-import type { Conversation, Me } from '../state/types.js';
+import type { ThreadSummary } from '../state/sessions.js';
+import type { Me } from '../state/types.js';
+import { pure } from './hooks.js';
 
 interface Props {
   id: string;
   open: boolean;
   room: string | undefined;
-  conversations: Record<string, Conversation>;
+  threads: ThreadSummary[];
   selected: string | undefined;
   participants: Presence[];
   me: Me | undefined;
@@ -48,8 +49,7 @@ function NewThread({ onNewThread }: { onNewThread(name: string): void }) {
   );
 }
 
-export function Sidebar({ id, open, room, conversations, selected, participants, me, onSelect, onNewThread }: Props) {
-  const threads = Object.values(conversations).sort((a, b) => b.lastAt - a.lastAt || a.key.localeCompare(b.key));
+export const Sidebar = pure(function Sidebar({ id, open, room, threads, selected, participants, me, onSelect, onNewThread }: Props) {
   const people = participants.length ? participants : me ? [{ id: me.id, name: me.name, role: me.role, connections: 1 }] : [];
   return (
     <aside id={id} class={`sidebar${open ? ' open' : ''}`} aria-label="Room">
@@ -57,17 +57,14 @@ export function Sidebar({ id, open, room, conversations, selected, participants,
       <section aria-labelledby="threads-h">
         <h3 id="threads-h">Threads</h3>
         <ul class="threads">
-          {threads.map((c) => {
-            const running = c.lastTurn !== undefined && c.entries[c.index[`turn:${c.lastTurn}`] ?? -1]?.kind === 'turn' && (c.entries[c.index[`turn:${c.lastTurn}`]!] as { status?: string }).status === 'running';
-            return (
-              <li key={c.key}>
-                <button type="button" class="thread" aria-current={c.key === selected ? 'true' : undefined} onClick={() => onSelect(c.key)}>
-                  <span class="thread-name">{threadLabel(c)}</span>
-                  {running ? <span class="badge live">running</span> : null}
-                </button>
-              </li>
-            );
-          })}
+          {threads.map((c) => (
+            <li key={c.key}>
+              <button type="button" class="thread" aria-current={c.key === selected ? 'true' : undefined} onClick={() => onSelect(c.key)}>
+                <span class="thread-name">{c.label}</span>
+                {c.running ? <span class="badge live">running</span> : null}
+              </button>
+            </li>
+          ))}
         </ul>
         <NewThread onNewThread={onNewThread} />
       </section>
@@ -86,4 +83,4 @@ export function Sidebar({ id, open, room, conversations, selected, participants,
       </section>
     </aside>
   );
-}
+});

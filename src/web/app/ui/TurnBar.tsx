@@ -1,11 +1,18 @@
 // The current turn of the open conversation: its state and, while it runs, "Stop" (which
 // posts `/stop`, the room's own command, so the same permission rules apply).
-import type { Conversation, Me } from '../state/types.js';
+import type { Me } from '../state/types.js';
+import { pure } from './hooks.js';
 
-export function TurnBar({ conv, me, online, onStop }: { conv: Conversation | undefined; me: Me | undefined; online: boolean; onStop(): void }) {
-  const i = conv?.lastTurn !== undefined ? conv.index[`turn:${conv.lastTurn}`] : undefined;
-  const turn = i !== undefined ? conv?.entries[i] : undefined;
-  const status = turn?.kind === 'turn' ? turn.status : undefined;
+interface Props {
+  /** The newest turn's status (undefined: no turn yet). */
+  status: string | undefined;
+  model: string | undefined;
+  me: Me | undefined;
+  online: boolean;
+  onStop(): void;
+}
+
+export const TurnBar = pure(function TurnBar({ status, model, me, online, onStop }: Props) {
   const canPost = me !== undefined && me.role !== 'observer' && me.role !== 'agent';
   return (
     <div class={`turnbar turnbar-${status ?? 'idle'}`} data-current-turn={status ?? 'idle'}>
@@ -20,7 +27,7 @@ export function TurnBar({ conv, me, online, onStop }: { conv: Conversation | und
           'No turn yet'
         )}
       </span>
-      {conv?.model ? <span class="meta">model {conv.model}</span> : null}
+      {model ? <span class="meta">model {model}</span> : null}
       {status === 'running' && canPost ? (
         <button type="button" class="danger" onClick={onStop} disabled={!online}>
           Stop
@@ -28,4 +35,4 @@ export function TurnBar({ conv, me, online, onStop }: { conv: Conversation | und
       ) : null}
     </div>
   );
-}
+});

@@ -47,6 +47,16 @@ export function useRoomState(home: { channel: string; thread: string }): [RoomSt
   return [state, dispatch];
 }
 
+/**
+ * `value`, or the previous one while `same` says nothing changed: a pure child given it is
+ * not drawn again (a streamed delta changes the conversation, not the threads list).
+ */
+export function useStable<T>(value: T, same: (a: T, b: T) => boolean): T {
+  const prev = useRef(value);
+  if (prev.current !== value && !same(prev.current, value)) prev.current = value;
+  return prev.current;
+}
+
 /** The current time, updated every `everyMs` while `active`. */
 export function useNow(now: () => number, everyMs: number, active: boolean): number {
   const [t, setT] = useState(now);
