@@ -38,12 +38,12 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
   const out = readdirSync(dir)
     .map((f) => ({ f, m: FILE.exec(f) }))
     .filter((x): x is { f: string; m: RegExpExecArray } => x.m !== null)
-    .map(({ f, m }) => ({ version: Number(m[1]), name: m[2]!, sql: readFileSync(path.join(dir, f), 'utf8') }))
+    .map(({ f, m }) => ({ file: f, version: Number(m[1]), name: m[2]!, sql: readFileSync(path.join(dir, f), 'utf8') }))
     .sort((a, b) => a.version - b.version);
   out.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration ${m.version}_${m.name} in ${dir}: expected version ${i + 1} (no gaps, no duplicates)`);
+    if (m.version !== i + 1) throw new Error(`migration ${m.file} in ${dir}: expected version ${i + 1} (no gaps, no duplicates)`);
   });
-  return out;
+  return out.map(({ version, name, sql }) => ({ version, name, sql }));
 }
 
 /** Brings the database to the newest version in `migrations`; returns the versions before and after. */

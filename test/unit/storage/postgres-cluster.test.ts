@@ -1,0 +1,163 @@
+// Several nodes on one PostgreSQL: session leases with a fencing epoch, writes rejected once the
+// epoch moved on, and the inbox as a queue two claimers never hand out twice.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FencedWriteError, type Lease } from '../../../src/storage/cluster.js';
+import { PostgresStore } from '../../../src/storage/postgres/store.js';
+import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+
+let server: TestPostgres;
+beforeAll(async () => {
+  server = await startPostgres();
+}, 60_000);
+afterAll(async () => server?.stop());
+
+const open: PostgresStore[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+/** `n` nodes (each its own pool, as separate processes would have) on a fresh database. */
+async function nodes(n: number): Promise<PostgresStore[]> {
+  const url = await server.freshDatabase();
+  const stores: PostgresStore[] = [];
+  for (let i = 0; i < n; i++) stores.push(await PostgresStore.open(url));
+  open.push(...stores);
+  return stores;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const msg = (text: string) => ({ room: 'r', channel: 'c', thread: 't', from: { id: 'u' }, text });
+
+describe('session leases', () => {
+  it('one node holds a session; acquiring again keeps the epoch; renew extends it', async () => {
+    const [s1, s2] = await nodes(2);
+    const a = s1!.cluster('node-a');
+    const b = s2!.cluster('node-b');
+    const lease = await a.acquire('r/c/t', 10_000);
+    expect(lease).toMatchObject({ session: 'r/c/t', node: 'node-a', epoch: 1 });
+    expect(await b.acquire('r/c/t', 10_000)).toBeUndefined();
+    expect(await a.acquire('r/c/t', 10_000)).toMatchObject({ node: 'node-a', epoch: 1 });
+    const renewed = await a.renew(lease!, 20_000);
+    expect(renewed.epoch).toBe(1);
+    expect(renewed.expiresAt).toBeGreaterThan(lease!.expiresAt + 5_000);
+    expect(await b.leaseOf('r/c/t')).toEqual(renewed);
+  });
+
+  it('an expired lease is taken over with epoch + 1, and the old holder cannot renew it', async () => {
+    const [s1, s2] = await nodes(2);
+    const a = s1!.cluster('node-a');
+    const b = s2!.cluster('node-b');
+    const old = (await a.acquire('r/c/t', 300))!;
+    await sleep(400);
+    const taken = await b.acquire('r/c/t', 10_000);
+    expect(taken).toMatchObject({ node: 'node-b', epoch: 2 });
+    const err = await a.renew(old, 10_000).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(FencedWriteError);
+    expect((err as Error).message).toMatch(/node node-a holds epoch 1, but the lease is now epoch 2 of node node-b/);
+  });
+
+  it('a released lease is free at once, with the next epoch', async () => {
+    const [s1, s2] = await nodes(2);
+    const a = s1!.cluster('node-a');
+    const b = s2!.cluster('node-b');
+    const lease = (await a.acquire('r/c/t', 60_000))!;
+    await a.release(lease);
+    expect(await b.acquire('r/c/t', 60_000)).toMatchObject({ node: 'node-b', epoch: 2 });
+    // Released and taken back by the first node: still a new epoch, so its old lease stays fenced.
+    await b.release((await b.leaseOf('r/c/t'))!);
+    expect(await a.acquire('r/c/t', 60_000)).toMatchObject({ node: 'node-a', epoch: 3 });
+    await expect(a.append(lease, { kind: 'model', model: 'x' })).rejects.toBeInstanceOf(FencedWriteError);
+  });
+
+  it('a paused old holder that resumes has every write rejected; the new driver writes on', async () => {
+    const [s1, s2] = await nodes(2);
+    const a = s1!.cluster('node-a');
+    const b = s2!.cluster('node-b');
+    const lease = (await a.acquire('r/c/t', 300))!;
+    await a.append(lease, { kind: 'notice', level: 'info', text: 'a before pause' });
+    const queued = await a.enqueue('r/c/t', msg('hello'));
+    // node-a stops renewing (a GC pause, a SIGSTOP): its lease runs out and node-b takes over.
+    await sleep(400);
+    const bLease = (await b.acquire('r/c/t', 10_000))!;
+    expect(bLease.epoch).toBe(2);
+    await b.append(bLease, { kind: 'notice', level: 'info', text: 'b drives' });
+    // node-a resumes, unaware: each kind of write is refused.
+    await expect(a.append(lease, { kind: 'notice', level: 'info', text: 'a after pause' })).rejects.toThrow(/holds epoch 1, but the lease is now epoch 2 of node node-b/);
+    await expect(a.claim(lease)).rejects.toBeInstanceOf(FencedWriteError);
+    await expect(a.take(lease, queued.id, 'turn-a', 'thr')).rejects.toBeInstanceOf(FencedWriteError);
+    await expect(a.ack(lease, queued.id)).rejects.toBeInstanceOf(FencedWriteError);
+    const texts = (await s2!.history('r/c/t')).map((r) => (r.kind === 'notice' ? r.text : ''));
+    expect(texts).toEqual(['a before pause', 'b drives']);
+    expect((await s2!.pending()).map((e) => [e.id, e.turnId])).toEqual([[queued.id, undefined]]);
+  });
+
+  it('a lease is not usable by another node', async () => {
+    const [s1] = await nodes(1);
+    const lease = (await s1!.cluster('node-a').acquire('r/c/t', 10_000))!;
+    await expect(s1!.cluster('node-b').append(lease, { kind: 'model', model: 'x' })).rejects.toThrow(/lease of node node-a used by node node-b/);
+  });
+
+  it('nodes report heartbeats; a silent node drops out of the live list', async () => {
+    const [s1, s2] = await nodes(2);
+    await s1!.cluster('node-a').heartbeat();
+    await s2!.cluster('node-b').heartbeat();
+    expect((await s1!.cluster('node-a').liveNodes(10_000)).map((n) => n.node)).toEqual(['node-a', 'node-b']);
+    await sleep(300);
+    await s2!.cluster('node-b').heartbeat();
+    expect((await s1!.cluster('node-a').liveNodes(200)).map((n) => n.node)).toEqual(['node-b']);
+  });
+});
+
+describe('inbox queue', () => {
+  it('two concurrent claimers never get the same message, and together get all of them', async () => {
+    const [s1, s2, s3] = await nodes(3);
+    const lease = (await s1!.cluster('node-a').acquire('r/c/t', 60_000))!;
+    const poster = s3!.cluster('node-c');
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) ids.push((await poster.enqueue('r/c/t', msg(`m${i}`))).id);
+    // Two claimers of the driving node, each on its own pool, claiming as fast as they can.
+    const claimer = async (s: PostgresStore) => {
+      const got: string[] = [];
+      for (;;) {
+        const m = await s.cluster('node-a').claim(lease);
+        if (!m) return got;
+        got.push(m.id);
+      }
+    };
+    const [x, y] = await Promise.all([claimer(s1!), claimer(s2!)]);
+    const all = [...x, ...y];
+    expect(new Set(all).size).toBe(all.length);
+    expect([...all].sort()).toEqual([...ids].sort());
+    expect(x.length).toBeGreaterThan(0);
+    expect(y.length).toBeGreaterThan(0);
+  });
+
+  it('claims in order; after a takeover the unfinished message is claimed again, marked reclaimed, with its clientUserMessageId', async () => {
+    const [s1, s2] = await nodes(2);
+    const a = s1!.cluster('node-a');
+    const b = s2!.cluster('node-b');
+    const m1 = await b.enqueue('r/c/t', msg('first'));
+    const m2 = await b.enqueue('r/c/t', msg('second'));
+    await a.enqueue('other/c/t', msg('elsewhere'));
+    expect(m1.clientUserMessageId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(m1.clientUserMessageId).not.toBe(m2.clientUserMessageId);
+    const aLease = (await a.acquire('r/c/t', 300))!;
+    const c1 = await a.claim(aLease);
+    expect(c1).toMatchObject({ id: m1.id, clientUserMessageId: m1.clientUserMessageId, reclaimed: false, message: { text: 'first' } });
+    await a.take(aLease, m1.id, 'turn-1', 'thr-1');
+    // node-a dies mid-turn: node-b takes the session and claims the same message first.
+    await sleep(400);
+    const bLease = (await b.acquire('r/c/t', 10_000))!;
+    const again = await b.claim(bLease);
+    expect(again).toMatchObject({ id: m1.id, clientUserMessageId: m1.clientUserMessageId, reclaimed: true, turnId: 'turn-1' });
+    await b.ack(bLease, m1.id);
+    expect(await b.claim(bLease)).toMatchObject({ id: m2.id, reclaimed: false });
+    expect(await b.claim(bLease)).toBeUndefined();
+  });
+
+  it('a re-post with the same clientUserMessageId queues the message once', async () => {
+    const [s1, s2] = await nodes(2);
+    const id = '6f1c1d7e-3a41-4c49-9d8e-0f1e2d3c4b5a';
+    const [p, q] = await Promise.all([s1!.cluster('node-a').enqueue('r/c/t', msg('once'), id), s2!.cluster('node-b').enqueue('r/c/t', msg('once'), id)]);
+    expect(p.id).toBe(q.id);
+    expect((await s1!.pending()).map((e) => e.clientUserMessageId)).toEqual([id]);
+  });
+});
