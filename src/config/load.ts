@@ -41,6 +41,7 @@ const ENV_VARS: Record<string, { path: string[]; parse?: (v: string) => unknown 
   SWITCHBOARD_RUNTIME: { path: ['agents', 'defaults', 'embeddedHarness', 'runtime'] },
   SWITCHBOARD_FALLBACK: { path: ['agents', 'defaults', 'embeddedHarness', 'fallback'] },
   SWITCHBOARD_STORAGE: { path: ['storage', 'kind'] },
+  SWITCHBOARD_STORAGE_URL: { path: ['storage', 'url'] },
   SWITCHBOARD_LOG_LEVEL: { path: ['log', 'level'] },
 };
 

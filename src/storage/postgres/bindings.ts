@@ -36,3 +36,20 @@ export class PostgresBindingStore implements BindingStore {
     await this.pool.query('DELETE FROM bindings WHERE agent = $1 AND key = $2', [this.agent, key]);
   }
 }
+
+/**
+ * The bindings of `agent` in the store the supervisor opens at start (the harness is built
+ * before): each call asks the store then, so nothing is read before it is open.
+ */
+export function deferredBindings(store: () => unknown, agent: string): BindingStore {
+  const of = (): BindingStore => {
+    const s = store() as { bindings?: (agent: string) => BindingStore } | undefined;
+    if (typeof s?.bindings !== 'function') throw new Error('thread bindings were used before the postgres store was opened');
+    return s.bindings(agent);
+  };
+  return {
+    load: async (key) => of().load(key),
+    save: async (binding) => of().save(binding),
+    remove: async (key) => of().remove(key),
+  };
+}

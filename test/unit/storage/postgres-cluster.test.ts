@@ -1,7 +1,10 @@
 // Several nodes on one PostgreSQL: session leases with a fencing epoch, writes rejected once the
 // epoch moved on, and the inbox as a queue two claimers never hand out twice.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FencedWriteError, type Lease } from '../../../src/storage/cluster.js';
+import pg from 'pg';
+import { BindingCorruptError, type Binding } from '../../../src/session/bindings.js';
+import { FencedWriteError } from '../../../src/storage/cluster.js';
+import { deferredBindings } from '../../../src/storage/postgres/bindings.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 
@@ -16,8 +19,9 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
 /** `n` nodes (each its own pool, as separate processes would have) on a fresh database. */
+let lastUrl = '';
 async function nodes(n: number): Promise<PostgresStore[]> {
-  const url = await server.freshDatabase();
+  const url = (lastUrl = await server.freshDatabase());
   const stores: PostgresStore[] = [];
   for (let i = 0; i < n; i++) stores.push(await PostgresStore.open(url));
   open.push(...stores);
@@ -100,9 +104,9 @@ describe('session leases', () => {
     await s1!.cluster('node-a').heartbeat();
     await s2!.cluster('node-b').heartbeat();
     expect((await s1!.cluster('node-a').liveNodes(10_000)).map((n) => n.node)).toEqual(['node-a', 'node-b']);
-    await sleep(300);
+    await sleep(1500);
     await s2!.cluster('node-b').heartbeat();
-    expect((await s1!.cluster('node-a').liveNodes(200)).map((n) => n.node)).toEqual(['node-b']);
+    expect((await s1!.cluster('node-a').liveNodes(1000)).map((n) => n.node)).toEqual(['node-b']);
   });
 });
 
@@ -159,5 +163,45 @@ describe('inbox queue', () => {
     const [p, q] = await Promise.all([s1!.cluster('node-a').enqueue('r/c/t', msg('once'), id), s2!.cluster('node-b').enqueue('r/c/t', msg('once'), id)]);
     expect(p.id).toBe(q.id);
     expect((await s1!.pending()).map((e) => e.clientUserMessageId)).toEqual([id]);
+  });
+});
+
+describe('bindings', () => {
+  const at = '2026-01-02T03:04:05.000Z';
+  const binding = (key: string, threadId = 'thr_1'): Binding => ({ schemaVersion: 1, key, threadId, harness: 'codex', model: null, cwd: '/ws', createdAt: at, updatedAt: at });
+
+  it('a binding one node saves, another loads; per agent; removed for all', async () => {
+    const [s1, s2] = await nodes(2);
+    await s1!.bindings('bot').save(binding('r/c/t'));
+    await s1!.bindings('bot').save(binding('r/c/t', 'thr_2'));
+    expect(await s2!.bindings('bot').load('r/c/t')).toEqual(binding('r/c/t', 'thr_2'));
+    expect(await s2!.bindings('other-bot').load('r/c/t')).toBeUndefined();
+    await s2!.bindings('bot').remove('r/c/t');
+    expect(await s1!.bindings('bot').load('r/c/t')).toBeUndefined();
+    await expect(s1!.bindings('bot').save({ ...binding('k'), threadId: '' })).rejects.toThrow();
+  });
+
+  it('an unusable row: BindingCorruptError, moved aside under another key, never read again', async () => {
+    const [s1] = await nodes(1);
+    const c = new pg.Client({ connectionString: lastUrl });
+    await c.connect();
+    await c.query("INSERT INTO bindings (agent, key, body) VALUES ('bot', 'k', $1)", [JSON.stringify({ ...binding('k'), schemaVersion: 2 })]);
+    const err = await s1!.bindings('bot').load('k').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BindingCorruptError);
+    expect((err as BindingCorruptError).detail).toMatch(/schemaVersion 2 is newer/);
+    expect(await s1!.bindings('bot').load('k')).toBeUndefined();
+    const keys = (await c.query<{ key: string }>("SELECT key FROM bindings WHERE agent = 'bot'")).rows.map((r) => r.key);
+    await c.end();
+    expect(keys).toEqual([expect.stringMatching(/^k\.corrupt-\d+$/)]);
+  });
+
+  it('deferred bindings reach the store once it is open, and say so before', async () => {
+    const [s1] = await nodes(1);
+    let store: PostgresStore | undefined;
+    const b = deferredBindings(() => store, 'bot');
+    await expect(b.load('k')).rejects.toThrow(/before the postgres store was opened/);
+    store = s1;
+    await b.save(binding('k'));
+    expect(await s1!.bindings('bot').load('k')).toEqual(binding('k'));
   });
 });
