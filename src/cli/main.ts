@@ -33,7 +33,6 @@ const int = arg((v) => parsePort(v));
 const roomName = arg((v) => checkName(v, '--room'));
 const directory = arg((v) => checkDirectory(v, '--cwd'));
 const duration = (flag: string) => arg((v) => parseDuration(v, flag));
-const storage = arg((v) => parseStorage(v));
 /** Before a server starts: an address it cannot bind is a usage error naming --host/--port. */
 const bindable = async (cmd: Command) => {
   const o = cmd.opts<{ host?: string; port?: number; url?: string }>();
@@ -87,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--shared-token <token>', 'embedded room in shared-token mode: clients claim their identity (loopback demos only)')
     .option('--owner-id <id>', 'participant id of the owner credential the embedded room mints (default: $USER)')
     .option('--state-dir <dir>', 'conversation state, room secret and minted credentials (default: $XDG_STATE_HOME/switchboard, else ~/.local/state/switchboard)')
-    .option('--storage <kind|url>', 'thread storage: dataset, none, codex, or postgres://… (shared by several nodes; the URL is visible in the process list: prefer SWITCHBOARD_STORAGE_URL)', storage)
+    .option('--storage <kind|url>', 'thread storage: dataset, none, codex, or postgres://… (shared by several nodes; the URL is visible in the process list: prefer SWITCHBOARD_STORAGE_URL)')
     .option('--give-up-after <duration>', 'with --url: stop reconnecting after this long offline, then exit 1 (default 5m)', duration('--give-up-after'))
     .option('--port <port>', 'port of the embedded room server (default: any free port)', int)
     .option('--host <host>', 'address of the embedded room server', '127.0.0.1')
@@ -99,8 +98,10 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (o) => {
       const tracer = o.trace ? createTracer(o.trace) : undefined;
       try {
-        const { giveUpAfter, ...rest } = o as { giveUpAfter?: number } & Parameters<typeof join>[0];
-        code = await join({ ...rest, ...(giveUpAfter ? { giveUpAfterMs: giveUpAfter } : {}), inspect: tracer }, out);
+        const { giveUpAfter, storage, ...rest } = o as { giveUpAfter?: number; storage?: string } & Omit<Parameters<typeof join>[0], 'storage'>;
+        // --storage is checked here, not by commander, whose error would echo the value (a password).
+        const store = storage === undefined ? {} : { storage: parseStorage(storage) };
+        code = await join({ ...rest, ...store, ...(giveUpAfter ? { giveUpAfterMs: giveUpAfter } : {}), inspect: tracer }, out);
       } finally {
         closeTracer(tracer);
       }

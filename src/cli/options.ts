@@ -112,5 +112,5 @@ export function parseStorage(value: string, flag = '--storage'): { kind: 'datase
   if (v === 'dataset' || v === 'none' || v === 'codex') return { kind: v };
   if (/^postgres(ql)?:\/\/[^\s\x00-\x1f]+$/.test(v) && v.length <= 2000) return { kind: 'postgres', url: v };
   // The value may hold a password: never echo it.
-  throw new UsageProblem(`${flag}: write dataset, none, codex or a postgres://user:password@host:port/database URL (or set SWITCHBOARD_STORAGE_URL)`);
+  throw new UsageProblem(`${flag}: write dataset, none, codex or a postgres:// URL (user:password@host:port/database after the scheme; or set SWITCHBOARD_STORAGE_URL)`);
 }

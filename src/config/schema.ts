@@ -145,7 +145,7 @@ export const ConfigSchema = z
         url: z
           .string()
           .max(2000)
-          .regex(/^postgres(ql)?:\/\/[^\s\x00-\x1f]+$/, { error: 'write a URL such as "postgres://switchboard:PASSWORD@db.example.com:5432/switchboard"' })
+          .regex(/^postgres(ql)?:\/\/[^\s\x00-\x1f]+$/, { error: 'write a postgres:// URL: user:password@host:port/database after the scheme' })
           .optional(),
       })
       .default({ kind: 'dataset', path: 'threads.db' }),
@@ -194,7 +194,7 @@ export const ConfigSchema = z
       }
     }
     if (cfg.storage.kind === 'postgres' && !cfg.storage.url) {
-      ctx.addIssue({ code: 'custom', path: ['storage', 'url'], message: '"postgres" storage needs storage.url (postgres://user:password@host:port/database), or SWITCHBOARD_STORAGE_URL' });
+      ctx.addIssue({ code: 'custom', path: ['storage', 'url'], message: '"postgres" storage needs storage.url (postgres:// then user:password@host:port/database), or SWITCHBOARD_STORAGE_URL' });
     }
     if (cfg.storage.kind !== 'postgres' && cfg.storage.url) {
       ctx.addIssue({ code: 'custom', path: ['storage', 'url'], message: `storage.url is only read by "postgres" storage, but kind is "${cfg.storage.kind}": set kind "postgres" or remove url` });

@@ -100,9 +100,9 @@ describe('configuration', () => {
     const url = 'postgres://sb:pw@db.example.com:5432/switchboard';
     expect(loadConfig({ env: { SWITCHBOARD_STORAGE: 'postgres', SWITCHBOARD_STORAGE_URL: url } }).config.storage).toMatchObject({ kind: 'postgres', url });
     expect(problemsOf(() => loadConfig({ env: {}, flags: { storage: { kind: 'postgres' } } }))).toEqual([
-      'storage.url (default): "postgres" storage needs storage.url (postgres://user:password@host:port/database), or SWITCHBOARD_STORAGE_URL',
+      'storage.url (default): "postgres" storage needs storage.url (postgres:// then user:password@host:port/database), or SWITCHBOARD_STORAGE_URL',
     ]);
-    expect(problemsOf(() => loadConfig({ env: {}, flags: { storage: { kind: 'postgres', url: 'mysql://x/y' } } }))[0]).toMatch(/storage\.url .*write a URL such as "postgres:\/\//);
+    expect(problemsOf(() => loadConfig({ env: {}, flags: { storage: { kind: 'postgres', url: 'mysql://x/y' } } }))[0]).toMatch(/storage\.url .*write a postgres:\/\/ URL: user:password@host:port\/database after the scheme/);
     expect(problemsOf(() => loadConfig({ env: { SWITCHBOARD_STORAGE_URL: url } }))[0]).toMatch(/storage.url is only read by "postgres" storage, but kind is "dataset"/);
   });
 
