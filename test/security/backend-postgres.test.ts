@@ -14,7 +14,7 @@ let server: TestPostgres;
 beforeAll(async () => {
   server = await startPostgres();
 }, 60_000);
-afterAll(async () => server?.stop());
+afterAll(async () => server?.stop(), 60_000);
 let w: World | undefined;
 afterEach(async () => {
   await w?.close();

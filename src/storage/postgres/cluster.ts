@@ -2,12 +2,12 @@
 // fencing epoch, fenced writes and the inbox queue. Every time is the database's `now()`, so
 // nodes whose clocks disagree still agree on who holds a lease.
 //
-// Fencing: a fenced write runs in a transaction that first locks the session's lease row
-// FOR SHARE and checks node and epoch. A takeover (an UPDATE of that row) waits for the write to
-// commit, or, if it committed first, the check sees the new epoch: the write cannot slip in
+// Fencing: a fenced write is one statement that locks the session's lease row FOR SHARE and
+// checks node and epoch before writing. A takeover (an UPDATE of that row) waits for the write
+// to commit, or, if it committed first, the check sees the new epoch: the write cannot slip in
 // after a takeover.
 import { randomUUID } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { FencedWriteError, type ClusterStore, type Lease, type NodeInfo, type QueuedMessage } from '../cluster.js';
 import { HistoryRecordSchema, InboxMessageSchema, type HistoryRecord, type InboxMessage, type StoredRecord } from '../types.js';
@@ -99,64 +99,54 @@ export class PostgresClusterStore implements ClusterStore {
   }
 
   async claim(lease: Lease): Promise<QueuedMessage | undefined> {
-    return this.fenced(lease, async (c) => {
-      // SKIP LOCKED: a message another transaction is claiming is passed over, never handed out twice.
-      const r = await c.query<InboxRow & { previous_epoch: string | null }>(
-        `WITH next AS (
-           SELECT id, claimed_epoch FROM inbox WHERE session = $1 AND (claimed_epoch IS NULL OR claimed_epoch < $3)
-           ORDER BY position LIMIT 1 FOR UPDATE SKIP LOCKED)
+    // SKIP LOCKED: a message another claimer is taking is passed over, never handed out twice.
+    const [row] = await this.fenced<InboxRow & { previous_epoch: string | null }>(
+      lease,
+      `next AS (
+         SELECT id, claimed_epoch FROM inbox WHERE session = $1 AND (claimed_epoch IS NULL OR claimed_epoch < $3) AND EXISTS (SELECT 1 FROM ok)
+         ORDER BY position LIMIT 1 FOR UPDATE SKIP LOCKED),
+       w AS (
          UPDATE inbox i SET claimed_by = $2, claimed_epoch = $3, claimed_at = now() FROM next WHERE i.id = next.id
-         RETURNING i.*, next.claimed_epoch AS previous_epoch`,
-        [lease.session, lease.node, lease.epoch],
-      );
-      const row = r.rows[0];
-      if (!row) return undefined;
-      return { ...inboxRow(row), clientUserMessageId: row.client_user_message_id, reclaimed: row.previous_epoch !== null };
-    });
+         RETURNING i.*, next.claimed_epoch AS previous_epoch)`,
+    );
+    if (!row) return undefined;
+    return { ...inboxRow(row), clientUserMessageId: row.client_user_message_id, reclaimed: row.previous_epoch !== null };
   }
 
   async append(lease: Lease, record: HistoryRecord): Promise<StoredRecord> {
     const rec = HistoryRecordSchema.parse(record);
-    return this.fenced(lease, async (c) => {
-      const at = Date.now();
-      const r = await c.query<{ seq: string }>('INSERT INTO history (session, at, kind, body) VALUES ($1, $2, $3, $4) RETURNING seq', [
-        lease.session,
-        at,
-        rec.kind,
-        JSON.stringify(rec),
-      ]);
-      return { ...rec, seq: Number(r.rows[0]!.seq), session: lease.session, at };
-    });
+    const at = Date.now();
+    const [row] = await this.fenced<{ seq: number }>(lease, `w AS (INSERT INTO history (session, at, kind, body) SELECT $1, $4, $5, $6 FROM ok RETURNING seq)`, [at, rec.kind, JSON.stringify(rec)]);
+    return { ...rec, seq: Number(row!.seq), session: lease.session, at };
   }
 
   async take(lease: Lease, id: string, turnId: string, threadId: string | undefined): Promise<void> {
-    await this.fenced(lease, (c) => c.query('UPDATE inbox SET turn_id = $3, thread_id = $4 WHERE id = $1 AND session = $2', [id, lease.session, turnId, threadId ?? null]));
+    await this.fenced(lease, `w AS (UPDATE inbox SET turn_id = $5, thread_id = $6 WHERE id = $4 AND session = $1 AND EXISTS (SELECT 1 FROM ok) RETURNING id)`, [id, turnId, threadId ?? null]);
   }
 
   async ack(lease: Lease, id: string): Promise<void> {
-    await this.fenced(lease, (c) => c.query('DELETE FROM inbox WHERE id = $1 AND session = $2', [id, lease.session]));
+    await this.fenced(lease, `w AS (DELETE FROM inbox WHERE id = $4 AND session = $1 AND EXISTS (SELECT 1 FROM ok) RETURNING id)`, [id]);
   }
 
-  /** Runs `write` in a transaction holding the lease row FOR SHARE, if the lease is still current. */
-  private async fenced<T>(lease: Lease, write: (c: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * One statement: lock the lease row FOR SHARE, check node and epoch (`ok` has a row when
+   * current), run `w` (which must write only when `ok` has a row). A single statement holds the
+   * lock only while the server runs it: a node paused between two round trips cannot hold a
+   * transaction open and stall the takeover. $1 session, $2 node, $3 epoch, then `params`.
+   */
+  private async fenced<R>(lease: Lease, writes: string, params: unknown[] = []): Promise<R[]> {
     this.own(lease);
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const r = await c.query<{ node: string; epoch: string }>('SELECT node, epoch FROM session_leases WHERE session = $1 FOR SHARE', [lease.session]);
-      const cur = r.rows[0];
-      if (!cur || cur.node !== lease.node || Number(cur.epoch) !== lease.epoch) {
-        throw new FencedWriteError(lease, cur ? { node: cur.node, epoch: Number(cur.epoch) } : undefined);
-      }
-      const out = await write(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+    const r = await this.pool.query<{ node: string | null; epoch: string | null; current: boolean; rows: R[] }>(
+      `WITH lease AS (SELECT node, epoch FROM session_leases WHERE session = $1 FOR SHARE),
+         ok AS (SELECT 1 FROM lease WHERE node = $2 AND epoch = $3),
+         ${writes}
+       SELECT (SELECT node FROM lease) AS node, (SELECT epoch FROM lease) AS epoch, EXISTS (SELECT 1 FROM ok) AS current,
+         (SELECT coalesce(json_agg(w), '[]'::json) FROM w) AS rows`,
+      [lease.session, lease.node, lease.epoch, ...params],
+    );
+    const out = r.rows[0]!;
+    if (!out.current) throw new FencedWriteError(lease, out.node === null ? undefined : { node: out.node, epoch: Number(out.epoch) });
+    return out.rows;
   }
 
   private own(lease: Lease): void {

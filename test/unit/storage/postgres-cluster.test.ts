@@ -1,9 +1,12 @@
 // Several nodes on one PostgreSQL: session leases with a fencing epoch, writes rejected once the
 // epoch moved on, and the inbox as a queue two claimers never hand out twice.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import pg from 'pg';
 import { BindingCorruptError, type Binding } from '../../../src/session/bindings.js';
 import { FencedWriteError } from '../../../src/storage/cluster.js';
+import { LeaseKeeper } from '../../../src/storage/lease-keeper.js';
 import { deferredBindings } from '../../../src/storage/postgres/bindings.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
@@ -12,12 +15,12 @@ let server: TestPostgres;
 beforeAll(async () => {
   server = await startPostgres();
 }, 60_000);
-afterAll(async () => server?.stop());
+afterAll(async () => server?.stop(), 60_000);
 
 const open: PostgresStore[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
-});
+}, 60_000);
 /** `n` nodes (each its own pool, as separate processes would have) on a fresh database. */
 let lastUrl = '';
 async function nodes(n: number): Promise<PostgresStore[]> {
@@ -204,4 +207,87 @@ describe('bindings', () => {
     await b.save(binding('k'));
     expect(await s1!.bindings('bot').load('k')).toEqual(binding('k'));
   });
+});
+
+describe('lease keeper', () => {
+  it('renews the lease every few seconds so no other node can take it; a graceful stop releases it', async () => {
+    const [s1, s2] = await nodes(2);
+    const lost: string[] = [];
+    const keeper = new LeaseKeeper({ store: s1!.cluster('node-a'), ttlMs: 600, onLost: (l) => lost.push(l.session) });
+    await keeper.start();
+    const lease = (await keeper.acquire('r/c/t'))!;
+    await sleep(1500);
+    expect(await s2!.cluster('node-b').acquire('r/c/t', 10_000)).toBeUndefined();
+    expect(keeper.current('r/c/t')).toMatchObject({ epoch: lease.epoch });
+    expect(keeper.current('r/c/t')!.expiresAt).toBeGreaterThan(lease.expiresAt);
+    expect((await s2!.cluster('node-b').liveNodes(10_000)).map((n) => n.node)).toEqual(['node-a']);
+    await keeper.stop({ release: true });
+    expect(await s2!.cluster('node-b').acquire('r/c/t', 10_000)).toMatchObject({ node: 'node-b', epoch: 2 });
+    expect(lost).toEqual([]);
+  });
+
+  it('a lease taken over is reported lost at the next renewal', async () => {
+    const [s1, s2] = await nodes(2);
+    const lost: string[] = [];
+    const keeper = new LeaseKeeper({ store: s1!.cluster('node-a'), ttlMs: 300, renewEveryMs: 10_000, onLost: (l, why) => lost.push(`${l.epoch} ${why}`) });
+    await keeper.acquire('r/c/t');
+    await sleep(400);
+    await s2!.cluster('node-b').acquire('r/c/t', 10_000);
+    await keeper.tick();
+    expect(lost).toEqual([expect.stringMatching(/^1 .*now epoch 2 of node node-b/)]);
+    expect(keeper.current('r/c/t')).toBeUndefined();
+  });
+
+  it('a database that stops answering: the lease is given up before it can run out', async () => {
+    const [s1] = await nodes(1);
+    const lost: string[] = [];
+    const keeper = new LeaseKeeper({ store: s1!.cluster('node-a'), ttlMs: 600, renewEveryMs: 200, onLost: (_l, why) => lost.push(why) });
+    await keeper.start();
+    await keeper.acquire('r/c/t');
+    await s1!.close();
+    open.splice(open.indexOf(s1!), 1);
+    await sleep(900);
+    await keeper.stop();
+    expect(lost).toEqual([expect.stringMatching(/lease not renewed in time/)]);
+  });
+
+  it('a node paused (SIGSTOP) past its lease and resumed cannot write: every write is fenced, the lease reported lost', async () => {
+    const [s1] = await nodes(1);
+    const holder = fileURLToPath(new URL('../../support/lease-holder.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', holder, lastUrl, 'node-a', 'r/c/t', '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
+    const lines: string[] = [];
+    let buf = '';
+    const waiters: Array<() => void> = [];
+    child.stdout!.on('data', (d) => {
+      buf += String(d);
+      const parts = buf.split('\n');
+      buf = parts.pop()!;
+      lines.push(...parts);
+      for (const w of waiters.splice(0)) w();
+    });
+    const until = async (pred: () => boolean) => {
+      while (!pred()) await new Promise<void>((r) => waiters.push(r));
+    };
+    await until(() => lines.filter((l) => l.startsWith('wrote')).length >= 3);
+    expect(lines[0]).toBe('lease 1');
+    child.kill('SIGSTOP');
+    const writtenBeforePause = lines.filter((l) => l.startsWith('wrote')).length;
+    await sleep(1500);
+    const b = s1!.cluster('node-b');
+    const bLease = (await b.acquire('r/c/t', 60_000))!;
+    expect(bLease.epoch).toBe(2);
+    const mine = await b.append(bLease, { kind: 'notice', level: 'info', text: 'node-b drives' });
+    child.kill('SIGCONT');
+    await until(() => lines.some((l) => l.startsWith('fenced')) && lines.includes('lost'));
+    child.kill('SIGKILL');
+    expect(lines.find((l) => l.startsWith('fenced'))).toMatch(/node node-a holds epoch 1, but the lease is now epoch 2 of node node-b/);
+    // The paused node wrote nothing after the takeover: at most the write in flight when it stopped.
+    const history = await s1!.history('r/c/t');
+    const fromA = history.filter((r) => r.kind === 'notice' && r.text.startsWith('node-a'));
+    expect(fromA.every((r) => r.seq < mine.seq)).toBe(true);
+    expect(fromA.length).toBeGreaterThanOrEqual(writtenBeforePause);
+    expect(fromA.length).toBeLessThanOrEqual(writtenBeforePause + 1);
+    expect(lines.filter((l) => l.startsWith('wrote')).length).toBe(fromA.length);
+  }, 90_000);
 });

@@ -13,7 +13,7 @@ let server: TestPostgres;
 beforeAll(async () => {
   server = await startPostgres();
 }, 60_000);
-afterAll(async () => server?.stop());
+afterAll(async () => server?.stop(), 60_000);
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
   const c = new pg.Client({ connectionString: url });

@@ -24,7 +24,7 @@ let pg: TestPostgres | undefined;
 beforeAll(async () => {
   pg = await startPostgres();
 }, 60_000);
-afterAll(async () => pg?.stop());
+afterAll(async () => pg?.stop(), 60_000);
 
 describe.each([
   ['dataset', async () => DatasetStore.open(path.join(tmp(), 'threads.db'))],
