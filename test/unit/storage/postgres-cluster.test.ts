@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import pg from 'pg';
 import { BindingCorruptError, type Binding } from '../../../src/session/bindings.js';
-import { FencedWriteError } from '../../../src/storage/cluster.js';
+import { FencedWriteError, type Lease } from '../../../src/storage/cluster.js';
 import { LeaseKeeper } from '../../../src/storage/lease-keeper.js';
 import { deferredBindings } from '../../../src/storage/postgres/bindings.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
@@ -94,6 +94,60 @@ describe('session leases', () => {
     const texts = (await s2!.history('r/c/t')).map((r) => (r.kind === 'notice' ? r.text : ''));
     expect(texts).toEqual(['a before pause', 'b drives']);
     expect((await s2!.pending()).map((e) => [e.id, e.turnId])).toEqual([[queued.id, undefined]]);
+  });
+
+  it('writes racing a takeover: each either lands before the new epoch or is fenced, none after', async () => {
+    const [s1, s2] = await nodes(2);
+    const a = s1!.cluster('node-a');
+    const b = s2!.cluster('node-b');
+    const lease = (await a.acquire('r/c/t', 400))!;
+    let stop = false;
+    const landed: number[] = [];
+    let fenced = 0;
+    // Four writers of the old holder, writing as fast as they can through the expiry and the takeover.
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          landed.push((await a.append(lease, { kind: 'notice', level: 'info', text: `a${w}.${i}` })).seq);
+        } catch (err) {
+          expect(err).toBeInstanceOf(FencedWriteError);
+          fenced++;
+        }
+      }
+    };
+    const writers = Promise.all([0, 1, 2, 3].map(writer));
+    await sleep(500);
+    let bLease: Lease | undefined;
+    while (!(bLease = await b.acquire('r/c/t', 60_000))) await sleep(20);
+    const first = await b.append(bLease, { kind: 'notice', level: 'info', text: 'b' });
+    await sleep(200);
+    stop = true;
+    await writers;
+    expect(fenced).toBeGreaterThan(0);
+    expect(landed.length).toBeGreaterThan(0);
+    expect(Math.max(...landed)).toBeLessThan(first.seq);
+    const fromA = (await s1!.history('r/c/t')).filter((r) => r.kind === 'notice' && r.text.startsWith('a'));
+    expect(fromA.map((r) => r.seq).sort((x, y) => x - y)).toEqual([...landed].sort((x, y) => x - y));
+  });
+
+  it('a takeover waits for a fenced write in flight: the old holder never writes after the new epoch begins', async () => {
+    const [s1, s2] = await nodes(2);
+    // A slow insert (a trigger sleeping 600 ms), so the takeover comes while the write runs.
+    const c = new pg.Client({ connectionString: lastUrl });
+    await c.connect();
+    await c.query(`CREATE FUNCTION slow() RETURNS trigger AS $$ BEGIN IF NEW.body->>'text' = 'slow' THEN PERFORM pg_sleep(0.6); END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
+    await c.query('CREATE TRIGGER slow BEFORE INSERT ON history FOR EACH ROW EXECUTE FUNCTION slow()');
+    await c.end();
+    const a = s1!.cluster('node-a');
+    const b = s2!.cluster('node-b');
+    const lease = (await a.acquire('r/c/t', 50))!;
+    await sleep(100);
+    const order: string[] = [];
+    const write = a.append(lease, { kind: 'notice', level: 'info', text: 'slow' }).then(() => order.push('a wrote'));
+    await sleep(150);
+    const takeover = b.acquire('r/c/t', 60_000).then((l) => order.push(`b took epoch ${l?.epoch}`));
+    await Promise.all([write, takeover]);
+    expect(order).toEqual(['a wrote', 'b took epoch 2']);
   });
 
   it('a lease is not usable by another node', async () => {

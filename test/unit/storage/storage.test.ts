@@ -77,6 +77,9 @@ describe.each([
     expect(text(newest)).toEqual(['n3', 'n5']);
     expect(text(await s.historyByPrefix('lab', { limit: 2, before: newest[0]!.seq }))).toEqual(['n1']);
     expect(text(await s.historyByPrefix('lab', { after: newest[0]!.seq }))).toEqual(['n5']);
+    // A limit outside 1..10000 is clamped, never trusted.
+    expect(text(await s.historyByPrefix('lab', { limit: 0 }))).toEqual(['n5']);
+    expect(await s.historyByPrefix('lab', { limit: 1e9 })).toHaveLength(3);
     await s.close();
   });
 
