@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, redactedConfig } from '../../../src/config/load.js';
+import { REDACTED, redactText } from '../../../src/log/redact.js';
 
 const dirs: string[] = [];
 function file(content: unknown): string {
@@ -97,8 +98,10 @@ describe('configuration', () => {
   });
 
   it('postgres storage needs a postgres:// url (config or SWITCHBOARD_STORAGE_URL); a url needs postgres storage', () => {
-    const url = 'postgres://sb:pw@db.example.com:5432/switchboard';
+    const url = 'postgres://sb:hunter22@db.example.com:5432/switchboard';
     expect(loadConfig({ env: { SWITCHBOARD_STORAGE: 'postgres', SWITCHBOARD_STORAGE_URL: url } }).config.storage).toMatchObject({ kind: 'postgres', url });
+    // Its password is a registered secret: any text quoting it is scrubbed.
+    expect(redactText('connect failed: hunter22')).toBe(`connect failed: ${REDACTED}`);
     expect(problemsOf(() => loadConfig({ env: {}, flags: { storage: { kind: 'postgres' } } }))).toEqual([
       'storage.url (default): "postgres" storage needs storage.url (postgres:// then user:password@host:port/database), or SWITCHBOARD_STORAGE_URL',
     ]);
