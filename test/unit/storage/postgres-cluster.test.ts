@@ -137,17 +137,21 @@ describe('session leases', () => {
     await c.connect();
     await c.query(`CREATE FUNCTION slow() RETURNS trigger AS $$ BEGIN IF NEW.body->>'text' = 'slow' THEN PERFORM pg_sleep(0.6); END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
     await c.query('CREATE TRIGGER slow BEFORE INSERT ON history FOR EACH ROW EXECUTE FUNCTION slow()');
-    await c.end();
     const a = s1!.cluster('node-a');
     const b = s2!.cluster('node-b');
     const lease = (await a.acquire('r/c/t', 50))!;
     await sleep(100);
-    const order: string[] = [];
-    const write = a.append(lease, { kind: 'notice', level: 'info', text: 'slow' }).then(() => order.push('a wrote'));
-    await sleep(150);
-    const takeover = b.acquire('r/c/t', 60_000).then((l) => order.push(`b took epoch ${l?.epoch}`));
-    await Promise.all([write, takeover]);
-    expect(order).toEqual(['a wrote', 'b took epoch 2']);
+    let wroteAt = 0;
+    const write = a.append(lease, { kind: 'notice', level: 'info', text: 'slow' }).then(() => (wroteAt = Date.now()));
+    // The write has passed its lease check once its backend sleeps in the trigger.
+    while (Number((await c.query("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep'")).rows[0].n) === 0) await sleep(10);
+    const taken = await b.acquire('r/c/t', 60_000);
+    const tookAt = Date.now();
+    await write;
+    await c.end();
+    expect(taken).toMatchObject({ node: 'node-b', epoch: 2 });
+    // Without the lock the takeover would be done about 0.5 s before the write; with it, after (some ms of event-loop slack).
+    expect(tookAt).toBeGreaterThan(wroteAt - 100);
   });
 
   it('a lease is not usable by another node', async () => {
