@@ -5,6 +5,7 @@ import { createLogger } from '../log/logger.js';
 import { redactText, redactValue } from '../log/redact.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { resolveStateDir } from '../config/state-dir.js';
+import { describeUrl } from '../storage/postgres/store.js';
 import { prepareStateDir } from '../config/state-paths.js';
 import type { Output } from './output.js';
 import { isCodexModelRef, modelListOf } from '../session/model-refs.js';
@@ -55,7 +56,8 @@ export function status(o: InfoOptions, out: Output): Promise<number> {
     out.line(`  codex app-server ${conn.state} ${conn.serverVersion ?? ''} (${redactText(conn.transport)})`);
     out.line(`  mode ${cfg.appServer.mode} · runtime ${cfg.agents.defaults.embeddedHarness.runtime} · fallback ${cfg.agents.defaults.embeddedHarness.fallback}`);
     out.line(`  state dir ${paths.stateDir}`);
-    out.line(`  storage ${cfg.storage.kind} (${cfg.storage.kind === 'dataset' ? '' : 'owners in '}${paths.storageFile})`);
+    const where = cfg.storage.kind === 'postgres' ? describeUrl(cfg.storage.url ?? '') : `${cfg.storage.kind === 'dataset' ? '' : 'owners in '}${paths.storageFile}`;
+    out.line(`  storage ${cfg.storage.kind} (${where})`);
     out.line(`  bindings ${paths.bindingsDir}`);
     for (const w of sb.warnings) out.line(`  warning: ${redactText(w)}`);
   });

@@ -40,6 +40,8 @@ export interface JoinOptions {
   /** Participant id of the owner credential the embedded room mints (default: $USER). */
   ownerId?: string;
   stateDir?: string;
+  /** --storage: the thread storage (a postgres URL for several nodes). */
+  storage?: { kind: 'dataset' | 'none' | 'codex' } | { kind: 'postgres'; url: string };
   /** --url: stop reconnecting after this long offline (ms). */
   giveUpAfterMs?: number;
   port?: number;
@@ -131,6 +133,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
       flags: {
         ...(o.mode || scripted ? { appServer: { ...(o.mode ? { mode: o.mode } : {}), ...(scripted ? scriptedAppServer(scripted.env, o.mode) : {}) } } : {}),
         ...(scripted && !o.mode ? { approvals: { reviewer: 'user' } } : {}),
+        ...(o.storage ? { storage: o.storage } : {}),
         agents: {
           defaults: { ...(o.cwd ? { cwd: o.cwd } : {}) },
           list: [{ id: o.agentName, default: true, ...(models[0] ? { model: models[0] } : {}), ...(models.length > 1 ? { models } : {}) }],

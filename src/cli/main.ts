@@ -14,7 +14,7 @@ import { LOG_LEVELS } from '../log/logger.js';
 import { simulateCommand } from '../simulate/cli.js';
 import { createTracer, type Tracer } from '../trace/index.js';
 import { terminalOutput } from './output.js';
-import { checkBindable, checkDirectory, checkLogLevel, checkName, parseDuration, parsePort, UsageProblem } from './options.js';
+import { checkBindable, checkDirectory, checkLogLevel, checkName, parseDuration, parsePort, parseStorage, UsageProblem } from './options.js';
 import { ConfigError } from '../config/load.js';
 import { redactText } from '../log/redact.js';
 
@@ -86,6 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--shared-token <token>', 'embedded room in shared-token mode: clients claim their identity (loopback demos only)')
     .option('--owner-id <id>', 'participant id of the owner credential the embedded room mints (default: $USER)')
     .option('--state-dir <dir>', 'conversation state, room secret and minted credentials (default: $XDG_STATE_HOME/switchboard, else ~/.local/state/switchboard)')
+    .option('--storage <kind|url>', 'thread storage: dataset, none, codex, or postgres://… (shared by several nodes; the URL is visible in the process list: prefer SWITCHBOARD_STORAGE_URL)')
     .option('--give-up-after <duration>', 'with --url: stop reconnecting after this long offline, then exit 1 (default 5m)', duration('--give-up-after'))
     .option('--port <port>', 'port of the embedded room server (default: any free port)', int)
     .option('--host <host>', 'address of the embedded room server', '127.0.0.1')
@@ -97,8 +98,10 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (o) => {
       const tracer = o.trace ? createTracer(o.trace) : undefined;
       try {
-        const { giveUpAfter, ...rest } = o as { giveUpAfter?: number } & Parameters<typeof join>[0];
-        code = await join({ ...rest, ...(giveUpAfter ? { giveUpAfterMs: giveUpAfter } : {}), inspect: tracer }, out);
+        const { giveUpAfter, storage, ...rest } = o as { giveUpAfter?: number; storage?: string } & Omit<Parameters<typeof join>[0], 'storage'>;
+        // --storage is checked here, not by commander, whose error would echo the value (a password).
+        const store = storage === undefined ? {} : { storage: parseStorage(storage) };
+        code = await join({ ...rest, ...store, ...(giveUpAfter ? { giveUpAfterMs: giveUpAfter } : {}), inspect: tracer }, out);
       } finally {
         closeTracer(tracer);
       }

@@ -105,3 +105,12 @@ export function listenProblem(err: unknown, host: string | undefined, port: numb
   const e = err as NodeJS.ErrnoException;
   return e.code ? `cannot listen on --host ${host ?? '127.0.0.1'} --port ${port ?? 0}: ${e.code}` : e.message;
 }
+
+/** `--storage`: a kind (dataset, none, codex), or a postgres:// URL for `postgres` storage. */
+export function parseStorage(value: string, flag = '--storage'): { kind: 'dataset' | 'none' | 'codex' } | { kind: 'postgres'; url: string } {
+  const v = value.trim();
+  if (v === 'dataset' || v === 'none' || v === 'codex') return { kind: v };
+  if (/^postgres(ql)?:\/\/[^\s\x00-\x1f]+$/.test(v) && v.length <= 2000) return { kind: 'postgres', url: v };
+  // The value may hold a password: never echo it.
+  throw new UsageProblem(`${flag}: write dataset, none, codex or a postgres:// URL (user:password@host:port/database after the scheme; or set SWITCHBOARD_STORAGE_URL)`);
+}

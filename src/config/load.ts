@@ -41,6 +41,7 @@ const ENV_VARS: Record<string, { path: string[]; parse?: (v: string) => unknown 
   SWITCHBOARD_RUNTIME: { path: ['agents', 'defaults', 'embeddedHarness', 'runtime'] },
   SWITCHBOARD_FALLBACK: { path: ['agents', 'defaults', 'embeddedHarness', 'fallback'] },
   SWITCHBOARD_STORAGE: { path: ['storage', 'kind'] },
+  SWITCHBOARD_STORAGE_URL: { path: ['storage', 'url'] },
   SWITCHBOARD_LOG_LEVEL: { path: ['log', 'level'] },
 };
 
@@ -203,6 +204,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   // From here on, any text quoting one of these values (an error, a status string) is scrubbed.
   registerSecrets(configSecrets(app));
   for (const s of app.servers ?? []) registerSecrets(configSecrets(s));
+  if (config.storage.url) registerSecrets(configSecrets({ url: config.storage.url }));
   for (const agent of config.agents.list) {
     if (!agent.appServer) continue;
     registerSecrets(configSecrets({ ...agent.appServer, env: agent.appServer.env ?? {} }));

@@ -138,9 +138,15 @@ export const ConfigSchema = z
       .default({ startTimeoutMs: DEFAULT_START_TIMEOUT_MS }),
     storage: z
       .strictObject({
-        kind: z.enum(['dataset', 'codex', 'none']).default('dataset'),
+        kind: z.enum(['dataset', 'codex', 'none', 'postgres']).default('dataset'),
         /** Relative to the state directory (--state-dir); an absolute path is used as given. */
         path: z.string().default('threads.db'),
+        /** kind "postgres": postgres://user:password@host:port/database (or SWITCHBOARD_STORAGE_URL). */
+        url: z
+          .string()
+          .max(2000)
+          .regex(/^postgres(ql)?:\/\/[^\s\x00-\x1f]+$/, { error: 'write a postgres:// URL: user:password@host:port/database after the scheme' })
+          .optional(),
       })
       .default({ kind: 'dataset', path: 'threads.db' }),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
@@ -186,6 +192,12 @@ export const ConfigSchema = z
           message: `"codex" thread storage only supports the codex harness, but runtime "${other}" is configured: use "dataset"`,
         });
       }
+    }
+    if (cfg.storage.kind === 'postgres' && !cfg.storage.url) {
+      ctx.addIssue({ code: 'custom', path: ['storage', 'url'], message: '"postgres" storage needs storage.url (postgres:// then user:password@host:port/database), or SWITCHBOARD_STORAGE_URL' });
+    }
+    if (cfg.storage.kind !== 'postgres' && cfg.storage.url) {
+      ctx.addIssue({ code: 'custom', path: ['storage', 'url'], message: `storage.url is only read by "postgres" storage, but kind is "${cfg.storage.kind}": set kind "postgres" or remove url` });
     }
     const defaults = cfg.agents.list.filter((x) => x.default);
     if (defaults.length > 1) {

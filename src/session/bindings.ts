@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 export const BINDING_SCHEMA_VERSION = 1;
 
-const BindingSchema = z.object({
+export const BindingSchema = z.object({
   schemaVersion: z.literal(BINDING_SCHEMA_VERSION),
   /** The conversation key the binding belongs to (a check against a misplaced file). */
   key: z.string().min(1),
@@ -102,7 +102,7 @@ export class FileBindingStore implements BindingStore {
 }
 
 /** The binding, or what is wrong with the text. */
-function checkBinding(text: string, key: string): Binding | string {
+export function checkBinding(text: string, key: string): Binding | string {
   let value: unknown;
   try {
     value = JSON.parse(text);

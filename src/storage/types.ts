@@ -56,6 +56,8 @@ export interface InboxEntry {
   /** Set once a turn took the message (Codex has it); the entry is dropped when that turn ends. */
   turnId?: string;
   threadId?: string;
+  /** `postgres` storage: a uuid given at enqueue, sent with the message so a new driver can tell whether Codex has it. */
+  clientUserMessageId?: string;
 }
 
 /** Paging of history: newest `limit` before `before` (or overall), or oldest `limit` after `after`. */
@@ -84,7 +86,7 @@ export interface ThreadRoom {
   at: number;
 }
 
-export type StorageKind = 'dataset' | 'codex' | 'none';
+export type StorageKind = 'dataset' | 'codex' | 'none' | 'postgres';
 
 export interface ThreadStore {
   readonly kind: StorageKind;

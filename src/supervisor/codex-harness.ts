@@ -34,6 +34,8 @@ export interface CodexHarnessOptions {
   log: Logger;
   /** Where thread bindings live (one directory per agent), resolved against the state directory. */
   bindingsDir: string;
+  /** Thread bindings of an agent kept elsewhere than JSON files under bindingsDir (postgres storage). */
+  bindingStore?: (agentId: string) => BindingStore;
   onAudit?: (a: ApprovalAudit) => void;
   clientVersion: string;
   inspect?: (ev: InspectionEvent) => void;
@@ -74,7 +76,7 @@ export class CodexHarness implements Harness {
       log: o.log,
       owners: { ownerOf: (session) => o.ownerOf?.(session) },
       bindings: (agent) =>
-        new ThreadRecordingStore(new FileBindingStore(path.join(o.bindingsDir, agent.id)), o.onThreadBound, o.log),
+        new ThreadRecordingStore(o.bindingStore?.(agent.id) ?? new FileBindingStore(path.join(o.bindingsDir, agent.id)), o.onThreadBound, o.log),
       spawnedByParent: true,
       models: (agent) => this.catalogFor(agent),
       ...(o.onModelInput ? { onModelInput: o.onModelInput } : {}),

@@ -9,6 +9,7 @@ import type { RoomEvent } from '../events/room-events.js';
 import { Hooks } from '../hooks/hooks.js';
 import { createLogger } from '../log/logger.js';
 import { openConfiguredStore } from '../storage/open.js';
+import { deferredBindings } from '../storage/postgres/bindings.js';
 import { legacyStateNotice, prepareStateDir, resolveStatePaths, type StatePaths } from '../config/state-paths.js';
 import type { HistoryRecord, InboxMessage, StoredRecord, ThreadStore } from '../storage/types.js';
 import { parseCommand } from '../session/types.js';
@@ -113,6 +114,7 @@ export class Supervisor {
       sink: (e) => this.onEvent(e),
       log: this.log,
       bindingsDir: this.statePaths.bindingsDir,
+      ...(this.config.storage.kind === 'postgres' ? { bindingStore: (agent: string) => deferredBindings(() => this.store, agent) } : {}),
       onAudit: (a) => this.auditSubject.next(a),
       clientVersion: VERSION,
       inspect: options.inspect,

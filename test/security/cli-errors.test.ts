@@ -29,6 +29,8 @@ const cases: Array<{ what: string; args: string[]; env?: Record<string, string>;
   { what: 'chat --room a/b', args: ['chat', '--room', 'a/b', '--url', 'ws://127.0.0.1:9'], names: /--room.*no slashes/ },
   { what: 'join --cwd /nonexistent', args: ['join', '--room', 'lab', '--agent-name', 'x', '--cwd', '/nonexistent/sb-none'], names: /--cwd.*does not exist.*existing directory/ },
   { what: 'join --cwd <a file>', args: ['join', '--room', 'lab', '--agent-name', 'x', '--cwd', aFile], names: /--cwd.*is not a directory/ },
+  // The refused value may hold a password: it is not echoed.
+  { what: 'join --storage mysql://…', args: ['join', '--room', 'lab', '--agent-name', 'x', '--storage', 'mysql://u:hunter2@db/x'], names: /^(?![^]*hunter2)[^]*--storage: write dataset, none, codex or a postgres:\/\/ URL \(user:password@host:port\/database after the scheme/ },
   { what: 'chat --give-up-after forever', args: ['chat', '--url', 'ws://127.0.0.1:9', '--give-up-after', 'forever'], names: /--give-up-after.*not a duration/ },
   { what: 'demo --timeout above 2^31-1 ms', args: ['demo', '--timeout', String(BIG)], names: /--timeout.*at most 2147483647/ },
   { what: 'chat --token and --token-file together', args: ['chat', '--url', 'ws://127.0.0.1:9', '--token', 't', '--token-file', aFile], names: /--token and --token-file: give one/ },

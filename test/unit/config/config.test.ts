@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, redactedConfig } from '../../../src/config/load.js';
+import { REDACTED, redactText } from '../../../src/log/redact.js';
 
 const dirs: string[] = [];
 function file(content: unknown): string {
@@ -77,7 +78,7 @@ describe('configuration', () => {
         `appServer.requestTimeoutMs (file ${f}): write a number > 0`,
         `appServer (file ${f}): unknown field "sandobx": remove or correct the spelling`,
         'appServer.mode (env SWITCHBOARD_MODE): write one of "yolo", "guardian", "policy"',
-        `storage.kind (file ${f}): write one of "dataset", "codex", "none"`,
+        `storage.kind (file ${f}): write one of "dataset", "codex", "none", "postgres"`,
       ]),
     );
     expect(problems).toHaveLength(5);
@@ -94,6 +95,18 @@ describe('configuration', () => {
     ]);
     const p = problemsOf(() => loadConfig({ env: { SWITCHBOARD_STORAGE: 'codex', SWITCHBOARD_RUNTIME: 'pi' } }));
     expect(p[0]).toMatch(/"codex" thread storage only supports the codex harness, but runtime "pi" is configured: use "dataset"/);
+  });
+
+  it('postgres storage needs a postgres:// url (config or SWITCHBOARD_STORAGE_URL); a url needs postgres storage', () => {
+    const url = 'postgres://sb:hunter22@db.example.com:5432/switchboard';
+    expect(loadConfig({ env: { SWITCHBOARD_STORAGE: 'postgres', SWITCHBOARD_STORAGE_URL: url } }).config.storage).toMatchObject({ kind: 'postgres', url });
+    // Its password is a registered secret: any text quoting it is scrubbed.
+    expect(redactText('connect failed: hunter22')).toBe(`connect failed: ${REDACTED}`);
+    expect(problemsOf(() => loadConfig({ env: {}, flags: { storage: { kind: 'postgres' } } }))).toEqual([
+      'storage.url (default): "postgres" storage needs storage.url (postgres:// then user:password@host:port/database), or SWITCHBOARD_STORAGE_URL',
+    ]);
+    expect(problemsOf(() => loadConfig({ env: {}, flags: { storage: { kind: 'postgres', url: 'mysql://x/y' } } }))[0]).toMatch(/storage\.url .*write a postgres:\/\/ URL: user:password@host:port\/database after the scheme/);
+    expect(problemsOf(() => loadConfig({ env: { SWITCHBOARD_STORAGE_URL: url } }))[0]).toMatch(/storage.url is only read by "postgres" storage, but kind is "dataset"/);
   });
 
   it('an invalid serviceTier is dropped with a warning', () => {

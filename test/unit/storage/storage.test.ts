@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DatasetStore } from '../../../src/storage/dataset.js';
 import { MemoryStore } from '../../../src/storage/memory.js';
+import { PostgresStore } from '../../../src/storage/postgres/store.js';
+import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -17,10 +19,17 @@ const tmp = () => {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+// One PostgreSQL for the file, a fresh database per store.
+let pg: TestPostgres | undefined;
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 60_000);
+afterAll(async () => pg?.stop(), 60_000);
 
 describe.each([
   ['dataset', async () => DatasetStore.open(path.join(tmp(), 'threads.db'))],
   ['none', async () => new MemoryStore()],
+  ['postgres', async () => PostgresStore.open(await pg!.freshDatabase())],
 ])('%s store', (_name, open) => {
   it('appends and reads history per session, in order', async () => {
     const s = await open();
@@ -48,6 +57,43 @@ describe.each([
     const e2 = await s.enqueue('r/c/t', { ...m, text: 'and this' });
     await s.ack(e1.id);
     expect((await s.pending()).map((e) => e.id)).toEqual([e2.id]);
+    await s.close();
+  });
+
+  it('marks a taken message with its turn and thread', async () => {
+    const s = await open();
+    const e = await s.enqueue('r/c/t', { room: 'r', channel: 'c', thread: 't', from: { id: 'u', role: 'member' }, text: 'go' });
+    await s.take(e.id, 'turn-1', 'thr-1');
+    expect(await s.pending()).toMatchObject([{ id: e.id, session: 'r/c/t', turnId: 'turn-1', threadId: 'thr-1', message: { text: 'go', from: { role: 'member' } } }]);
+    await s.close();
+  });
+
+  it('pages history under a prefix, newest first by cursor, never mixing rooms', async () => {
+    const s = await open();
+    for (let i = 1; i <= 6; i++) await s.append(i % 2 ? 'lab/chat/main' : 'lab_x/chat/main', { kind: 'notice', level: 'info', text: `n${i}` });
+    const text = (rs: Array<{ kind: string }>) => rs.map((r) => (r as { text?: string }).text);
+    expect(text(await s.historyByPrefix('lab'))).toEqual(['n1', 'n3', 'n5']);
+    const newest = await s.historyByPrefix('lab', { limit: 2 });
+    expect(text(newest)).toEqual(['n3', 'n5']);
+    expect(text(await s.historyByPrefix('lab', { limit: 2, before: newest[0]!.seq }))).toEqual(['n1']);
+    expect(text(await s.historyByPrefix('lab', { after: newest[0]!.seq }))).toEqual(['n5']);
+    // A limit outside 1..10000 is clamped, never trusted.
+    expect(text(await s.historyByPrefix('lab', { limit: 0 }))).toEqual(['n5']);
+    expect(await s.historyByPrefix('lab', { limit: 1e9 })).toHaveLength(3);
+    await s.close();
+  });
+
+  it('the first poster owns a conversation; the first room keeps a thread', async () => {
+    const s = await open();
+    expect(await s.claimOwner('r/c/t', { id: 'ann', name: 'Ann' })).toMatchObject({ session: 'r/c/t', owner: 'ann', name: 'Ann' });
+    expect(await s.claimOwner('r/c/t', { id: 'bob' })).toMatchObject({ owner: 'ann' });
+    expect((await s.owners()).map((o) => o.owner)).toEqual(['ann']);
+    await s.recordThread('thr-1', 'r/c/t');
+    await s.recordThread('thr-2', 'r/c/u');
+    await s.recordThread('thr-1', 'other/c/t');
+    expect(await s.roomOfThread('thr-1')).toBe('r');
+    expect(await s.roomOfThread('nope')).toBeUndefined();
+    expect((await s.threadsOfRoom('r')).map((t) => t.threadId)).toEqual(['thr-2', 'thr-1']);
     await s.close();
   });
 });
