@@ -149,6 +149,15 @@ export const ConfigSchema = z
           .optional(),
       })
       .default({ kind: 'dataset', path: 'threads.db' }),
+    /** Several nodes on one `postgres` database: this node's id and how long a session lease lasts unrenewed. */
+    cluster: z
+      .strictObject({
+        node: z.string().min(1).max(100).regex(/^[A-Za-z0-9._-]+$/, { error: 'a node id is letters, digits, ".", "_" or "-"' }),
+        leaseTtlMs: z.number().int().min(500).max(MAX_TIMER_MS).default(10_000),
+        /** Conversations this node drives at once (default 64). */
+        maxSessions: z.number().int().positive().max(100_000).default(64),
+      })
+      .optional(),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
     /** The embedded room server (join): browser origins and resource limits (see src/room/limits.ts for defaults). */
     room: z
@@ -198,6 +207,9 @@ export const ConfigSchema = z
     }
     if (cfg.storage.kind !== 'postgres' && cfg.storage.url) {
       ctx.addIssue({ code: 'custom', path: ['storage', 'url'], message: `storage.url is only read by "postgres" storage, but kind is "${cfg.storage.kind}": set kind "postgres" or remove url` });
+    }
+    if (cfg.cluster && cfg.storage.kind !== 'postgres') {
+      ctx.addIssue({ code: 'custom', path: ['cluster'], message: `several nodes share one "postgres" database, but storage kind is "${cfg.storage.kind}": set storage.kind "postgres" or remove cluster` });
     }
     const defaults = cfg.agents.list.filter((x) => x.default);
     if (defaults.length > 1) {

@@ -305,6 +305,12 @@ export class SessionManager {
     this.live.clear();
   }
 
+  /** Another node drives `key` now: its actor stops at once, nothing interrupted, nothing more emitted. */
+  drop(key: string): void {
+    this.live.get(key)?.stop();
+    for (const m of [this.sessions, this.live, this.idleSince]) m.delete(key);
+  }
+
   private notice(key: string, level: 'info' | 'warning' | 'error', text: string): void {
     this.deps.sink({ type: 'notice', session: key, at: this.now(), level, text });
   }

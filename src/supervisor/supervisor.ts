@@ -36,6 +36,7 @@ import { createSupervisorActor } from './supervisor-actor.js';
 import { ThreadPages } from './thread-pages.js';
 import { fireEventHooks } from './event-hooks.js';
 import type { ModelList } from '../room/protocol.js';
+import { ClusterNode } from '../cluster/node.js';
 
 export { PostSchema, type PostInput, type DecideInput, type SupervisorStatus };
 export type DynamicToolSpec = DynamicTool;
@@ -87,6 +88,7 @@ export class Supervisor {
   private readonly clock: StackClock;
   private started = false;
   private readonly threadPages = new ThreadPages();
+  private cluster: ClusterNode | undefined;
 
   constructor(loaded: LoadedConfig, private readonly options: SupervisorOptions = {}) {
     this.config = loaded.config;
@@ -150,7 +152,7 @@ export class Supervisor {
     this.actor.send({ type: 'START' });
     const snap = await waitFor(this.actor, (s) => s.hasTag('serving') || s.status !== 'active');
     if (!snap.hasTag('serving')) throw new Error(`Switchboard failed to start: ${snap.context.error ?? 'stopped'}`);
-    await this.replayInbox();
+    await (this.cluster ? this.cluster.start() : this.replayInbox());
   }
 
   private async startAll(getChild: Parameters<Harness['start']>[0], signal: AbortSignal): Promise<void> {
@@ -162,9 +164,14 @@ export class Supervisor {
     this.store = this.options.store ?? (await openConfiguredStore(this.config, this.statePaths, this.log));
     await this.access.load();
     await startHarnesses(this.harnesses, this.config, getChild, signal, this.log);
+    if (this.config.cluster) {
+      const host = { config: this.config, store: this.store, codex: this.codex, defaultAgent: () => this.agentSessions.agentFor(undefined), emit: (e: RoomEvent) => this.onEvent(e), log: this.log };
+      this.cluster = new ClusterNode({ ...host, dispatch: (session, e) => this.dispatch(session, e.message, e.id, undefined, e.reclaimed, true) });
+    }
   }
 
   private async stopAll(): Promise<void> {
+    await this.cluster?.stop();
     await stopHarnesses(this.harnesses, this.log);
     await this.historyWriter.flush();
     await this.store?.close();
@@ -204,12 +211,14 @@ export class Supervisor {
     // The first poster owns the conversation, durably, before anything of theirs runs.
     await this.access.claim(session, msg.from);
     const inboxMsg: InboxMessage = { room: msg.room, channel: msg.channel, thread: msg.thread, from: msg.from, text: msg.text, attachments };
+    if (this.cluster) return this.cluster.post(session, inboxMsg).then(() => ({ session }));
     const entry = await this.store!.enqueue(session, inboxMsg);
     await this.dispatch(session, inboxMsg, entry.id, msg.agent);
     return { session };
   }
 
-  private async dispatch(session: string, msg: InboxMessage, inboxId: string, agentId?: string, replay = false): Promise<void> {
+  /** 'turn' when a turn follows; `queued`: a cluster driver runs it and acks it when that turn ends. */
+  private async dispatch(session: string, msg: InboxMessage, inboxId: string, agentId?: string, replay = false, queued = false): Promise<'turn' | 'none'> {
     const agent = this.agentSessions.agentFor(agentId);
     const from = { id: msg.from.id, name: msg.from.name ?? msg.from.id };
     const text = msg.text.trim();
@@ -218,12 +227,12 @@ export class Supervisor {
       if (refused) {
         this.notice(session, 'warning', refused);
         await this.inbox.done(inboxId);
-        return;
+        return 'none';
       }
       const handled = await runSupervisorCommand(this.commandHost, { session, agent, text, from, msg });
       if (handled) {
         await this.inbox.done(inboxId);
-        return;
+        return 'none';
       }
     }
     // Seen by the whole room and recorded; a replayed inbox message was announced when first posted.
@@ -234,16 +243,17 @@ export class Supervisor {
     } catch (err) {
       await this.inbox.done(inboxId);
       this.notice(session, 'error', (err as Error).message);
-      return;
+      return 'none';
     }
     const command = parseCommand(msg.text) !== undefined && !msg.attachments?.length;
-    if (!command) this.inbox.handed(session, inboxId);
+    if (!command && !queued) this.inbox.handed(session, inboxId);
     const built = await this.hooks.run('before_prompt_build', { session, from, prompt: msg.text });
     const { role: _role, ...fromHarness } = { ...msg.from, ...from };
     await this.harnesses.get(info.selection.harness)!.post(info.agent, { ...msg, from: fromHarness, text: built.prompt }, (e) => this.onEvent(e));
     // A command is the session's once handed over: acked like a message Codex took, so a
     // restart does not run `/model` or `/reset` again.
     if (command) await this.inbox.done(inboxId);
+    return command ? 'none' : 'turn';
   }
 
   /** The slice of this supervisor the slash commands use (closures: commands.ts does not import this file). */
@@ -288,6 +298,7 @@ export class Supervisor {
     const rec = recordOf(e);
     if (rec) this.write(e.session, rec);
     fireEventHooks(e, this.hooks, (s) => this.codex.threadOfSession(s));
+    this.cluster?.onEvent(e);
     switch (e.type) {
       case 'turn.started':
         this.inbox.onEvent(e);

@@ -1,0 +1,156 @@
+// Exactly one driver per conversation across the nodes sharing a postgres database. A node
+// takes a conversation's lease before it runs the conversation's queued messages (one at a time,
+// in posting order), keeps it renewed (LeaseKeeper), and on losing it stops driving that
+// conversation at once: its session actor is dropped and nothing more is written for it (a
+// write would be fenced anyway). A message an earlier driver had claimed (`reclaimed`) is
+// checked against the Codex thread before it is sent again.
+import { createActor, fromPromise, type Actor } from 'xstate';
+import type { Logger } from 'pino';
+import { clusterDriverMachine } from '../../machines/cluster-driver.machine.js';
+import type { RoomEvent } from '../events/room-events.js';
+import { LeaseKeeper } from '../storage/lease-keeper.js';
+import { FencedWriteError, type ClusterStore, type Lease, type QueuedMessage } from '../storage/cluster.js';
+import type { CandidateQuery } from './candidates.js';
+
+export interface ClusterDriverOptions {
+  cluster: ClusterStore;
+  candidates: CandidateQuery;
+  ttlMs: number;
+  /** Conversations driven at once by this node. */
+  maxSessions: number;
+  /** Between scans of the shared queue when nothing wakes the driver (default 500 ms). */
+  pollMs?: number;
+  /** Run a claimed message; 'turn' when a turn follows (its end is awaited), 'none' when it was done with at once. */
+  dispatch: (session: string, entry: QueuedMessage) => Promise<'turn' | 'none'>;
+  /** Another node drives `session` now: stop its local actor without interrupting anything. */
+  drop: (session: string) => void;
+  /** The Codex thread of `session` when it already took `entry` (a reclaimed message). */
+  sentAlready: (session: string, entry: QueuedMessage) => Promise<{ threadId: string } | undefined>;
+  emit: (e: RoomEvent) => void;
+  log: Logger;
+}
+
+interface Running {
+  lease: Lease;
+  entry: QueuedMessage;
+  /** Set once the turn that took the message started. */
+  turnId?: string;
+}
+
+const preview = (text: string): string => {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > 80 ? `${one.slice(0, 80)}…` : one;
+};
+
+export class ClusterDriver {
+  readonly keeper: LeaseKeeper;
+  /** Conversations this node holds a lease for. */
+  private readonly held = new Set<string>();
+  /** Per conversation: the message running now. */
+  private readonly running = new Map<string, Running>();
+  private readonly actor: Actor<typeof clusterDriverMachine>;
+  private stopped = false;
+
+  constructor(private readonly o: ClusterDriverOptions) {
+    this.keeper = new LeaseKeeper({ store: o.cluster, ttlMs: o.ttlMs, log: o.log, onLost: (lease, why) => this.lost(lease, why) });
+    const machine = clusterDriverMachine.provide({ actors: { scan: fromPromise(() => this.scan()) } });
+    this.actor = createActor(machine, { input: { node: o.cluster.node, pollMs: o.pollMs ?? 500 } });
+    this.actor.on('driver.scanFailed', (e) => o.log.warn({ err: e.error }, 'cluster queue scan failed; retrying'));
+  }
+
+  get node(): string {
+    return this.o.cluster.node;
+  }
+
+  async start(): Promise<void> {
+    await this.keeper.start();
+    this.actor.start();
+  }
+
+  /** Something was queued or finished on this node: scan now rather than at the next tick. */
+  wake(): void {
+    if (!this.stopped) this.actor.send({ type: 'WAKE' });
+  }
+
+  /** Whether this node drives `session` now. */
+  drives(session: string): boolean {
+    return this.held.has(session);
+  }
+
+  /** A graceful stop gives every lease up, so another node takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'STOP' });
+    this.actor.stop();
+    await this.keeper.stop({ release: true });
+    this.held.clear();
+    this.running.clear();
+  }
+
+  private async scan(): Promise<void> {
+    if (this.stopped) return;
+    for (const session of await this.o.candidates(this.o.maxSessions * 2)) {
+      if (this.stopped || this.running.has(session)) continue;
+      if (!this.held.has(session) && this.held.size >= this.o.maxSessions) continue;
+      const lease = this.keeper.current(session) ?? (await this.keeper.acquire(session));
+      if (!lease) continue;
+      this.held.add(session);
+      const entry = await this.o.cluster.claim(lease).catch((err: unknown) => this.fenced(lease, err));
+      if (!entry) continue;
+      this.running.set(session, { lease, entry });
+      void this.run(session, lease, entry).catch((err: unknown) => this.o.log.error({ err, session }, 'running a queued message failed'));
+    }
+  }
+
+  private async run(session: string, lease: Lease, entry: QueuedMessage): Promise<void> {
+    if (entry.reclaimed) {
+      const at = Date.now();
+      const taken = await this.o.sentAlready(session, entry);
+      if (taken) {
+        // Codex took it on the node that stopped: that turn was cut off, its answer is lost.
+        this.o.log.warn({ session, inbox: entry.id }, 'a reclaimed message was already taken by Codex: not sent again');
+        this.o.emit({ type: 'turn.interrupted', session, at, turnId: entry.turnId ?? '', threadId: taken.threadId, reason: 'the node driving the conversation stopped' });
+        this.o.emit({ type: 'notice', session, at, level: 'warning', text: `The node driving this conversation stopped during the turn for "${preview(entry.message.text)}"; that turn was interrupted and is not run again. Send it again if you still need it.` });
+        return this.finish(session, lease, entry);
+      }
+      this.o.emit({ type: 'notice', session, at, level: 'info', text: `The node driving this conversation stopped before Codex took "${preview(entry.message.text)}"; node ${this.node} runs it now.` });
+    }
+    const kind = await this.o.dispatch(session, entry);
+    if (kind === 'none') await this.finish(session, lease, entry);
+  }
+
+  /** Every room event of this node: a running message's turn start is recorded, its end acks it. */
+  onEvent(e: RoomEvent): void {
+    if ('action' in e && e.action !== undefined) return;
+    const r = this.running.get(e.session);
+    if (!r) return;
+    if (e.type === 'turn.started') {
+      r.turnId = e.turnId;
+      void this.o.cluster.take(r.lease, r.entry.id, e.turnId, e.threadId).catch((err: unknown) => this.fenced(r.lease, err));
+    } else if (e.type === 'turn.completed' || e.type === 'turn.failed' || e.type === 'turn.interrupted') {
+      if (e.turnId !== undefined && r.turnId !== undefined && e.turnId !== r.turnId) return;
+      void this.finish(e.session, r.lease, r.entry);
+    }
+  }
+
+  private async finish(session: string, lease: Lease, entry: QueuedMessage): Promise<void> {
+    if (this.running.get(session)?.entry.id === entry.id) this.running.delete(session);
+    await this.o.cluster.ack(lease, entry.id).catch((err: unknown) => this.fenced(lease, err));
+    this.wake();
+  }
+
+  private fenced(lease: Lease, err: unknown): undefined {
+    if (err instanceof FencedWriteError) this.lost(lease, err.message);
+    else this.o.log.error({ err, session: lease.session }, 'cluster write failed');
+    return undefined;
+  }
+
+  /** The lease is gone (taken over, or not renewed in time): stop driving at once. */
+  private lost(lease: Lease, why: string): void {
+    if (!this.held.delete(lease.session)) return;
+    this.running.delete(lease.session);
+    void this.keeper.release(lease.session).catch(() => undefined);
+    this.o.log.warn({ session: lease.session, epoch: lease.epoch, why }, 'stopped driving a conversation: its lease was lost');
+    this.o.drop(lease.session);
+  }
+}

@@ -1,0 +1,74 @@
+// A supervisor as one node of several (`cluster` config, `postgres` storage): its posts go into
+// the shared queue, and its ClusterDriver runs the messages of the conversations it holds.
+import type { Logger } from 'pino';
+import type { SwitchboardConfig } from '../config/schema.js';
+import type { RoomEvent } from '../events/room-events.js';
+import type { InboxMessage, ThreadStore } from '../storage/types.js';
+import type { QueuedMessage } from '../storage/cluster.js';
+import { PostgresStore } from '../storage/postgres/store.js';
+import type { CodexHarness } from '../supervisor/codex-harness.js';
+import type { ResolvedAgent } from '../supervisor/sessions.js';
+import { candidateSessions } from './candidates.js';
+import { ClusterDriver } from './driver.js';
+import { sentAlready } from './thread-check.js';
+
+export interface ClusterNodeHost {
+  config: SwitchboardConfig;
+  store: ThreadStore;
+  codex: CodexHarness;
+  defaultAgent: () => ResolvedAgent;
+  dispatch: (session: string, entry: QueuedMessage) => Promise<'turn' | 'none'>;
+  emit: (e: RoomEvent) => void;
+  log: Logger;
+}
+
+export class ClusterNode {
+  readonly driver: ClusterDriver;
+  private readonly store: PostgresStore;
+
+  constructor(h: ClusterNodeHost) {
+    const c = h.config.cluster;
+    if (!c) throw new Error('ClusterNode needs a cluster config');
+    if (!(h.store instanceof PostgresStore)) throw new Error('several nodes need "postgres" storage');
+    this.store = h.store;
+    const cluster = h.store.cluster(c.node);
+    const log = h.log.child({ node: c.node });
+    this.driver = new ClusterDriver({
+      cluster,
+      candidates: candidateSessions(h.store.pool, c.node),
+      ttlMs: c.leaseTtlMs,
+      maxSessions: c.maxSessions,
+      dispatch: h.dispatch,
+      drop: (session) => {
+        for (const m of h.codex.stack.managers().values()) m.drop(session);
+      },
+      sentAlready: async (session, entry) => {
+        const agent = h.defaultAgent();
+        const threadId = entry.threadId ?? (await h.codex.sessionManager(agent).boundThread(session));
+        if (!threadId) return undefined;
+        const read = (id: string) => h.codex.clientFor(agent.id).request('thread/read', { threadId: id, includeTurns: true });
+        return (await sentAlready(read, threadId, entry)) ? { threadId } : undefined;
+      },
+      emit: h.emit,
+      log,
+    });
+  }
+
+  start(): Promise<void> {
+    return this.driver.start();
+  }
+
+  /** Any node accepts a post: it goes into the shared queue, and the driver of its conversation runs it. */
+  async post(session: string, msg: InboxMessage): Promise<void> {
+    await this.store.cluster(this.driver.node).enqueue(session, msg);
+    this.driver.wake();
+  }
+
+  onEvent(e: RoomEvent): void {
+    this.driver.onEvent(e);
+  }
+
+  stop(): Promise<void> {
+    return this.driver.stop();
+  }
+}

@@ -1,0 +1,177 @@
+// Exactly one driver per conversation: ClusterDrivers of several nodes on one real PostgreSQL.
+// What a node would send to Codex is recorded per inbox entry (the Codex side is a recorder
+// here; the supervisor test drives the real app-server).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterDriver } from '../../../src/cluster/driver.js';
+import { candidateSessions } from '../../../src/cluster/candidates.js';
+import type { RoomEvent } from '../../../src/events/room-events.js';
+import type { QueuedMessage } from '../../../src/storage/cluster.js';
+import { PostgresStore } from '../../../src/storage/postgres/store.js';
+import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { memoryLogger } from '../../support/log.js';
+
+let server: TestPostgres;
+beforeAll(async () => {
+  server = await startPostgres();
+}, 60_000);
+afterAll(async () => server?.stop(), 60_000);
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
+}, 60_000);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const msg = (text: string) => ({ room: 'r', channel: 'chat', thread: 'main', from: { id: 'ann' }, text });
+const SESSION = 'r/chat/main';
+
+interface Sent {
+  node: string;
+  entry: QueuedMessage;
+}
+
+/** A node: its own pool, a driver whose dispatch records the send and starts a "turn" the test ends. */
+async function node(url: string, name: string, sent: Sent[], opts: { ttlMs?: number; taken?: (e: QueuedMessage) => boolean } = {}) {
+  const store = await PostgresStore.open(url);
+  const events: RoomEvent[] = [];
+  const dropped: string[] = [];
+  const { log } = memoryLogger('warn');
+  let turn = 0;
+  const driver: ClusterDriver = new ClusterDriver({
+    cluster: store.cluster(name),
+    candidates: candidateSessions(store.pool, name),
+    ttlMs: opts.ttlMs ?? 10_000,
+    maxSessions: 8,
+    pollMs: 100,
+    dispatch: async (session, entry) => {
+      sent.push({ node: name, entry });
+      const e: RoomEvent = { type: 'turn.started', session, at: Date.now(), turnId: `${name}-t${++turn}`, threadId: 'th-1' } as RoomEvent;
+      events.push(e);
+      driver.onEvent(e);
+      return 'turn';
+    },
+    drop: (s) => dropped.push(s),
+    sentAlready: async (_s, e) => (opts.taken?.(e) ? { threadId: 'th-1' } : undefined),
+    emit: (e) => events.push(e),
+    log,
+  });
+  const end = (session = SESSION) => {
+    const started = [...events].reverse().find((e) => e.type === 'turn.started' && e.session === session) as Extract<RoomEvent, { type: 'turn.started' }>;
+    driver.onEvent({ type: 'turn.completed', session, at: Date.now(), turnId: started.turnId, threadId: 'th-1' } as RoomEvent);
+  };
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await driver.stop();
+    await store.close();
+  };
+  cleanup.push(stop);
+  return { store, driver, events, dropped, end, stop, name };
+}
+
+async function until(what: () => boolean, ms = 8_000): Promise<void> {
+  const t0 = Date.now();
+  while (!what()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+    await sleep(25);
+  }
+}
+
+describe('cluster driver', () => {
+  it('three nodes: one conversation has one driver; its messages run once each, in posting order', async () => {
+    const url = await server.freshDatabase();
+    const sent: Sent[] = [];
+    const ns = await Promise.all(['a', 'b', 'c'].map((n) => node(url, n, sent)));
+    await Promise.all(ns.map((n) => n.driver.start()));
+    // Posted on different nodes.
+    for (const [i, n] of [ns[0]!, ns[1]!, ns[2]!].entries()) await n.store.cluster(n.name).enqueue(SESSION, msg(`m${i + 1}`));
+    for (const n of ns) n.driver.wake();
+    await until(() => sent.length === 1);
+    await sleep(400);
+    expect(sent).toHaveLength(1);
+    const driver = ns.find((n) => n.name === sent[0]!.node)!;
+    expect(ns.filter((n) => n.driver.drives(SESSION)).map((n) => n.name)).toEqual([driver.name]);
+    for (let k = 1; k <= 3; k++) {
+      await until(() => sent.length === k);
+      driver.end();
+    }
+    await sleep(300);
+    expect(sent.map((s) => s.entry.message.text)).toEqual(['m1', 'm2', 'm3']);
+    expect(new Set(sent.map((s) => s.node))).toEqual(new Set([driver.name]));
+    const left = await driver.store.pool.query('SELECT count(*)::int AS n FROM inbox');
+    expect(left.rows[0].n).toBe(0);
+  });
+
+  it('a driver that dies mid-turn: another node takes over after the TTL; a message Codex took is not sent again, the room is told; the queue follows in order', async () => {
+    const url = await server.freshDatabase();
+    const sent: Sent[] = [];
+    const a = await node(url, 'a', sent, { ttlMs: 1_000 });
+    await a.driver.start();
+    await a.store.cluster('a').enqueue(SESSION, msg('first'));
+    a.driver.wake();
+    await until(() => sent.length === 1);
+    const firstId = sent[0]!.entry.id;
+    await a.store.cluster('a').enqueue(SESSION, msg('second'));
+    // "kill -9": renewals stop, nothing is released, nothing more runs there.
+    await a.driver.keeper.stop();
+    (a.driver as unknown as { actor: { stop(): void } }).actor.stop();
+    const b = await node(url, 'b', sent, { ttlMs: 1_000, taken: (e) => e.id === firstId });
+    const t0 = Date.now();
+    await b.driver.start();
+    await until(() => b.events.some((e) => e.type === 'turn.interrupted'), 5_000);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(b.events.find((e) => e.type === 'notice')).toMatchObject({ level: 'warning', text: expect.stringContaining('"first"') });
+    await until(() => sent.length === 2);
+    expect(sent.map((s) => [s.node, s.entry.message.text])).toEqual([
+      ['a', 'first'],
+      ['b', 'second'],
+    ]);
+    expect(sent[1]!.entry.reclaimed).toBe(false);
+    b.end();
+    await sleep(300);
+    expect((await b.store.pool.query('SELECT 1 FROM inbox')).rowCount).toBe(0);
+  });
+
+  it('a reclaimed message Codex never took runs again on the new driver, once', async () => {
+    const url = await server.freshDatabase();
+    const sent: Sent[] = [];
+    const a = await node(url, 'a', sent, { ttlMs: 800 });
+    await a.driver.start();
+    await a.store.cluster('a').enqueue(SESSION, msg('only'));
+    a.driver.wake();
+    await until(() => sent.length === 1);
+    await a.driver.keeper.stop();
+    (a.driver as unknown as { actor: { stop(): void } }).actor.stop();
+    const b = await node(url, 'b', sent, { ttlMs: 800, taken: () => false });
+    await b.driver.start();
+    await until(() => sent.length === 2, 5_000);
+    expect(sent[1]).toMatchObject({ node: 'b', entry: { reclaimed: true, message: { text: 'only' } } });
+    expect(b.events.find((e) => e.type === 'notice')).toMatchObject({ level: 'info', text: expect.stringContaining('node b runs it now') });
+    b.end();
+    await sleep(300);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('a paused-then-resumed old driver cannot write: its ack is fenced, it stops driving and drops the session', async () => {
+    const url = await server.freshDatabase();
+    const sent: Sent[] = [];
+    const a = await node(url, 'a', sent, { ttlMs: 800 });
+    await a.driver.start();
+    await a.store.cluster('a').enqueue(SESSION, msg('x'));
+    a.driver.wake();
+    await until(() => sent.length === 1);
+    // Paused: no renewals (its timer is stopped), the lease runs out, b takes it.
+    await a.driver.keeper.stop();
+    const b = await node(url, 'b', sent, { ttlMs: 800, taken: () => true });
+    await b.driver.start();
+    await until(() => b.driver.drives(SESSION), 5_000);
+    // Resumed: a's turn ends and it tries to ack.
+    a.end();
+    await until(() => a.dropped.includes(SESSION));
+    expect(a.driver.drives(SESSION)).toBe(false);
+    // b reclaimed the message, found Codex had it and acked it; a's late ack was refused, not applied.
+    expect(b.events.some((e) => e.type === 'turn.interrupted')).toBe(true);
+    expect(sent.map((s) => s.node)).toEqual(['a']);
+  });
+});
