@@ -1,0 +1,110 @@
+// Several nodes end to end: in-process supervisors on one real PostgreSQL, each with its own real
+// codex app-server (one CODEX_HOME, one scripted model, as app-servers sharing a disk would be).
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
+import type { RoomEvent } from '../../../src/events/room-events.js';
+import { processRegistry } from '../../../src/process/registry.js';
+import { say, type ResponsesRequest } from '../../support/mock-model.js';
+import { makeSandbox, type Sandbox } from '../../support/sandbox.js';
+import { memoryLogger } from '../../support/log.js';
+import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+
+let server: TestPostgres;
+beforeAll(async () => {
+  server = await startPostgres();
+}, 60_000);
+afterAll(async () => server?.stop(), 60_000);
+
+const open: Supervisor[] = [];
+let box: Sandbox | undefined;
+afterEach(async () => {
+  for (const sb of open.splice(0)) await sb.stop();
+  await box?.assertNoProcesses();
+  await box?.close();
+  box = undefined;
+  expect(processRegistry.list()).toEqual([]);
+}, 60_000);
+
+/** The text of the last user message Codex sent the model: which post a request answers. */
+const lastUserText = (req: ResponsesRequest): string => {
+  const users = req.input.filter((i) => i.role === 'user');
+  const content = (users.at(-1)?.content ?? []) as Array<{ text?: string }>;
+  return content.map((c) => c.text ?? '').join('');
+};
+
+async function cluster(names: string[]) {
+  box = await makeSandbox((req) => say(`re: ${lastUserText(req).trim()}`));
+  const url = await server.freshDatabase();
+  const nodes = names.map((node) => {
+    const { log } = memoryLogger('warn');
+    const config = {
+      appServer: { env: box!.env },
+      agents: { defaults: { cwd: box!.workspace } },
+      sessions: { idleWatchdogSeconds: 60 },
+      storage: { kind: 'postgres', url },
+      cluster: { node, leaseTtlMs: 2_000 },
+    };
+    const sb = createSupervisor(config as never, { log, baseDir: box!.root, stateDir: path.join(box!.root, node) });
+    open.push(sb);
+    const events: RoomEvent[] = [];
+    sb.events$.subscribe((e) => events.push(e));
+    return { node, sb, events };
+  });
+  await Promise.all(nodes.map((n) => n.sb.start()));
+  return nodes;
+}
+
+async function until(what: () => boolean, ms = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (!what()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const completed = (events: RoomEvent[]) => events.filter((e) => e.type === 'message.completed').map((e) => (e as { text: string }).text);
+
+describe('several nodes on one database', () => {
+  it('posts on any node run once each, in order, on the one node driving the conversation', async () => {
+    const nodes = await cluster(['a', 'b', 'c']);
+    const [a, b, c] = nodes as [(typeof nodes)[number], (typeof nodes)[number], (typeof nodes)[number]];
+    await a.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'one' });
+    await b.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'two' });
+    await c.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'three' });
+    const all = () => nodes.flatMap((n) => completed(n.events));
+    await until(() => all().length === 3);
+    const drivers = nodes.filter((n) => completed(n.events).length > 0);
+    expect(drivers).toHaveLength(1);
+    expect(completed(drivers[0]!.events)).toEqual(['re: one', 're: two', 're: three']);
+    // The scripted model answered each message once.
+    const asked = box!.model.requests.map(lastUserText).map((t) => t.trim());
+    for (const t of ['one', 'two', 'three']) expect(asked.filter((x) => x === t)).toHaveLength(1);
+    // History is shared: every node reads the same conversation.
+    const texts = (await b.sb.history('lab')).filter((r) => r.kind === 'message').map((r) => (r as { text: string }).text);
+    expect(texts).toEqual(['one', 're: one', 'two', 're: two', 'three', 're: three']);
+  }, 180_000);
+
+  it('the driving node stops: another node takes the conversation at once and continues the same Codex thread', async () => {
+    const nodes = await cluster(['a', 'b']);
+    const [a] = nodes;
+    await a!.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'first' });
+    await until(() => nodes.some((n) => completed(n.events).length === 1));
+    const driver = nodes.find((n) => completed(n.events).length === 1)!;
+    const other = nodes.find((n) => n !== driver)!;
+    const threadOf = (events: RoomEvent[]) => (events.find((e) => e.type === 'turn.started') as { threadId: string } | undefined)?.threadId;
+    const thread = threadOf(driver.events);
+    await driver.sb.stop();
+    open.splice(open.indexOf(driver.sb), 1);
+    const t0 = Date.now();
+    await other.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'second' });
+    await until(() => completed(other.events).length === 1);
+    // A graceful stop released the lease: no wait for the TTL.
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(completed(other.events)).toEqual(['re: second']);
+    expect(threadOf(other.events)).toBe(thread);
+    const asked = box!.model.requests.map(lastUserText).map((t) => t.trim());
+    expect(asked.filter((x) => x === 'first')).toHaveLength(1);
+    expect(asked.filter((x) => x === 'second')).toHaveLength(1);
+  }, 180_000);
+});
