@@ -44,15 +44,17 @@ const preview = (text: string): string => {
 
 export class ClusterDriver {
   readonly keeper: LeaseKeeper;
-  /** Conversations this node holds a lease for. */
-  private readonly held = new Set<string>();
+  /** Conversations this node holds a lease for (fencing reads node and epoch only: renewals change neither). */
+  private readonly held = new Map<string, Lease>();
+  /** Conversations this node drove and lost: nothing more of them is written here. */
+  private readonly lost = new Set<string>();
   /** Per conversation: the message running now. */
   private readonly running = new Map<string, Running>();
   private readonly actor: Actor<typeof clusterDriverMachine>;
   private stopped = false;
 
   constructor(private readonly o: ClusterDriverOptions) {
-    this.keeper = new LeaseKeeper({ store: o.cluster, ttlMs: o.ttlMs, log: o.log, onLost: (lease, why) => this.lost(lease, why) });
+    this.keeper = new LeaseKeeper({ store: o.cluster, ttlMs: o.ttlMs, log: o.log, onLost: (lease, why) => this.lose(lease, why) });
     const machine = clusterDriverMachine.provide({ actors: { scan: fromPromise(() => this.scan()) } });
     this.actor = createActor(machine, { input: { node: o.cluster.node, pollMs: o.pollMs ?? 500 } });
     this.actor.on('driver.scanFailed', (e) => o.log.warn({ err: e.error }, 'cluster queue scan failed; retrying'));
@@ -77,6 +79,15 @@ export class ClusterDriver {
     return this.held.has(session);
   }
 
+  /** What history writes need: the lease of a conversation, whether it was lost here. */
+  leaseOf(session: string): Lease | undefined {
+    return this.held.get(session);
+  }
+
+  lostDriving(session: string): boolean {
+    return this.lost.has(session);
+  }
+
   /** A graceful stop gives every lease up, so another node takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -94,7 +105,8 @@ export class ClusterDriver {
       if (!this.held.has(session) && this.held.size >= this.o.maxSessions) continue;
       const lease = this.keeper.current(session) ?? (await this.keeper.acquire(session));
       if (!lease) continue;
-      this.held.add(session);
+      this.held.set(session, lease);
+      this.lost.delete(session);
       const entry = await this.o.cluster.claim(lease).catch((err: unknown) => this.fenced(lease, err));
       if (!entry) continue;
       this.running.set(session, { lease, entry });
@@ -140,14 +152,15 @@ export class ClusterDriver {
   }
 
   private fenced(lease: Lease, err: unknown): undefined {
-    if (err instanceof FencedWriteError) this.lost(lease, err.message);
+    if (err instanceof FencedWriteError) this.lose(lease, err.message);
     else this.o.log.error({ err, session: lease.session }, 'cluster write failed');
     return undefined;
   }
 
   /** The lease is gone (taken over, or not renewed in time): stop driving at once. */
-  private lost(lease: Lease, why: string): void {
+  private lose(lease: Lease, why: string): void {
     if (!this.held.delete(lease.session)) return;
+    this.lost.add(lease.session);
     this.running.delete(lease.session);
     void this.keeper.release(lease.session).catch(() => undefined);
     this.o.log.warn({ session: lease.session, epoch: lease.epoch, why }, 'stopped driving a conversation: its lease was lost');

@@ -10,6 +10,7 @@ import type { CodexHarness } from '../supervisor/codex-harness.js';
 import type { ResolvedAgent } from '../supervisor/sessions.js';
 import { candidateSessions } from './candidates.js';
 import { ClusterDriver } from './driver.js';
+import { fencedHistory } from './fenced-store.js';
 import { sentAlready } from './thread-check.js';
 
 export interface ClusterNodeHost {
@@ -62,6 +63,11 @@ export class ClusterNode {
   async post(session: string, msg: InboxMessage): Promise<void> {
     await this.store.cluster(this.driver.node).enqueue(session, msg);
     this.driver.wake();
+  }
+
+  /** `store` with this node's history writes fenced by its leases. */
+  fence(store: ThreadStore): ThreadStore {
+    return fencedHistory(store, this.store.cluster(this.driver.node), this.driver);
   }
 
   onEvent(e: RoomEvent): void {

@@ -36,7 +36,7 @@ import { createSupervisorActor } from './supervisor-actor.js';
 import { ThreadPages } from './thread-pages.js';
 import { fireEventHooks } from './event-hooks.js';
 import type { ModelList } from '../room/protocol.js';
-import { ClusterNode } from '../cluster/node.js';
+import { ClusterNode, type ClusterNodeHost } from '../cluster/node.js';
 
 export { PostSchema, type PostInput, type DecideInput, type SupervisorStatus };
 export type DynamicToolSpec = DynamicTool;
@@ -165,8 +165,9 @@ export class Supervisor {
     await this.access.load();
     await startHarnesses(this.harnesses, this.config, getChild, signal, this.log);
     if (this.config.cluster) {
-      const host = { config: this.config, store: this.store, codex: this.codex, defaultAgent: () => this.agentSessions.agentFor(undefined), emit: (e: RoomEvent) => this.onEvent(e), log: this.log };
-      this.cluster = new ClusterNode({ ...host, dispatch: (session, e) => this.dispatch(session, e.message, e.id, undefined, e.reclaimed, true) });
+      const dispatch: ClusterNodeHost['dispatch'] = (session, e) => this.dispatch(session, e.message, e.id, undefined, e.reclaimed, true);
+      this.cluster = new ClusterNode({ config: this.config, store: this.store, codex: this.codex, defaultAgent: () => this.agentSessions.agentFor(undefined), emit: (e) => this.onEvent(e), log: this.log, dispatch });
+      this.store = this.cluster.fence(this.store);
     }
   }
 
@@ -217,7 +218,6 @@ export class Supervisor {
     return { session };
   }
 
-  /** 'turn' when a turn follows; `queued`: a cluster driver runs it and acks it when that turn ends. */
   private async dispatch(session: string, msg: InboxMessage, inboxId: string, agentId?: string, replay = false, queued = false): Promise<'turn' | 'none'> {
     const agent = this.agentSessions.agentFor(agentId);
     const from = { id: msg.from.id, name: msg.from.name ?? msg.from.id };

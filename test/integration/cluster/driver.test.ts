@@ -4,6 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterDriver } from '../../../src/cluster/driver.js';
 import { candidateSessions } from '../../../src/cluster/candidates.js';
+import { fencedHistory } from '../../../src/cluster/fenced-store.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
 import type { QueuedMessage } from '../../../src/storage/cluster.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
@@ -166,10 +167,17 @@ describe('cluster driver', () => {
     const b = await node(url, 'b', sent, { ttlMs: 800, taken: () => true });
     await b.driver.start();
     await until(() => b.driver.drives(SESSION), 5_000);
+    // Still paused: a's history write under its old lease is refused (fenced), b's goes in.
+    const note = { kind: 'notice' as const, level: 'info' as const, text: 'late' };
+    await expect(fencedHistory(a.store, a.store.cluster('a'), a.driver).append(SESSION, note)).rejects.toThrow(/rejected: node a holds epoch 1/);
+    await expect(fencedHistory(b.store, b.store.cluster('b'), b.driver).append(SESSION, { ...note, text: 'b' })).resolves.toMatchObject({ text: 'b' });
     // Resumed: a's turn ends and it tries to ack.
     a.end();
     await until(() => a.dropped.includes(SESSION));
     expect(a.driver.drives(SESSION)).toBe(false);
+    // Once it knows, it does not even try: nothing of the conversation is written by a any more.
+    await expect(fencedHistory(a.store, a.store.cluster('a'), a.driver).append(SESSION, note)).rejects.toThrow(/no longer drives/);
+    expect((await b.store.history(SESSION)).map((r) => (r as { text?: string }).text)).toEqual(['b']);
     // b reclaimed the message, found Codex had it and acked it; a's late ack was refused, not applied.
     expect(b.events.some((e) => e.type === 'turn.interrupted')).toBe(true);
     expect(sent.map((s) => s.node)).toEqual(['a']);
