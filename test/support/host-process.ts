@@ -8,12 +8,14 @@ import type { Sandbox } from './sandbox.js';
 
 const hostScript = fileURLToPath(new URL('./host.ts', import.meta.url));
 
-export function spawnHost(b: Sandbox): { child: ChildProcess; lines: Array<Record<string, unknown>> } {
+/** `override`: config keys replacing the defaults below (e.g. postgres storage and a cluster node). */
+export function spawnHost(b: Sandbox, override: Record<string, unknown> = {}): { child: ChildProcess; lines: Array<Record<string, unknown>> } {
   const config = {
     appServer: { env: b.env },
     agents: { defaults: { cwd: b.workspace } },
     sessions: { bindingsDir: path.join(b.root, 'bindings'), onMessageDuringTurn: 'queue' },
     storage: { kind: 'dataset', path: path.join(b.root, 'threads.db') },
+    ...override,
   };
   const child = spawn(process.execPath, ['--import', tsxLoader, hostScript], {
     env: { ...process.env, ...b.env, SB_HOST_CONFIG: JSON.stringify(config), SB_HOST_BASE: b.root, SB_HOST_STATE: b.root },

@@ -1,0 +1,98 @@
+// kill -9 of the driving node mid-turn: node A is a process (its own app-server), node B an
+// in-process supervisor on the same PostgreSQL and CODEX_HOME. B takes the conversation over
+// within the lease TTL, finds the cut-off message already in the Codex thread (not sent again,
+// the room told), and runs the message queued behind it.
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
+import type { RoomEvent } from '../../../src/events/room-events.js';
+import { processRegistry } from '../../../src/process/registry.js';
+import { say, type ResponsesRequest } from '../../support/mock-model.js';
+import { makeSandbox, type Sandbox } from '../../support/sandbox.js';
+import { spawnHost } from '../../support/host-process.js';
+import { memoryLogger } from '../../support/log.js';
+import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+
+let server: TestPostgres;
+beforeAll(async () => {
+  server = await startPostgres();
+}, 60_000);
+afterAll(async () => server?.stop(), 60_000);
+
+let box: Sandbox | undefined;
+const children: ChildProcess[] = [];
+const supervisors: Supervisor[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const sb of supervisors.splice(0)) await sb.stop();
+  // The killed node's app-server outlives it (as after a real kill -9); its owner is gone.
+  processRegistry.reapOrphans();
+  await box?.assertNoProcesses();
+  await box?.close();
+  box = undefined;
+}, 60_000);
+
+const lastUserText = (req: ResponsesRequest): string => {
+  const users = req.input.filter((i) => i.role === 'user');
+  return ((users.at(-1)?.content ?? []) as Array<{ text?: string }>).map((c) => c.text ?? '').join('').trim();
+};
+const TTL = 2_000;
+
+async function until<T>(what: () => T | undefined | false, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = what();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('several nodes: kill -9 of the driving node', () => {
+  it('another node takes over within the TTL; the cut-off message runs exactly once; the queued one follows', async () => {
+    box = await makeSandbox((req) => (lastUserText(req) === 'first' ? { ...say('never sent'), stallMs: 120_000 } : say(`re: ${lastUserText(req)}`)));
+    const url = await server.freshDatabase();
+    const storage = { kind: 'postgres', url };
+    const a = spawnHost(box, { storage, cluster: { node: 'a', leaseTtlMs: TTL } });
+    children.push(a.child);
+    await until(() => a.lines.find((l) => 'ready' in l));
+    a.child.stdin!.write(`post ${JSON.stringify({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'first' })}\n`);
+    // Codex took "first": the model is answering it (stalled).
+    await until(() => a.lines.find((l) => (l.event as RoomEvent | undefined)?.type === 'turn.started'));
+    await until(() => box!.model.requests.some((r) => lastUserText(r) === 'first'));
+
+    const { log } = memoryLogger('warn');
+    const config = {
+      appServer: { env: box.env },
+      agents: { defaults: { cwd: box.workspace } },
+      storage,
+      cluster: { node: 'b', leaseTtlMs: TTL },
+    };
+    const b = createSupervisor(config as never, { log, baseDir: box.root, stateDir: path.join(box.root, 'b') });
+    supervisors.push(b);
+    const events: RoomEvent[] = [];
+    b.events$.subscribe((e) => events.push(e));
+    await b.start();
+    await b.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'second' });
+    await new Promise((r) => setTimeout(r, 500));
+    // A still drives the conversation: B has run nothing.
+    expect(events.filter((e) => e.type === 'turn.started')).toEqual([]);
+
+    a.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await new Promise((r) => a.child.once('exit', r));
+    const interrupted = await until(() => events.find((e) => e.type === 'turn.interrupted'), 30_000);
+    // The lease ran out (TTL), then B's next scan took it: well within two TTLs of the kill.
+    expect(Date.now() - killedAt).toBeLessThan(2 * TTL + 3_000);
+    expect(interrupted).toMatchObject({ reason: 'the node driving the conversation stopped' });
+    expect(events.find((e) => e.type === 'notice' && e.level === 'warning')).toMatchObject({ text: expect.stringContaining('"first"') });
+    const done = await until(() => events.find((e) => e.type === 'message.completed'), 60_000);
+    expect(done).toMatchObject({ text: 're: second' });
+    await until(() => events.find((e) => e.type === 'turn.completed'));
+    // Exactly once each, counted at the scripted model.
+    const asked = box.model.requests.map(lastUserText);
+    expect(asked.filter((t) => t === 'first')).toHaveLength(1);
+    expect(asked.filter((t) => t === 'second')).toHaveLength(1);
+  }, 180_000);
+});
