@@ -10,6 +10,7 @@ import type { CodexHarness } from '../supervisor/codex-harness.js';
 import type { ResolvedAgent } from '../supervisor/sessions.js';
 import { candidateSessions } from './candidates.js';
 import { ClusterDriver } from './driver.js';
+import { EventFeed } from './event-feed.js';
 import { fencedHistory } from './fenced-store.js';
 import { sentAlready } from './thread-check.js';
 
@@ -20,11 +21,14 @@ export interface ClusterNodeHost {
   defaultAgent: () => ResolvedAgent;
   dispatch: (session: string, entry: QueuedMessage) => Promise<'turn' | 'none'>;
   emit: (e: RoomEvent) => void;
+  /** A room event another node published: to this node's room clients only. */
+  deliver: (e: RoomEvent) => void;
   log: Logger;
 }
 
 export class ClusterNode {
   readonly driver: ClusterDriver;
+  readonly feed: EventFeed;
   private readonly store: PostgresStore;
 
   constructor(h: ClusterNodeHost) {
@@ -53,10 +57,12 @@ export class ClusterNode {
       emit: h.emit,
       log,
     });
+    this.feed = new EventFeed({ pool: h.store.pool, url: h.config.storage.url!, node: c.node, deliver: h.deliver, log });
   }
 
-  start(): Promise<void> {
-    return this.driver.start();
+  async start(): Promise<void> {
+    await this.feed.start();
+    await this.driver.start();
   }
 
   /** Any node accepts a post: it goes into the shared queue, and the driver of its conversation runs it. */
@@ -70,11 +76,14 @@ export class ClusterNode {
     return fencedHistory(store, this.store.cluster(this.driver.node), this.driver);
   }
 
+  /** Every room event of this node: the driver's bookkeeping, and those of conversations it drives go to the other nodes. */
   onEvent(e: RoomEvent): void {
     this.driver.onEvent(e);
+    if (this.driver.drives(e.session)) this.feed.publish(e);
   }
 
-  stop(): Promise<void> {
-    return this.driver.stop();
+  async stop(): Promise<void> {
+    await this.driver.stop();
+    await this.feed.stop();
   }
 }

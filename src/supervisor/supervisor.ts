@@ -166,7 +166,7 @@ export class Supervisor {
     await startHarnesses(this.harnesses, this.config, getChild, signal, this.log);
     if (this.config.cluster) {
       const dispatch: ClusterNodeHost['dispatch'] = (session, e) => this.dispatch(session, e.message, e.id, undefined, e.reclaimed, true);
-      this.cluster = new ClusterNode({ config: this.config, store: this.store, codex: this.codex, defaultAgent: () => this.agentSessions.agentFor(undefined), emit: (e) => this.onEvent(e), log: this.log, dispatch });
+      this.cluster = new ClusterNode({ config: this.config, store: this.store, codex: this.codex, defaultAgent: () => this.agentSessions.agentFor(undefined), emit: (e) => this.onEvent(e), deliver: (e) => this.subject.next(e), log: this.log, dispatch });
       this.store = this.cluster.fence(this.store);
     }
   }

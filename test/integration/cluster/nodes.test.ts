@@ -63,6 +63,7 @@ async function until(what: () => boolean, ms = 60_000): Promise<void> {
   }
 }
 
+const drives = (n: { sb: Supervisor }) => (n.sb as unknown as { cluster: { driver: { drives(s: string): boolean } } }).cluster.driver.drives('lab/chat/main');
 const completed = (events: RoomEvent[]) => events.filter((e) => e.type === 'message.completed').map((e) => (e as { text: string }).text);
 
 describe('several nodes on one database', () => {
@@ -72,11 +73,13 @@ describe('several nodes on one database', () => {
     await a.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'one' });
     await b.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'two' });
     await c.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'three' });
-    const all = () => nodes.flatMap((n) => completed(n.events));
-    await until(() => all().length === 3);
-    const drivers = nodes.filter((n) => completed(n.events).length > 0);
-    expect(drivers).toHaveLength(1);
-    expect(completed(drivers[0]!.events)).toEqual(['re: one', 're: two', 're: three']);
+    // Every node's room clients see the turns live, whichever node drives them.
+    await until(() => nodes.every((n) => completed(n.events).length === 3));
+    for (const n of nodes) expect(completed(n.events)).toEqual(['re: one', 're: two', 're: three']);
+    expect(nodes.filter(drives)).toHaveLength(1);
+    // The posts too: each node's clients saw all three, once.
+    const posted = (events: RoomEvent[]) => events.filter((e) => e.type === 'message.posted').map((e) => (e as { text: string }).text);
+    for (const n of nodes) expect(posted(n.events)).toEqual(['one', 'two', 'three']);
     // The scripted model answered each message once.
     const asked = box!.model.requests.map(lastUserText).map((t) => t.trim());
     for (const t of ['one', 'two', 'three']) expect(asked.filter((x) => x === t)).toHaveLength(1);
@@ -89,19 +92,20 @@ describe('several nodes on one database', () => {
     const nodes = await cluster(['a', 'b']);
     const [a] = nodes;
     await a!.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'first' });
-    await until(() => nodes.some((n) => completed(n.events).length === 1));
-    const driver = nodes.find((n) => completed(n.events).length === 1)!;
+    await until(() => nodes.every((n) => completed(n.events).length === 1));
+    const driver = nodes.find(drives)!;
     const other = nodes.find((n) => n !== driver)!;
-    const threadOf = (events: RoomEvent[]) => (events.find((e) => e.type === 'turn.started') as { threadId: string } | undefined)?.threadId;
+    const threadOf = (events: RoomEvent[]) => ([...events].reverse().find((e) => e.type === 'turn.started') as { threadId: string } | undefined)?.threadId;
     const thread = threadOf(driver.events);
     await driver.sb.stop();
     open.splice(open.indexOf(driver.sb), 1);
     const t0 = Date.now();
     await other.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'second' });
-    await until(() => completed(other.events).length === 1);
+    await until(() => completed(other.events).length === 2);
     // A graceful stop released the lease: no wait for the TTL.
     expect(Date.now() - t0).toBeLessThan(30_000);
-    expect(completed(other.events)).toEqual(['re: second']);
+    expect(completed(other.events)).toEqual(['re: first', 're: second']);
+    expect(drives(other)).toBe(true);
     expect(threadOf(other.events)).toBe(thread);
     const asked = box!.model.requests.map(lastUserText).map((t) => t.trim());
     expect(asked.filter((x) => x === 'first')).toHaveLength(1);

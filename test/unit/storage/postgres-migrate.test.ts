@@ -26,6 +26,9 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string): Pro
 }
 const versions = (url: string) => query<{ version: number }>(url, 'SELECT version FROM schema_version ORDER BY version').then((r) => r.map((x) => x.version));
 
+/** The newest version the code has. */
+const N = loadMigrations().length;
+
 describe('postgres migrations', () => {
   it('a fresh database gets every version, recorded once', async () => {
     const url = await server.freshDatabase();
@@ -33,7 +36,7 @@ describe('postgres migrations', () => {
     await s.close();
     expect(await versions(url)).toEqual(loadMigrations().map((m) => m.version));
     const tables = await query<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
-    expect(tables.map((x) => x.t)).toEqual(['bindings', 'history', 'inbox', 'nodes', 'schema_version', 'session_leases', 'sessions', 'threads']);
+    expect(tables.map((x) => x.t)).toEqual(['bindings', 'history', 'inbox', 'nodes', 'room_events', 'schema_version', 'session_leases', 'sessions', 'threads']);
   });
 
   it('a re-run applies nothing and keeps the data', async () => {
@@ -42,30 +45,30 @@ describe('postgres migrations', () => {
     await s1.append('r/c/t', { kind: 'model', model: 'm1' });
     await s1.close();
     const pool = new pg.Pool({ connectionString: url });
-    expect(await migrate(pool)).toEqual({ from: 1, to: 1 });
+    expect(await migrate(pool)).toEqual({ from: N, to: N });
     await pool.end();
     const s2 = await PostgresStore.open(url);
     expect(await s2.history('r/c/t')).toMatchObject([{ kind: 'model', model: 'm1' }]);
     await s2.close();
-    expect(await versions(url)).toEqual([1]);
+    expect(await versions(url)).toEqual(loadMigrations().map((m) => m.version));
   });
 
   it('a database newer than the code is refused, naming both versions', async () => {
     const url = await server.freshDatabase();
     await (await PostgresStore.open(url)).close();
     await query(url, "INSERT INTO schema_version (version, name) VALUES (7, 'from_the_future')");
-    await expect(PostgresStore.open(url)).rejects.toThrow(/schema version 7, newer than this Switchboard's 1: upgrade this node/);
+    await expect(PostgresStore.open(url)).rejects.toThrow(new RegExp(`schema version 7, newer than this Switchboard's ${N}: upgrade this node`));
   });
 
   it('several nodes starting at once apply each version exactly once', async () => {
     const url = await server.freshDatabase();
-    // Version 2 would fail if run twice (the column exists): the advisory lock serializes the starters.
-    const withV2 = [...loadMigrations(), { version: 2, name: 'test_column', sql: 'ALTER TABLE nodes ADD COLUMN zone text' }];
+    // Version N + 1 would fail if run twice (the column exists): the advisory lock serializes the starters.
+    const withV2 = [...loadMigrations(), { version: N + 1, name: 'test_column', sql: 'ALTER TABLE nodes ADD COLUMN zone text' }];
     const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open(url, { migrations: withV2 })));
     await Promise.all(stores.map((s) => s.close()));
-    expect(await versions(url)).toEqual([1, 2]);
-    // An older node (code at version 1) now refuses this database.
-    await expect(PostgresStore.open(url)).rejects.toThrow(/schema version 2, newer than this Switchboard's 1/);
+    expect(await versions(url)).toEqual([...loadMigrations().map((m) => m.version), N + 1]);
+    // An older node (code at version N) now refuses this database.
+    await expect(PostgresStore.open(url)).rejects.toThrow(new RegExp(`schema version ${N + 1}, newer than this Switchboard's ${N}`));
   });
 
   it('migration files must be numbered without gaps', () => {

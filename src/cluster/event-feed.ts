@@ -1,0 +1,122 @@
+// Room events across nodes. The driving node publishes each room event of its conversations
+// into `room_events` and NOTIFYs the seq; every node LISTENs on one dedicated connection and
+// hands the rows other nodes published to its room server, so a client on node A sees live
+// the turn node B drives. After a lost connection the feed reconnects and catches up by seq.
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
+import { z } from 'zod';
+import { eventFeedMachine } from '../../machines/event-feed.machine.js';
+import type { RoomEvent } from '../events/room-events.js';
+
+const CHANNEL = 'switchboard_room_events';
+/** Rows read per query while catching up. */
+const PAGE = 500;
+
+// Rows come from the shared database (another node wrote them): checked before a room sees them.
+const EventShape = z.looseObject({ type: z.string().min(1).max(100), session: z.string().min(1).max(1000), at: z.number() });
+
+export interface EventFeedOptions {
+  pool: pg.Pool;
+  /** For the dedicated LISTEN connection (the pool's connections come and go). */
+  url: string;
+  node: string;
+  /** A room event another node published: for this node's room server only (not history). */
+  deliver: (e: RoomEvent) => void;
+  log: Logger;
+  reconnectMs?: number;
+}
+
+export class EventFeed {
+  private last = 0;
+  private client: pg.Client | undefined;
+  private publishing: Promise<unknown> = Promise.resolve();
+  private reading: Promise<void> = Promise.resolve();
+  private readonly actor: Actor<typeof eventFeedMachine>;
+
+  constructor(private readonly o: EventFeedOptions) {
+    const machine = eventFeedMachine.provide({
+      actors: {
+        connect: fromPromise(() => this.connect()),
+        listen: fromCallback(({ sendBack }) => {
+          const c = this.client!;
+          const onNote = () => void this.catchUp();
+          const onLost = (err?: Error) => sendBack({ type: 'LOST', error: err?.message ?? 'connection ended' });
+          c.on('notification', onNote);
+          c.on('error', onLost);
+          c.on('end', onLost);
+          return () => {
+            c.off('notification', onNote);
+            c.off('error', onLost);
+            c.off('end', onLost);
+          };
+        }),
+      },
+    });
+    this.actor = createActor(machine, { input: { node: o.node, reconnectMs: o.reconnectMs ?? 1_000 } });
+    this.actor.on('feed.lost', (e) => o.log.warn({ err: e.error }, 'room event feed lost its connection; reconnecting'));
+  }
+
+  /** Starts after the newest row: what was published before this node started is history. */
+  async start(): Promise<void> {
+    const r = await this.o.pool.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM room_events');
+    this.last = Number(r.rows[0]?.seq ?? 0);
+    this.actor.start();
+  }
+
+  /** A room event of a conversation this node drives, for the other nodes (in order per node). */
+  publish(e: RoomEvent): void {
+    this.publishing = this.publishing
+      .then(() =>
+        this.o.pool.query(
+          `WITH ins AS (INSERT INTO room_events (node, session, body) VALUES ($1, $2, $3) RETURNING seq)
+           SELECT pg_notify('${CHANNEL}', seq::text) FROM ins`,
+          [this.o.node, e.session, JSON.stringify(e)],
+        ),
+      )
+      .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, session: e.session }, 'room event not published to the other nodes'));
+  }
+
+  async stop(): Promise<void> {
+    if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'STOP' });
+    this.actor.stop();
+    await this.publishing;
+    await this.reading;
+    await this.client?.end().catch(() => undefined);
+    this.client = undefined;
+  }
+
+  private async connect(): Promise<void> {
+    await this.client?.end().catch(() => undefined);
+    const c = new pg.Client({ connectionString: this.o.url });
+    // Until `listen` takes over, an error only fails the connect.
+    c.on('error', () => undefined);
+    this.client = c;
+    await c.connect();
+    await c.query(`LISTEN ${CHANNEL}`);
+    await this.catchUp();
+  }
+
+  /** Reads every row newer than the last one read (one reader at a time). */
+  private catchUp(): Promise<void> {
+    this.reading = this.reading.then(() => this.readNew()).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'reading room events failed'));
+    return this.reading;
+  }
+
+  private async readNew(): Promise<void> {
+    for (;;) {
+      const r = await this.o.pool.query<{ seq: string; node: string; body: unknown }>(
+        'SELECT seq, node, body FROM room_events WHERE seq > $1 ORDER BY seq LIMIT $2',
+        [this.last, PAGE],
+      );
+      for (const row of r.rows) {
+        this.last = Math.max(this.last, Number(row.seq));
+        if (row.node === this.o.node) continue;
+        const e = EventShape.safeParse(row.body);
+        if (e.success) this.o.deliver(e.data as unknown as RoomEvent);
+        else this.o.log.warn({ seq: row.seq }, 'a published room event of an unexpected shape was skipped');
+      }
+      if (r.rows.length < PAGE) return;
+    }
+  }
+}
