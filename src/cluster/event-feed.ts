@@ -12,6 +12,8 @@ import type { RoomEvent } from '../events/room-events.js';
 const CHANNEL = 'switchboard_room_events';
 /** Rows read per query while catching up. */
 const PAGE = 500;
+/** Publishes between two prunes of rows older than an hour. */
+const PRUNE_EVERY = 1_000;
 
 // Rows come from the shared database (another node wrote them): checked before a room sees them.
 const EventShape = z.looseObject({ type: z.string().min(1).max(100), session: z.string().min(1).max(1000), at: z.number() });
@@ -29,6 +31,7 @@ export interface EventFeedOptions {
 
 export class EventFeed {
   private last = 0;
+  private published = 0;
   private client: pg.Client | undefined;
   private publishing: Promise<unknown> = Promise.resolve();
   private reading: Promise<void> = Promise.resolve();
@@ -75,6 +78,10 @@ export class EventFeed {
         ),
       )
       .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, session: e.session }, 'room event not published to the other nodes'));
+    // Rows are only for live delivery (history keeps the conversation): old ones go now and then.
+    if (++this.published % PRUNE_EVERY === 0) {
+      void this.o.pool.query(`DELETE FROM room_events WHERE at < now() - interval '1 hour'`).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'pruning room events failed'));
+    }
   }
 
   async stop(): Promise<void> {
