@@ -110,7 +110,9 @@ export class ClusterDriver {
       const entry = await this.o.cluster.claim(lease).catch((err: unknown) => this.fenced(lease, err));
       if (!entry) continue;
       this.running.set(session, { lease, entry });
-      void this.run(session, lease, entry).catch((err: unknown) => this.o.log.error({ err, session }, 'running a queued message failed'));
+      // Could not be run (Codex unreachable for the thread check, a dispatch that threw): the
+      // lease is given up, so the next acquire (a new epoch) reclaims the message and checks again.
+      void this.run(session, lease, entry).catch((err: unknown) => this.lose(lease, `running a queued message failed: ${(err as Error).message}`));
     }
   }
 

@@ -109,6 +109,14 @@ describe('configuration', () => {
     expect(problemsOf(() => loadConfig({ env: { SWITCHBOARD_STORAGE_URL: url } }))[0]).toMatch(/storage.url is only read by "postgres" storage, but kind is "dataset"/);
   });
 
+  it('cluster: a node id and lease TTL (default 10 s) with postgres storage; refused with any other storage or a bad node id', () => {
+    const storage = { kind: 'postgres', url: 'postgres://sb:pw@db:5432/sb' };
+    expect(loadConfig({ env: {}, flags: { storage, cluster: { node: 'node-a' } } }).config.cluster).toEqual({ node: 'node-a', leaseTtlMs: 10_000, maxSessions: 64 });
+    expect(problemsOf(() => loadConfig({ env: {}, flags: { cluster: { node: 'node-a' } } }))[0]).toMatch(/^cluster .*share one "postgres" database, but storage kind is "dataset"/);
+    expect(problemsOf(() => loadConfig({ env: {}, flags: { storage, cluster: { node: 'a b' } } }))[0]).toMatch(/cluster\.node .*a node id is letters, digits/);
+    expect(problemsOf(() => loadConfig({ env: {}, flags: { storage, cluster: { node: 'a', leaseTtlMs: 10 } } }))[0]).toMatch(/cluster\.leaseTtlMs/);
+  });
+
   it('an invalid serviceTier is dropped with a warning', () => {
     const { config, warnings } = loadConfig({ env: {}, flags: { appServer: { serviceTier: 'turbo' } } });
     expect(config.appServer.serviceTier).toBeUndefined();
