@@ -62,12 +62,15 @@ const TurnStartParamsSchema = z.looseObject({
   approvalsReviewer: opt(ApprovalsReviewerSchema),
   model: opt(z.string()),
   serviceTier: opt(z.string()),
-  effort: opt(z.string()),
+  effort: opt(z.string().min(1)),
+  /** The host's id of the message: Codex records it on the thread's `userMessage` item (`clientId`). */
+  clientUserMessageId: opt(z.string().min(1)),
 });
 const TurnSteerParamsSchema = z.looseObject({
   threadId: z.string().min(1),
   input: z.array(UserInputSchema).min(1),
   expectedTurnId: z.string().min(1),
+  clientUserMessageId: opt(z.string().min(1)),
 });
 const TurnInterruptParamsSchema = z.looseObject({ threadId: z.string().min(1), turnId: z.string().min(1) });
 

@@ -40,6 +40,8 @@ export interface SessionManagerOptions {
   /** The agent's one model catalog (default: the manager's own `model/list` cache). */
   models?: SessionDeps['models'];
   onModelInput?: SessionDeps['onModelInput']; // the `llm_input` hook
+  /** Per-conversation options of each `turn/start` (`/effort`). */
+  turnOptions?: SessionDeps['turnOptions'];
   log?: Logger;
   id?: string;
   /** A variant of `sessionMachine` (tests' fake actors); the manager provides the live implementations it did not replace. */
@@ -136,6 +138,7 @@ export class SessionManager {
       models: options.models,
       tools: options.tools,
       onModelInput: options.onModelInput && safeObserver(options.onModelInput, this.log),
+      turnOptions: options.turnOptions,
       now: this.now,
     };
     this.machine = provideSessionMachine(this.deps, options.machine);
@@ -177,7 +180,14 @@ export class SessionManager {
     }
     actor.send({
       type: 'MESSAGE',
-      message: { id: this.ids(), from: { id: msg.from.id, name: msg.from.name }, text: msg.text, input, receivedAt: this.now() },
+      message: {
+        id: this.ids(),
+        from: { id: msg.from.id, name: msg.from.name },
+        text: msg.text,
+        input,
+        receivedAt: this.now(),
+        ...(msg.clientMessageId ? { clientMessageId: msg.clientMessageId } : {}),
+      },
     });
     return key;
   }

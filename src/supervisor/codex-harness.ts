@@ -24,7 +24,7 @@ import { AccountGate } from './account-gate.js';
 import { parseCommand } from '../session/types.js';
 import { GuardianDenials } from './guardian-denials.js';
 import { ModelCatalog } from './model-catalog.js';
-import type { ModelInput } from '../turn/runtime.js';
+import type { ModelInput, TurnOptions } from '../turn/runtime.js';
 import { UsageLedger } from './usage-ledger.js';
 import { CodexNotices } from './codex-notices.js';
 
@@ -42,6 +42,8 @@ export interface CodexHarnessOptions {
   ownerOf?: (session: string) => string | undefined;
   /** Told each input Codex took, a turn's or a steer's (the `llm_input` hook). */
   onModelInput?: (e: ModelInput) => void;
+  /** The conversation's options of each `turn/start` (`/effort`). */
+  turnOptions?: (session: string) => TurnOptions;
   /** A conversation started or bound a Codex thread: remember its room (awaited before the binding is written). */
   onThreadBound?: (threadId: string, session: string) => Promise<void>;
 }
@@ -78,6 +80,7 @@ export class CodexHarness implements Harness {
       spawnedByParent: true,
       models: (agent) => this.catalogFor(agent),
       ...(o.onModelInput ? { onModelInput: o.onModelInput } : {}),
+      ...(o.turnOptions ? { turnOptions: o.turnOptions } : {}),
       ...(o.inspect ? { inspect: o.inspect } : {}),
       ...(o.onAudit ? { onAudit: o.onAudit } : {}),
       ...(o.clock ? { clock: o.clock } : {}),
