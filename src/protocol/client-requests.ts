@@ -16,7 +16,7 @@ const AnyObject = z.looseObject({});
 const InitializeParamsSchema = z.looseObject({
   clientInfo: z.looseObject({ name: z.string().min(1), title: z.string().nullable(), version: z.string() }),
   capabilities: z
-    .looseObject({ experimentalApi: z.boolean(), requestAttestation: z.boolean() })
+    .looseObject({ experimentalApi: z.boolean(), requestAttestation: z.boolean(), requiredHumanApproval: z.boolean().optional() })
     .nullable(),
 });
 export const InitializeResultSchema = z.looseObject({
