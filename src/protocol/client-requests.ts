@@ -140,7 +140,14 @@ export const clientRequests = {
   },
   /** A page of a thread's turns, newest first by default. */
   'thread/turns/list': {
-    params: z.looseObject({ threadId: z.string().min(1), limit: opt(z.number().int().positive()), cursor: opt(z.string()), sortDirection: opt(z.enum(['asc', 'desc'])) }),
+    params: z.looseObject({
+      threadId: z.string().min(1),
+      limit: opt(z.number().int().positive()),
+      cursor: opt(z.string()),
+      sortDirection: opt(z.enum(['asc', 'desc'])),
+      /** `full`: every item (the replay check reads `userMessage.clientId`); default `summary`. */
+      itemsView: opt(z.enum(['notLoaded', 'summary', 'full'])),
+    }),
     result: z.looseObject({ data: z.array(z.looseObject({ id: z.string(), status: z.string().optional() })), nextCursor: z.string().nullable().optional() }),
     idempotent: true,
   },

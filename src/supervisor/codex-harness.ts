@@ -27,6 +27,8 @@ import { ModelCatalog } from './model-catalog.js';
 import type { ModelInput, TurnOptions } from '../turn/runtime.js';
 import { UsageLedger } from './usage-ledger.js';
 import { CodexNotices } from './codex-notices.js';
+import { tookLookup } from './message-replay.js';
+import type { TookLookup } from './inbox.js';
 
 export interface CodexHarnessOptions {
   config: SwitchboardConfig;
@@ -216,6 +218,11 @@ export class CodexHarness implements Harness {
   /** The session's Codex thread, if bound. */
   threadOf(agent: AgentSpec, session: string): string | undefined {
     return this.manager(agent).sessionStatus(session)?.threadId;
+  }
+
+  /** After a restart: which inbox messages Codex already has on each conversation's thread. */
+  messagesTaken(agent: AgentSpec): TookLookup {
+    return tookLookup((session) => this.manager(agent).boundThread(session), () => this.clientFor(agent.id), this.o.log);
   }
 
   sessionManager(agent: AgentSpec): SessionManager {

@@ -343,7 +343,7 @@ export class Supervisor {
 
   /** Messages accepted before a restart: the cut-off turn is reported, the rest run again. */
   private async replayInbox(): Promise<void> {
-    const pending = await this.inbox.recover(await this.store!.pending(), (e) => this.onEvent(e));
+    const pending = await this.inbox.recover(await this.store!.pending(), (e) => this.onEvent(e), this.codex.messagesTaken(this.agentSessions.agentFor(undefined)));
     for (const e of pending) {
       this.log.info({ session: e.session, inbox: e.id }, 'delivering a message accepted before a restart');
       await this.dispatch(e.session, e.message, e.id, undefined, true);
