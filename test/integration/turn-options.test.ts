@@ -11,6 +11,7 @@ import { processRegistry } from '../../src/process/registry.js';
 import { say, type Script } from '../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../support/sandbox.js';
 import { memoryLogger } from '../support/log.js';
+import { messagesCodexTook } from '../../src/supervisor/message-replay.js';
 
 const boxes: Sandbox[] = [];
 const running: Supervisor[] = [];
@@ -97,11 +98,10 @@ describe('clientUserMessageId', () => {
     const posted = events.filter((e): e is Ev<'message.posted'> => e.type === 'message.posted').map((e) => e.messageId);
     expect(posted).toHaveLength(2);
     const threadId = sb.codex.threadOfSession('lab/chat/main')!;
-    const page = (await sb.codex.clientFor('default').request('thread/turns/list', { threadId, limit: 1, itemsView: 'full' })) as {
-      data: Array<{ items: Array<{ type: string; clientId?: string | null }> }>;
-    };
-    const ids = page.data[0]!.items.filter((i) => i.type === 'userMessage').map((i) => i.clientId);
-    expect(ids).toEqual(posted);
+    // What the replay check after a crash reads: both ids, on the turn that took them.
+    const took = await messagesCodexTook(sb.codex.clientFor('default'), threadId);
+    expect([...took.keys()]).toEqual(posted);
+    expect(new Set(took.values()).size).toBe(1);
   });
 });
 
