@@ -78,6 +78,12 @@ export class ConversationOptions {
     return this.update(session, (e) => ({ ...e, budget: limit === undefined ? undefined : { limit, spent: e.budget?.spent ?? 0 } }));
   }
 
+  /** A `/fork` goes on under its source's effort and budget (limit and what was spent): a fork is no way around the cap. */
+  inherit(from: string, to: string): Promise<void> {
+    const source = this.entries.get(from);
+    return source ? this.update(to, () => ({ ...source })) : Promise.resolve();
+  }
+
   /** Count a turn's tokens against the budget (none: nothing counted). True when this spend used it up. */
   async spend(session: string, used: number): Promise<boolean> {
     const before = this.budgetOf(session);

@@ -123,6 +123,12 @@ describe('/budget', () => {
     const requests = box.model.requests.length;
     expect(await command(sb, 'one more?', /^Not run: this conversation's token budget is spent/)).toMatch(/\/budget 500k/);
     expect(box.model.requests.length).toBe(requests);
+    // A fork goes on under the same (spent) budget: no way around the cap.
+    const fork = /Forked into chat\/(fork-\w+)/.exec(await command(sb, '/fork', /^Forked into/))![1]!;
+    const refused = notice(sb, /^Not run: this conversation's token budget is spent/);
+    await sb.post({ room: 'lab', thread: fork, from: as('ann'), text: 'in the fork then?' });
+    expect((await refused).session).toBe(`lab/chat/${fork}`);
+    expect(box.model.requests.length).toBe(requests);
 
     // Persisted: a restarted host still refuses; the owner raises the budget and turns run again.
     await sb.stop();

@@ -81,6 +81,19 @@ describe('ConversationOptions', () => {
     expect(make().budgetOf('lab/chat/main')).toBeUndefined();
   });
 
+  it('a fork inherits effort and budget (limit and spent); a source without options leaves the fork without', async () => {
+    const { make } = options();
+    const o = make();
+    await o.setEffort('a', 'low');
+    await o.setBudget('a', 100);
+    await o.spend('a', 40);
+    await o.inherit('a', 'a-fork');
+    await o.inherit('none', 'none-fork');
+    const again = make();
+    expect([again.effortOf('a-fork'), again.budgetOf('a-fork')]).toEqual(['low', { limit: 100, spent: 40 }]);
+    expect([again.effortOf('none-fork'), again.budgetOf('none-fork')]).toEqual([undefined, undefined]);
+  });
+
   it('a corrupt file is an error naming it, never an empty set of budgets', () => {
     const { file, make } = options();
     writeFileSync(file, JSON.stringify({ schemaVersion: 1, conversations: { s: { budget: { limit: -1, spent: 0 } } } }));
