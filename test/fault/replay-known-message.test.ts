@@ -23,7 +23,7 @@ type Line = Record<string, unknown>;
 function host(b: Sandbox) {
   const { child, lines } = spawnHost(b);
   children.push(child);
-  const until = async (pred: (l: Line) => boolean, ms = 30_000): Promise<Line> => {
+  const until = async (pred: (l: Line) => boolean, ms = 60_000): Promise<Line> => {
     for (const end = Date.now() + ms; ; ) {
       const l = lines.find(pred);
       if (l) return l;
@@ -50,7 +50,7 @@ describe('a message Codex took just before the host died', () => {
     await h1.until((l) => 'ready' in l);
     h1.post('first (the model stalls on it)');
     const started = (await h1.until(ev('turn.started'))).event as { turnId: string; threadId: string };
-    for (const end = Date.now() + 30_000; sent('first') === 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 25));
+    for (const end = Date.now() + 60_000; sent('first') === 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 25));
     expect(sent('first')).toBe(1);
     h1.child.kill('SIGKILL');
     await new Promise((r) => h1.child.once('exit', r));
@@ -78,5 +78,5 @@ describe('a message Codex took just before the host died', () => {
     const store = await DatasetStore.open(path.join(box.root, 'threads.db'));
     expect(await store.pending()).toEqual([]);
     await store.close();
-  }, 120_000);
+  }, 240_000);
 });
