@@ -24,9 +24,11 @@ import { AccountGate } from './account-gate.js';
 import { parseCommand } from '../session/types.js';
 import { GuardianDenials } from './guardian-denials.js';
 import { ModelCatalog } from './model-catalog.js';
-import type { ModelInput } from '../turn/runtime.js';
+import type { ModelInput, TurnOptions } from '../turn/runtime.js';
 import { UsageLedger } from './usage-ledger.js';
 import { CodexNotices } from './codex-notices.js';
+import { tookLookup } from './message-replay.js';
+import type { TookLookup } from './inbox.js';
 
 export interface CodexHarnessOptions {
   config: SwitchboardConfig;
@@ -44,6 +46,8 @@ export interface CodexHarnessOptions {
   ownerOf?: (session: string) => string | undefined;
   /** Told each input Codex took, a turn's or a steer's (the `llm_input` hook). */
   onModelInput?: (e: ModelInput) => void;
+  /** The conversation's options of each `turn/start` (`/effort`). */
+  turnOptions?: (session: string) => TurnOptions;
   /** A conversation started or bound a Codex thread: remember its room (awaited before the binding is written). */
   onThreadBound?: (threadId: string, session: string) => Promise<void>;
 }
@@ -80,6 +84,7 @@ export class CodexHarness implements Harness {
       spawnedByParent: true,
       models: (agent) => this.catalogFor(agent),
       ...(o.onModelInput ? { onModelInput: o.onModelInput } : {}),
+      ...(o.turnOptions ? { turnOptions: o.turnOptions } : {}),
       ...(o.inspect ? { inspect: o.inspect } : {}),
       ...(o.onAudit ? { onAudit: o.onAudit } : {}),
       ...(o.clock ? { clock: o.clock } : {}),
@@ -215,6 +220,11 @@ export class CodexHarness implements Harness {
   /** The session's Codex thread, if bound. */
   threadOf(agent: AgentSpec, session: string): string | undefined {
     return this.manager(agent).sessionStatus(session)?.threadId;
+  }
+
+  /** After a restart: which inbox messages Codex already has on each conversation's thread. */
+  messagesTaken(agent: AgentSpec): TookLookup {
+    return tookLookup((session) => this.manager(agent).boundThread(session), () => this.clientFor(agent.id), this.o.log);
   }
 
   sessionManager(agent: AgentSpec): SessionManager {

@@ -36,6 +36,8 @@ import { createSupervisorActor } from './supervisor-actor.js';
 import { ThreadPages } from './thread-pages.js';
 import { fireEventHooks } from './event-hooks.js';
 import type { ModelList } from '../room/protocol.js';
+import { ConversationOptions } from './conversation-options.js';
+import { budgetRefusal, budgetSpentNotice } from './turn-option-commands.js';
 
 export { PostSchema, type PostInput, type DecideInput, type SupervisorStatus };
 export type DynamicToolSpec = DynamicTool;
@@ -87,6 +89,7 @@ export class Supervisor {
   private readonly clock: StackClock;
   private started = false;
   private readonly threadPages = new ThreadPages();
+  readonly conversationOptions: ConversationOptions; // `/effort` and `/budget`, persisted
 
   constructor(loaded: LoadedConfig, private readonly options: SupervisorOptions = {}) {
     this.config = loaded.config;
@@ -98,6 +101,7 @@ export class Supervisor {
     this.hooks = new Hooks(this.log);
     this.clock = options.clock ?? systemClock;
     const store = () => this.store;
+    this.conversationOptions = new ConversationOptions(`${this.statePaths.stateDir}/conversation-options.json`, this.log);
     this.access = new RoomAccess(() => this.store!, this.log, this.config.sessions.restrictedCommands);
     this.inbox = new InboxTracker(store, this.log, this.config.sessions.onMessageDuringTurn === 'steer', this.clock);
     this.historyWriter = new HistoryWriter(store, this.hooks, this.log);
@@ -122,6 +126,7 @@ export class Supervisor {
       ownerOf: (session) => this.access.ownerOf(session),
       onThreadBound: (threadId, session) => this.access.recordThread(threadId, session),
       onModelInput: (e) => this.hooks.emit('llm_input', e),
+      turnOptions: (session) => ({ effort: this.conversationOptions.effortOf(session) }),
     });
     this.harnesses.set('codex', this.codex);
     for (const h of options.harnesses ?? []) {
@@ -159,6 +164,7 @@ export class Supervisor {
     const legacy = legacyStateNotice(this.statePaths, this.baseDir);
     if (legacy) this.log.warn(legacy);
     prepareStateDir(this.statePaths);
+    this.conversationOptions.load();
     this.store = this.options.store ?? (await openConfiguredStore(this.config, this.statePaths, this.log));
     await this.access.load();
     await startHarnesses(this.harnesses, this.config, getChild, signal, this.log);
@@ -237,10 +243,15 @@ export class Supervisor {
       return;
     }
     const command = parseCommand(msg.text) !== undefined && !msg.attachments?.length;
+    const overBudget = command ? undefined : budgetRefusal(this.conversationOptions, session); // spent: no new turn, no steering
+    if (overBudget) {
+      this.notice(session, 'warning', overBudget);
+      return this.inbox.done(inboxId);
+    }
     if (!command) this.inbox.handed(session, inboxId);
     const built = await this.hooks.run('before_prompt_build', { session, from, prompt: msg.text });
     const { role: _role, ...fromHarness } = { ...msg.from, ...from };
-    await this.harnesses.get(info.selection.harness)!.post(info.agent, { ...msg, from: fromHarness, text: built.prompt }, (e) => this.onEvent(e));
+    await this.harnesses.get(info.selection.harness)!.post(info.agent, { ...msg, from: fromHarness, text: built.prompt, clientMessageId: inboxId }, (e) => this.onEvent(e));
     // A command is the session's once handed over: acked like a message Codex took, so a
     // restart does not run `/model` or `/reset` again.
     if (command) await this.inbox.done(inboxId);
@@ -258,6 +269,7 @@ export class Supervisor {
       unpin: (session) => this.unpin(session),
       archiveCodexThread: (threadId) => this.archiveCodexThread(threadId),
       threadPages: this.threadPages,
+      options: this.conversationOptions,
     };
   }
 
@@ -297,6 +309,7 @@ export class Supervisor {
       case 'turn.failed':
       case 'turn.interrupted':
         this.inbox.onEvent(e);
+        if (e.usage) void this.conversationOptions.spend(e.session, e.usage.totalTokens).then((spent) => spent && this.notice(e.session, 'warning', budgetSpentNotice(this.conversationOptions, e.session)));
         break;
     }
     try {
@@ -332,7 +345,7 @@ export class Supervisor {
 
   /** Messages accepted before a restart: the cut-off turn is reported, the rest run again. */
   private async replayInbox(): Promise<void> {
-    const pending = await this.inbox.recover(await this.store!.pending(), (e) => this.onEvent(e));
+    const pending = await this.inbox.recover(await this.store!.pending(), (e) => this.onEvent(e), this.codex.messagesTaken(this.agentSessions.agentFor(undefined)));
     for (const e of pending) {
       this.log.info({ session: e.session, inbox: e.id }, 'delivering a message accepted before a restart');
       await this.dispatch(e.session, e.message, e.id, undefined, true);
