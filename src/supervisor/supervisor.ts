@@ -37,7 +37,7 @@ import { ThreadPages } from './thread-pages.js';
 import { fireEventHooks } from './event-hooks.js';
 import type { ModelList } from '../room/protocol.js';
 import { ConversationOptions } from './conversation-options.js';
-import { budgetRefusal, budgetSpentNotice } from './turn-option-commands.js';
+import { refusedOverBudget, spendTurnTokens } from './turn-option-commands.js';
 
 export { PostSchema, type PostInput, type DecideInput, type SupervisorStatus };
 export type DynamicToolSpec = DynamicTool;
@@ -243,11 +243,8 @@ export class Supervisor {
       return;
     }
     const command = parseCommand(msg.text) !== undefined && !msg.attachments?.length;
-    const overBudget = command ? undefined : budgetRefusal(this.conversationOptions, session); // spent: no new turn, no steering
-    if (overBudget) {
-      this.notice(session, 'warning', overBudget);
-      return this.inbox.done(inboxId);
-    }
+    // A spent budget: no new turn, no steering (the notice says why).
+    if (!command && refusedOverBudget(this.conversationOptions, session, (t) => this.notice(session, 'warning', t))) return this.inbox.done(inboxId);
     if (!command) this.inbox.handed(session, inboxId);
     const built = await this.hooks.run('before_prompt_build', { session, from, prompt: msg.text });
     const { role: _role, ...fromHarness } = { ...msg.from, ...from };
@@ -309,7 +306,7 @@ export class Supervisor {
       case 'turn.failed':
       case 'turn.interrupted':
         this.inbox.onEvent(e);
-        if (e.usage) void this.conversationOptions.spend(e.session, e.usage.totalTokens).then((spent) => spent && this.notice(e.session, 'warning', budgetSpentNotice(this.conversationOptions, e.session)));
+        spendTurnTokens(this.conversationOptions, e, (text) => this.notice(e.session, 'warning', text));
         break;
     }
     try {

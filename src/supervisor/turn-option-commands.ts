@@ -84,6 +84,18 @@ export function budgetRefusal(options: ConversationOptions, session: string): st
   return `Not run: this conversation's token budget is spent (${b.spent.toLocaleString('en-US')} of ${tokenAmountText(b.limit)} tokens). The owner can raise it (/budget 500k) or remove it (/budget off).`;
 }
 
+/** True (and the reason told) when the conversation's budget is spent. */
+export function refusedOverBudget(options: ConversationOptions, session: string, warn: (text: string) => void): boolean {
+  const refusal = budgetRefusal(options, session);
+  if (refusal) warn(refusal);
+  return refusal !== undefined;
+}
+
+/** Counts a finished turn's tokens; says so once when they use the budget up. */
+export function spendTurnTokens(options: ConversationOptions, e: { session: string; usage?: { totalTokens: number } | undefined }, warn: (text: string) => void): void {
+  if (!e.usage) return;
+  void options.spend(e.session, e.usage.totalTokens).then((spent) => spent && warn(budgetSpentNotice(options, e.session)));
+}
 
 /** Told once, when a turn's tokens use the budget up. */
 export function budgetSpentNotice(options: ConversationOptions, session: string): string {
