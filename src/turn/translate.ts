@@ -105,7 +105,7 @@ export class TurnTranslator {
       if (!n.valid) return;
       const p = n.params as { turnId: string; itemId: string; delta: string };
       if (p.turnId !== turnId) return;
-      const at = this.now();
+      const at = this.deltaAt();
       const { itemId, delta } = p;
       const sofar = this.partial.get(itemId) ?? '';
       if (sofar.length < MAX_PARTIAL_CHARS) this.partial.set(itemId, sofar + delta.slice(0, MAX_PARTIAL_CHARS - sofar.length));
@@ -117,6 +117,25 @@ export class TurnTranslator {
       return;
     }
     this.handleOther(n, turnId);
+  };
+
+  /**
+   * The `at` of a delta: read once per synchronous burst (the lines of one stdout chunk arrive
+   * together) instead of once per delta — a clock read costs 0.07–0.14 µs on a VM's kvm-clock,
+   * a tenth of a delta's whole path. Other events read the clock themselves.
+   */
+  private deltaAt(): number {
+    let at = this.burstAt;
+    if (at === undefined) {
+      at = this.burstAt = this.now();
+      queueMicrotask(this.endBurst);
+    }
+    return at;
+  }
+
+  private burstAt: number | undefined;
+  private readonly endBurst = (): void => {
+    this.burstAt = undefined;
   };
 
   /** The turn id is known: replay what was buffered (only this turn's notifications). */
