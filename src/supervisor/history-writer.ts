@@ -33,6 +33,11 @@ export class HistoryWriter {
     });
   }
 
+  /** Resolves when the session's history writes queued so far are durable. */
+  async settled(session: string): Promise<void> {
+    await this.chains.get(session);
+  }
+
   /** Resolves when the history writes queued so far are durable. */
   async flush(): Promise<void> {
     await Promise.all(this.chains.values());
