@@ -212,9 +212,7 @@ export class Supervisor {
     const inboxMsg: InboxMessage = { room: msg.room, channel: msg.channel, thread: msg.thread, from: msg.from, text: msg.text, attachments };
     const entry = await this.store!.enqueue(session, inboxMsg);
     await this.dispatch(session, inboxMsg, entry.id, msg.agent);
-    // Its history record too (writes are group-committed a moment later): a host killed just
-    // after post() returned still has the message in the room's history.
-    await this.historyWriter.settled(session);
+    await this.historyWriter.settled(session); // its history record is durable too (group commit)
     return { session };
   }
 
