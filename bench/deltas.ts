@@ -99,7 +99,7 @@ export async function benchDeltas(count = 200_000): Promise<DeltaBench> {
   await rawPipe(warm);
   await splitPipe(warm);
   await throughSwitchboard(warm);
-  const { raw: rawRate, split: splitRate, sb: sbRate } = await bestOfEach(3, {
+  const { raw: rawRate, split: splitRate, sb: sbRate } = await bestOfEach(5, {
     raw: () => rawPipe(lines),
     split: () => splitPipe(lines),
     sb: () => throughSwitchboard(lines),
