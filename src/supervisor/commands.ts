@@ -12,6 +12,7 @@ import { guardianCommand } from './guardian-command.js';
 import { forkCommand, undoCommand } from './fork-undo.js';
 import type { ConversationOptions } from './conversation-options.js';
 import { budgetCommand, budgetText, effortCommand, type TurnOptionHost } from './turn-option-commands.js';
+import type { BackendSwitch } from './backend-switch.js';
 
 const HELP_TEXT = [
   'Commands:',
@@ -47,6 +48,8 @@ export interface CommandHost {
   readonly threadPages: ThreadPages;
   /** `/effort` and `/budget`, persisted per conversation. */
   readonly options: ConversationOptions;
+  /** `/model` and `/models` across the llm backend and Codex. */
+  readonly backends: BackendSwitch;
 }
 
 export interface CommandContext {
@@ -87,6 +90,9 @@ export async function runSupervisorCommand(sb: CommandHost, c: CommandContext): 
       if (cmd === 'reset' && old) await sb.archiveCodexThread(old);
       return false;
     }
+    case 'model':
+    case 'models':
+      return sb.backends.command(sb, c, cmd, args.join(' '));
     case 'codex':
       await codexCommand(sb, c, args);
       return true;

@@ -101,6 +101,14 @@ export class AgentSessions {
     return undefined;
   }
 
+  /** `/model` of another backend: the conversation goes on there (recorded, so a restart keeps it). */
+  repin(session: string, agent: ResolvedAgent, harness: string, reason: string): void {
+    const selection: HarnessSelection = { harness, reason, runtime: agent.runtime, fallback: agent.fallback, model: agent.model, pinned: true, candidates: [] };
+    this.o.log.info({ session, agent: agent.id, harness, reason }, 'conversation moved to another harness');
+    this.o.write(session, { kind: 'harness', harness, reason });
+    this.sessions.set(session, { agent, selection });
+  }
+
   /** `/new` and `/reset` let the next turn re-resolve the harness. */
   unpin(session: string): void {
     this.sessions.delete(session);

@@ -17,12 +17,14 @@ import type { ApprovalAudit } from '../approvals/types.js';
 import type { DynamicTool } from '../approvals/tools.js';
 import { withResultHook } from './tools.js';
 import { CodexHarness } from './codex-harness.js';
+import { LlmHarness } from '../llm/harness.js';
+import { BackendSwitch } from './backend-switch.js';
 import type { Harness } from './harness.js';
 import { postedEvent, recordOf } from './history.js';
 import { AgentSessions, type ResolvedAgent, type SessionInfo } from './sessions.js';
 import { processRegistry } from '../process/registry.js';
 import { runSupervisorCommand, type CommandHost } from './commands.js';
-import { startHarnesses, stopHarnesses } from './startup.js';
+import { checkHarnessIds, startHarnesses, stopHarnesses } from './startup.js';
 import { systemClock, type StackClock } from '../stack/codex-stack.js';
 import type { SupervisorStatus } from './status.js';
 import { summarize } from '../protocol/wire.js';
@@ -78,6 +80,9 @@ export class Supervisor {
   readonly audit$: Observable<ApprovalAudit> = this.auditSubject.asObservable();
   private readonly harnesses = new Map<string, Harness>();
   readonly codex: CodexHarness;
+  /** The `llm` backend (a Responses-API endpoint); used by agents that select it. */
+  readonly llm: LlmHarness;
+  private readonly backends: BackendSwitch;
   private store: ThreadStore | undefined;
   private readonly agentSessions: AgentSessions;
   private readonly baseDir: string;
@@ -129,10 +134,14 @@ export class Supervisor {
       turnOptions: (session) => ({ effort: this.conversationOptions.effortOf(session) }),
     });
     this.harnesses.set('codex', this.codex);
+    this.llm = new LlmHarness({ config: this.config, env: options.env ?? process.env, log: this.log.child({ harness: 'llm' }), history: this.flushedHistory, write: (s, r) => this.write(s, r), onModelInput: (e) => this.hooks.emit('llm_input', e), now: () => this.clock.now() });
+    this.harnesses.set('llm', this.llm);
+    this.backends = new BackendSwitch({ codex: this.codex, llm: this.llm, harnesses: this.harnesses, sessions: this.agentSessions, history: this.flushedHistory, notice: (s, l, t) => this.notice(s, l, t), log: this.log, llmEnabled: this.config.llm.enabled });
     for (const h of options.harnesses ?? []) {
       if (this.harnesses.has(h.id)) throw new Error(`harness id "${h.id}" is registered twice`);
       this.harnesses.set(h.id, h);
     }
+    checkHarnessIds(this.config, [...this.harnesses.keys()]);
     const connections = [...this.harnesses.values()].flatMap((h) => h.connections?.() ?? []);
     this.actor = createSupervisorActor({
       id: this.id,
@@ -193,7 +202,7 @@ export class Supervisor {
 
   /** What a person starting this host should know (e.g. Codex has no login): printed by the CLI, logged at start. */
   get startupWarnings(): string[] {
-    return [this.codex.accountWarning].filter((w): w is string => w !== undefined);
+    return [this.codex.accountWarning, this.llm.warning].filter((w): w is string => w !== undefined);
   }
 
   /** Hand over a room message. Validated (throws a readable error); durable before it returns. */
@@ -270,8 +279,12 @@ export class Supervisor {
       archiveCodexThread: (threadId) => this.archiveCodexThread(threadId),
       threadPages: this.threadPages,
       options: this.conversationOptions,
+      backends: this.backends,
     };
   }
+
+  /** A session's stored history with every queued write durable first. */
+  private readonly flushedHistory = async (session: string): Promise<StoredRecord[]> => (await this.historyWriter.flush(), this.store!.history(session));
 
   /** Harness for a session: pinned once chosen; logged as one structured record. */
   private resolveSession(session: string, agent: ResolvedAgent): Promise<SessionInfo> {
@@ -299,7 +312,7 @@ export class Supervisor {
   private onEvent(e: RoomEvent): void {
     const rec = recordOf(e);
     if (rec) this.write(e.session, rec);
-    fireEventHooks(e, this.hooks, (s) => this.codex.threadOfSession(s));
+    fireEventHooks(e, this.hooks, (s) => this.codex.threadOfSession(s) ?? this.llm.threadOfSession(s));
     switch (e.type) {
       case 'turn.started':
         this.inbox.onEvent(e);

@@ -1,0 +1,186 @@
+// The `llm` harness end to end: the supervisor runs turns against the scripted Responses-API
+// model through the official `openai` client, with the room thread's stored history as input;
+// `/model` moves a conversation between Codex (the real app-server) and the llm backend.
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSupervisor, type Supervisor } from '../../src/supervisor/supervisor.js';
+import type { RoomEvent } from '../../src/events/room-events.js';
+import { processRegistry } from '../../src/process/registry.js';
+import { say, type ResponsesRequest, type Script, type Step } from '../support/mock-model.js';
+import { makeSandbox, type Sandbox } from '../support/sandbox.js';
+import { memoryLogger } from '../support/log.js';
+import { noticeTexts, turnEnded, type Ev } from '../support/sandbox-supervisor.js';
+
+const open: Array<{ sb: Supervisor; box: Sandbox }> = [];
+afterEach(async () => {
+  for (const { sb, box } of open.splice(0)) {
+    await sb.stop();
+    await box.assertNoProcesses();
+    await box.close();
+  }
+  expect(processRegistry.list()).toEqual([]);
+});
+
+/** The llm backend sends plain-string contents; Codex sends content arrays. */
+const fromLlm = (req: ResponsesRequest) => req.store === false && req.input.every((i) => typeof i.content === 'string');
+const llmRequests = (box: Sandbox) => box.model.requests.filter(fromLlm);
+
+async function world(script: Script, config: Record<string, unknown> = {}) {
+  const box = await makeSandbox(script);
+  const { log, lines } = memoryLogger('info');
+  const sb = createSupervisor(
+    {
+      appServer: { env: box.env, ...((config.appServer as object) ?? {}) },
+      agents: { defaults: { cwd: box.workspace, ...((config.defaults as object) ?? {}) } },
+      sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 60 },
+      storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
+      llm: { baseUrl: `${box.model.url}/v1`, maxRetries: 0, ...((config.llm as object) ?? {}) },
+    } as never,
+    // No real key: a test must never reach a real endpoint (and the key must never be logged).
+    { log, baseDir: box.root, stateDir: path.join(box.root, 'state'), env: { OPENAI_API_KEY: 'sk-test-secret-key' } },
+  );
+  open.push({ sb, box });
+  const events: RoomEvent[] = [];
+  sb.events$.subscribe((e) => events.push(e));
+  await sb.start();
+  return { sb, box, events, lines };
+}
+
+const post = (sb: Supervisor, text: string) => sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text });
+const of = <T extends RoomEvent['type']>(events: RoomEvent[], type: T) => events.filter((e): e is Ev<T> => e.type === type);
+const LLM = { defaults: { embeddedHarness: { runtime: 'llm', fallback: 'none' } } };
+
+describe('llm harness', () => {
+  it('streams a turn into the room and stores it; the next turn sends that history', async () => {
+    const { sb, box, events, lines } = await world([say('Hello from the llm', 4), say('Second answer')], LLM);
+    let done = turnEnded(sb);
+    await post(sb, 'Say hello');
+    const end = await done;
+    expect(end).toMatchObject({ type: 'turn.completed', usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 } });
+    expect(of(events, 'message.delta').map((e) => e.delta).join('')).toBe('Hello from the llm');
+    expect(of(events, 'message.delta').length).toBe(4);
+    expect(of(events, 'turn.started')[0]).toMatchObject({ model: 'gpt-5.5', threadId: 'llm:lab/chat/main' });
+    expect(of(events, 'message.completed')[0]).toMatchObject({ text: 'Hello from the llm' });
+    expect(box.model.requests[0]).toMatchObject({ model: 'gpt-5.5', stream: true, input: [{ role: 'user', content: 'Say hello' }] });
+    expect(sb.status().sessions).toEqual([expect.objectContaining({ harness: 'llm', reason: 'forced by config (runtime: llm)' })]);
+
+    done = turnEnded(sb);
+    await post(sb, 'And again');
+    expect((await done).type).toBe('turn.completed');
+    expect(llmRequests(box)[1]!.input).toEqual([
+      { role: 'user', content: 'Say hello' },
+      { role: 'assistant', content: 'Hello from the llm' },
+      { role: 'user', content: 'And again' },
+    ]);
+    await sb.flush();
+    const texts = (await sb.history('lab')).filter((r) => r.kind === 'message').map((r) => [r.role, r.text]);
+    expect(texts).toEqual([
+      ['user', 'Say hello'],
+      ['assistant', 'Hello from the llm'],
+      ['user', 'And again'],
+      ['assistant', 'Second answer'],
+    ]);
+    // The key is read from the environment and never logged.
+    expect(lines().join('\n')).not.toContain('sk-test-secret-key');
+    expect(JSON.stringify(sb.status())).not.toContain('sk-test-secret-key');
+  });
+
+  it.each([
+    [500, /HTTP 500 \(server error\)/],
+    [429, /HTTP 429 \(rate limit or quota exceeded\)/],
+  ])('HTTP %i from the model fails the turn with a notice', async (status, why) => {
+    const { sb, events } = await world([{ httpStatus: status }], LLM);
+    const done = turnEnded(sb);
+    await post(sb, 'hi');
+    const end = await done;
+    expect(end.type).toBe('turn.failed');
+    expect((end as Ev<'turn.failed'>).error).toMatch(why);
+    expect(noticeTexts(events).some((t) => t.startsWith('The llm backend could not answer: ') && why.test(t))).toBe(true);
+    await sb.flush();
+    expect((await sb.history('lab')).some((r) => r.kind === 'turn' && r.status === 'failed')).toBe(true);
+  });
+
+  it('a 429 is retried by the client when retries are allowed', async () => {
+    const steps: Step[] = [{ httpStatus: 429, body: JSON.stringify({ error: { message: 'slow down' } }) }, say('after the retry')];
+    const { sb, box } = await world(steps, { ...LLM, llm: { maxRetries: 1 } });
+    const done = turnEnded(sb);
+    await post(sb, 'hi');
+    expect((await done).type).toBe('turn.completed');
+    expect(box.model.requests).toHaveLength(2);
+  });
+
+  it('/stop aborts the stream; the partial answer is stored as partial', async () => {
+    const { sb, box, events } = await world([{ text: 'one two three four five six seven eight', chunks: 8, everyMs: 150 }], LLM);
+    const done = turnEnded(sb);
+    await post(sb, 'count slowly');
+    await expect.poll(() => box.model.deltasSent, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    await post(sb, '/stop');
+    const end = await done;
+    expect(end).toMatchObject({ type: 'turn.interrupted', reason: 'stopped' });
+    const partial = of(events, 'message.completed')[0]!;
+    expect(partial.partial).toBe(true);
+    expect('one two three four five six seven eight'.startsWith(partial.text)).toBe(true);
+    expect(partial.text.length).toBeLessThan('one two three four five six seven eight'.length);
+    await sb.flush();
+    expect((await sb.history('lab')).find((r) => r.kind === 'message' && r.role === 'assistant')).toMatchObject({ partial: true, text: partial.text });
+  });
+
+  it('runtime codex with fallback llm: Codex cannot start, the llm backend answers and the selection says why', async () => {
+    const { sb, box, lines } = await world([say('answered by llm')], {
+      appServer: { command: '/nonexistent/codex' },
+      defaults: { model: 'gpt-5.5', embeddedHarness: { runtime: 'codex', fallback: 'llm' } },
+    });
+    const done = turnEnded(sb);
+    await post(sb, 'anyone there?');
+    expect((await done).type).toBe('turn.completed');
+    expect(llmRequests(box)).toHaveLength(1);
+    const [selected] = sb.status().sessions;
+    expect(selected).toMatchObject({ harness: 'llm', reason: expect.stringMatching(/^fallback "llm": .*Codex binary not found/) });
+    expect(lines().some((l) => l.includes('"msg":"agent harness selected"') && l.includes('"harness":"llm"'))).toBe(true);
+  });
+
+  it('an unknown fallback or runtime id is a clear error', () => {
+    expect(() => createSupervisor({ agents: { defaults: { embeddedHarness: { runtime: 'codex', fallback: 'pi' } } } } as never)).toThrow(
+      'agents.defaults.embeddedHarness.fallback "pi" is not a harness: write none, codex or llm (SWITCHBOARD_FALLBACK sets the default)',
+    );
+    expect(() => createSupervisor({ agents: { defaults: { embeddedHarness: { runtime: 'pi' } } } } as never)).toThrow(/runtime "pi" is not a harness: write auto, codex or llm/);
+  });
+
+  it('/model moves one conversation from Codex to the llm backend and back, on the same history', async () => {
+    const script: Script = (req) => (fromLlm(req) ? say('from llm') : say('from codex'));
+    const { sb, box, events } = await world(script, {
+      llm: { enabled: true },
+      defaults: { models: ['codex/gpt-5.5', 'gpt-5.5'], embeddedHarness: { runtime: 'auto', fallback: 'none' } },
+    });
+    let done = turnEnded(sb);
+    await post(sb, 'first question');
+    expect((await done).type).toBe('turn.completed');
+    expect(sb.status().sessions[0]).toMatchObject({ harness: 'codex' });
+
+    await post(sb, '/model gpt-5.5');
+    expect(noticeTexts(events)).toEqual(expect.arrayContaining(['This conversation now runs on the llm backend, with this room thread\'s history.']));
+    expect(noticeTexts(events).some((t) => t.startsWith('Model set to gpt-5.5 (llm backend)'))).toBe(true);
+    done = turnEnded(sb);
+    await post(sb, 'second question');
+    expect((await done).type).toBe('turn.completed');
+    expect(llmRequests(box)).toHaveLength(1);
+    expect(llmRequests(box)[0]!.input).toEqual([
+      { role: 'user', content: 'first question' },
+      { role: 'assistant', content: 'from codex' },
+      { role: 'user', content: 'second question' },
+    ]);
+
+    await post(sb, '/models');
+    expect(noticeTexts(events).find((t) => t.startsWith('Models (this conversation runs on llm)'))).toMatch(/- gpt-5\.5 \(llm\) \[current\][\s\S]*- codex\/gpt-5\.5 \(codex\)/);
+
+    // Back to Codex: its thread is given what the llm backend answered meanwhile.
+    await post(sb, '/model codex/gpt-5.5');
+    done = turnEnded(sb);
+    await post(sb, 'third question');
+    expect((await done).type).toBe('turn.completed');
+    const codexText = JSON.stringify(box.model.requests.filter((r) => !fromLlm(r)).at(-1)!.input);
+    expect(codexText).toContain('second question');
+    expect(codexText).toContain('from llm');
+    expect(sb.status().sessions[0]).toMatchObject({ harness: 'codex', reason: '/model codex/gpt-5.5' });
+  });
+});
