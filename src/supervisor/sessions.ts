@@ -68,7 +68,8 @@ export class AgentSessions {
     const pinned = await this.pinnedHarness(session);
     let selection: HarnessSelection;
     try {
-      selection = selectHarness({ runtime: agent.runtime, fallback: agent.fallback, model: agent.model, harnesses: this.o.harnesses, pinned });
+      // A configured list's first entry is the agent's default model.
+      selection = selectHarness({ runtime: agent.runtime, fallback: agent.fallback, model: agent.model ?? agent.models?.[0], harnesses: this.o.harnesses, pinned });
     } catch (err) {
       if (err instanceof HarnessSelectionError) this.o.log.error({ session, agent: agent.id, candidates: err.candidates }, 'agent harness selection failed');
       throw err;

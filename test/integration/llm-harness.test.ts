@@ -183,4 +183,39 @@ describe('llm harness', () => {
     expect(codexText).toContain('from llm');
     expect(sb.status().sessions[0]).toMatchObject({ harness: 'codex', reason: '/model codex/gpt-5.5' });
   });
+
+  it('a conversation begun on the llm backend moves to Codex with what was said (a thread is started for it)', async () => {
+    const script: Script = (req) => (fromLlm(req) ? say('llm answer') : say('codex answer'));
+    const { sb, box, events } = await world(script, {
+      llm: { enabled: true },
+      defaults: { models: ['gpt-5.5', 'codex/gpt-5.5'], embeddedHarness: { runtime: 'auto', fallback: 'none' } },
+    });
+    let done = turnEnded(sb);
+    await post(sb, 'remember the word pelican');
+    expect((await done).type).toBe('turn.completed');
+    expect(sb.status().sessions[0]).toMatchObject({ harness: 'llm', reason: expect.stringMatching(/^auto: "llm" supports model "gpt-5.5"/) });
+    await post(sb, '/model codex/gpt-5.5');
+    expect(noticeTexts(events).some((t) => t.startsWith('Model set to gpt-5.5'))).toBe(true);
+    done = turnEnded(sb);
+    await post(sb, 'which word?');
+    expect((await done).type).toBe('turn.completed');
+    expect(of(events, 'message.completed').map((e) => e.text)).toEqual(['llm answer', 'codex answer']);
+    // What Codex sends its model: the injected conversation, then the new message (no `/model` command).
+    const said = box.model.requests.filter((r) => !fromLlm(r)).at(-1)!.input.flatMap((item) =>
+      item.type === 'message' && (item.role === 'user' || item.role === 'assistant') ? (item.content as Array<{ text: string }>).map((c) => `${item.role as string}: ${c.text}`) : [],
+    );
+    expect(said.filter((t) => !t.startsWith('user: <'))).toEqual(['user: remember the word pelican', 'assistant: llm answer', 'user: which word?']);
+  });
+
+  it('/model to a model neither backend lists is refused; the conversation stays where it is', async () => {
+    const { sb, events } = await world([say('ok')], {
+      llm: { enabled: true },
+      defaults: { models: ['gpt-5.5', 'codex/gpt-5.5'], embeddedHarness: { runtime: 'auto', fallback: 'none' } },
+    });
+    await post(sb, '/model codex/gpt-9');
+    expect(noticeTexts(events)).toContain('Unknown model "codex/gpt-9". Available on Codex: codex/gpt-5.5.');
+    await post(sb, '/model gpt-9');
+    expect(noticeTexts(events)).toContain('Unknown model "gpt-9". Available on the llm backend: gpt-5.5.');
+    expect(sb.status().sessions[0]).toMatchObject({ harness: 'llm' });
+  });
 });
