@@ -147,8 +147,6 @@ export class LlmHarness implements Harness {
         s.queue = [];
         s.running?.abort.abort();
         return notice('info', 'A fresh conversation starts with the next message: earlier messages are no longer sent to the model.');
-      case 'status':
-        return notice('info', `Backend: llm (${this.endpoint.baseUrl}) · model ${this.modelOf(agent, key)} · ${s.running ? 'turn running' : 'idle'} · ${s.queue.length} queued`);
     }
     if (msg.attachments?.length) notice('warning', 'The llm backend sends text only: the attachments of this message are not sent.');
     if (s.running) {

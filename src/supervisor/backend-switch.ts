@@ -67,6 +67,11 @@ export class BackendSwitch {
     return false;
   }
 
+  /** The model the conversation's next llm turn uses (for `/status`). */
+  llmModel(c: Pick<CommandContext, 'agent' | 'session'>): string {
+    return this.d.llm.modelOf(c.agent, c.session);
+  }
+
   /** The conversation's current model on its backend, for listings. */
   private currentModel(c: CommandContext, backend: string | undefined): string | undefined {
     if (backend === 'llm') return this.d.llm.modelOf(c.agent, c.session);

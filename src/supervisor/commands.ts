@@ -134,7 +134,7 @@ async function statusText(sb: CommandHost, c: CommandContext): Promise<string> {
   const s = info?.selection.harness === 'codex' ? sb.codex.sessionManager(c.agent).sessionStatus(c.session) : undefined;
   return [
     `Harness: ${info ? `${info.selection.harness} (${info.selection.reason})` : 'not resolved'}`,
-    `Agent: ${c.agent.id} · model ${s?.model ?? c.agent.model ?? 'Codex default'} · effort ${sb.options.effortOf(c.session) ?? 'Codex default'}`,
+    `Agent: ${c.agent.id} · model ${(info?.selection.harness === 'llm' ? sb.backends.llmModel(c) : s?.model) ?? c.agent.model ?? 'Codex default'} · effort ${sb.options.effortOf(c.session) ?? 'Codex default'}`,
     `Thread: ${thread ?? 'none yet'}${s ? ` · ${s.turnRunning ? 'turn running' : 'idle'} · ${s.queued} queued` : ''}`,
     `Codex app-server: ${conn.state}${conn.serverVersion ? ` ${conn.serverVersion}` : ''} · restarts ${conn.restarts}${'members' in conn ? ` · pool of ${(conn as PoolStatus).members.length}` : ''}`,
     budgetText(sb.options, c.session),
