@@ -50,6 +50,8 @@ interface LlmSession {
 
 /** Messages waiting for a running turn, per conversation (more are refused with a notice). */
 const MAX_QUEUED = 64;
+/** Conversations kept in memory; beyond it idle ones are dropped (their `/model` choice is reloaded from history). */
+const MAX_SESSIONS = 10_000;
 
 export class LlmHarness implements Harness {
   readonly id = 'llm';
@@ -101,7 +103,7 @@ export class LlmHarness implements Harness {
     if (!this.wanted) return;
     const a = this.available();
     if (!a.ok) throw new Error(a.reason);
-    this.o.log.info({ baseUrl: this.endpoint.baseUrl, apiKeyEnv: this.endpoint.apiKeyEnv, apiKey: this.endpoint.apiKey ? 'set' : 'unset' }, 'llm backend ready');
+    this.o.log.info({ baseUrl: this.endpoint.baseUrl, apiKeyEnv: this.endpoint.apiKeyEnv, hasKey: this.endpoint.apiKey !== undefined }, 'llm backend ready');
   }
 
   /** Running turns are aborted (their partial answers stored) and waited for. */
@@ -162,7 +164,7 @@ export class LlmHarness implements Harness {
     return {
       baseUrl: this.endpoint.baseUrl,
       apiKeyEnv: this.endpoint.apiKeyEnv,
-      apiKey: this.endpoint.apiKey ? 'set' : 'unset',
+      hasKey: this.endpoint.apiKey !== undefined,
       sessions: [...this.sessions].map(([session, s]) => ({ session, model: s.model, turnRunning: s.running !== undefined, queued: s.queue.length })),
     };
   }
@@ -173,10 +175,19 @@ export class LlmHarness implements Harness {
       const created: LlmSession = { model: undefined, loading: Promise.resolve(), running: undefined, queue: [] };
       created.loading = this.loadModel(key, created);
       this.sessions.set(key, (s = created));
+      this.evictIdle(key);
     }
     // Posts resume in arrival order, so the first starts the turn and the next ones queue.
     await s.loading;
     return s;
+  }
+
+  /** Oldest idle conversations first (a Map keeps insertion order), down to the cap. */
+  private evictIdle(keep: string): void {
+    for (const [key, s] of this.sessions) {
+      if (this.sessions.size <= MAX_SESSIONS) return;
+      if (key !== keep && !s.running && !s.queue.length) this.sessions.delete(key);
+    }
   }
 
   /** The last `/model` choice made on this backend (since the last /new or /reset) survives a restart. */
