@@ -63,7 +63,7 @@ export async function catchUpCodex(
       threadId = res.thread.id;
       await manager.attachThread(session, threadId);
     }
-    await client.requestRaw('thread/inject_items', { threadId, items: injectItems(messages) });
+    await client.request('thread/inject_items', { threadId, items: injectItems(messages) });
     log.info({ session, threadId, messages: messages.length }, 'codex thread caught up with the llm backend\'s messages');
     return undefined;
   } catch (err) {
