@@ -1,6 +1,7 @@
 // Model refs as people write them: `openai/gpt-5.5` (canonical), the legacy `codex/gpt-5.5`
 // and the bare Codex name `gpt-5.5` all mean the model Codex calls `gpt-5.5`; a configured
 // list may give aliases (`models: {"openai/gpt-5.5": {alias: "gpt"}}`, so `/model gpt` works).
+// With the llm backend enabled, a bare name is the llm backend's instead (`backendOf` below).
 import { z } from 'zod';
 
 const REF_MAX = 200;

@@ -127,10 +127,10 @@ describe('llm harness', () => {
     expect((await sb.history('lab')).find((r) => r.kind === 'message' && r.role === 'assistant')).toMatchObject({ partial: true, text: partial.text });
   });
 
-  it('runtime codex with fallback llm: Codex cannot start, the llm backend answers and the selection says why', async () => {
+  it.each(['codex', 'auto'])('runtime %s with fallback llm: Codex cannot start, the llm backend answers and the selection says why', async (runtime) => {
     const { sb, box, lines } = await world([say('answered by llm')], {
       appServer: { command: '/nonexistent/codex' },
-      defaults: { model: 'gpt-5.5', embeddedHarness: { runtime: 'codex', fallback: 'llm' } },
+      defaults: { model: 'gpt-5.5', embeddedHarness: { runtime, fallback: 'llm' } },
     });
     const done = turnEnded(sb);
     await post(sb, 'anyone there?');
@@ -219,5 +219,27 @@ describe('llm harness', () => {
     await post(sb, '/model gpt-9');
     expect(noticeTexts(events)).toContain('Unknown model "gpt-9". Available on the llm backend: gpt-5.5.');
     expect(sb.status().sessions[0]).toMatchObject({ harness: 'llm' });
+  });
+
+  it('/new: the next llm turn starts without the earlier messages', async () => {
+    const { sb, box, events } = await world([say('first'), say('fresh')], LLM);
+    let done = turnEnded(sb);
+    await post(sb, 'before');
+    await done;
+    await post(sb, '/new');
+    expect(noticeTexts(events)).toContain('A fresh conversation starts with the next message: earlier messages are no longer sent to the model.');
+    done = turnEnded(sb);
+    await post(sb, 'after');
+    expect((await done).type).toBe('turn.completed');
+    expect(llmRequests(box)[1]!.input).toEqual([{ role: 'user', content: 'after' }]);
+  });
+
+  it('an endpoint that cannot be reached fails the turn, naming it', async () => {
+    const { sb, events } = await world([], { ...LLM, llm: { baseUrl: 'http://127.0.0.1:9/v1' } });
+    const done = turnEnded(sb);
+    await post(sb, 'hello?');
+    const end = await done;
+    expect(end.type).toBe('turn.failed');
+    expect(noticeTexts(events).find((t) => t.startsWith('The llm backend could not answer'))).toMatch(/cannot reach the model endpoint http:\/\/127\.0\.0\.1:9\/v1/);
   });
 });
