@@ -12,6 +12,7 @@ import type { AgentSessions } from './sessions.js';
 import type { StoredRecord } from '../storage/types.js';
 import { backendOf, bareModelName, type Backend } from '../session/model-refs.js';
 import { catchUpCodex } from './codex-catch-up.js';
+import type { ModelList } from '../room/protocol.js';
 
 /** A configured alias names a ref of the agent's list (the first whose model it is). */
 function refOf(agent: AgentSpec, typed: string): string {
@@ -65,6 +66,20 @@ export class BackendSwitch {
     this.d.sessions.repin(c.session, c.agent, target, `/model ${ref}`);
     this.d.notice(c.session, 'info', `This conversation now runs on the ${target} backend, with this room thread's history.`);
     return false;
+  }
+
+  /**
+   * The agent's models for the room's picker and `switchboard models`: Codex's catalog, and with
+   * the llm backend enabled its models first, Codex's as `codex/NAME` (what `/model` takes).
+   */
+  async modelList(agent: AgentSpec): Promise<ModelList> {
+    const codex = await this.d.codex.catalogFor(agent).list();
+    if (!this.d.llmEnabled) return codex;
+    const llm = this.d.llm.models(agent);
+    const def = agent.model ?? agent.models?.[0];
+    const llmModels = llm.names().map((model) => ({ model, isDefault: model === def }));
+    const codexModels = codex.models.map((m) => ({ ...m, model: `codex/${m.model}`, isDefault: `codex/${m.model}` === def || (m.isDefault && !llmModels.some((x) => x.isDefault)) }));
+    return { ...codex, models: [...llmModels, ...codexModels] };
   }
 
   /** The model the conversation's next llm turn uses (for `/status`). */

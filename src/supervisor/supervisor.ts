@@ -384,9 +384,9 @@ export class Supervisor {
     return this.codex.registerTool(withResultHook(tool, this.hooks, (threadId) => this.codex.sessionOfThread(threadId)));
   }
 
-  /** The default agent's models for a room's model picker (cached; a fallback list when discovery fails). */
+  /** The default agent's models for a room's model picker (cached; a fallback list when discovery fails; with llm enabled, both backends'). */
   models(): Promise<ModelList> {
-    return this.codex.catalogFor(this.agentSessions.agentFor(undefined)).list();
+    return this.backends.modelList(this.agentSessions.agentFor(undefined));
   }
 
   status(): SupervisorStatus {

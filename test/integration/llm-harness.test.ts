@@ -174,6 +174,11 @@ describe('llm harness', () => {
 
     await post(sb, '/models');
     expect(noticeTexts(events).find((t) => t.startsWith('Models (this conversation runs on llm)'))).toMatch(/- gpt-5\.5 \(llm\) \[current\][\s\S]*- codex\/gpt-5\.5 \(codex\)/);
+    // The room's picker (and `switchboard models`) list both, as `/model` takes them.
+    expect((await sb.models()).models).toEqual([
+      { model: 'gpt-5.5', isDefault: false },
+      { model: 'codex/gpt-5.5', isDefault: true },
+    ]);
 
     // Back to Codex: its thread is given what the llm backend answered meanwhile.
     await post(sb, '/model codex/gpt-5.5');
