@@ -11,10 +11,11 @@ import { makeSandbox, type Sandbox } from '../support/sandbox.js';
 import { memoryLogger } from '../support/log.js';
 import { noticeTexts, turnEnded, type Ev } from '../support/sandbox-supervisor.js';
 
-const open: Array<{ sb: Supervisor; box: Sandbox }> = [];
+const open: Array<{ sb: Supervisor; box: Sandbox | undefined }> = [];
 afterEach(async () => {
-  for (const { sb, box } of open.splice(0)) {
-    await sb.stop();
+  for (const { sb } of [...open].reverse()) await sb.stop();
+  for (const { box } of open.splice(0)) {
+    if (!box) continue; // a restarted host's world closes with its first host
     await box.assertNoProcesses();
     await box.close();
   }
@@ -25,8 +26,9 @@ afterEach(async () => {
 const fromLlm = (req: ResponsesRequest) => req.store === false && req.input.every((i) => typeof i.content === 'string');
 const llmRequests = (box: Sandbox) => box.model.requests.filter(fromLlm);
 
-async function world(script: Script, config: Record<string, unknown> = {}) {
-  const box = await makeSandbox(script);
+/** A host in a new world, or (`again`) a restarted host in the same one (same state directory and storage). */
+async function world(script: Script, config: Record<string, unknown> = {}, again?: Sandbox) {
+  const box = again ?? (await makeSandbox(script));
   const { log, lines } = memoryLogger('info');
   const sb = createSupervisor(
     {
@@ -39,7 +41,7 @@ async function world(script: Script, config: Record<string, unknown> = {}) {
     // No real key: a test must never reach a real endpoint (and the key must never be logged).
     { log, baseDir: box.root, stateDir: path.join(box.root, 'state'), env: { OPENAI_API_KEY: 'sk-test-secret-key' } },
   );
-  open.push({ sb, box });
+  open.push({ sb, box: again ? undefined : box });
   const events: RoomEvent[] = [];
   sb.events$.subscribe((e) => events.push(e));
   await sb.start();
@@ -246,5 +248,19 @@ describe('llm harness', () => {
     const end = await done;
     expect(end.type).toBe('turn.failed');
     expect(noticeTexts(events).find((t) => t.startsWith('The llm backend could not answer'))).toMatch(/cannot reach the model endpoint http:\/\/127\.0\.0\.1:9\/v1/);
+  });
+
+  it('a restart keeps the conversation on its backend with its /model choice', async () => {
+    const config = { llm: { enabled: true }, defaults: { models: ['gpt-5.5', 'llm/gpt-5.4', 'codex/gpt-5.5'], embeddedHarness: { runtime: 'auto', fallback: 'none' } } };
+    const first = await world([say('one'), say('two')], config);
+    await post(first.sb, '/model gpt-5.4');
+    expect(noticeTexts(first.events).some((t) => t.startsWith('Model set to llm/gpt-5.4 (llm backend)'))).toBe(true);
+    await first.sb.stop();
+    const again = await world([], config, first.box);
+    const done = turnEnded(again.sb);
+    await post(again.sb, 'still there?');
+    expect((await done).type).toBe('turn.completed');
+    expect(llmRequests(first.box).at(-1)).toMatchObject({ model: 'gpt-5.4' });
+    expect(of(again.events, 'turn.started')[0]).toMatchObject({ model: 'llm/gpt-5.4' });
   });
 });
