@@ -134,9 +134,9 @@ export class Supervisor {
       turnOptions: (session) => ({ effort: this.conversationOptions.effortOf(session) }),
     });
     this.harnesses.set('codex', this.codex);
-    this.llm = new LlmHarness({ config: this.config, env: options.env ?? process.env, log: this.log.child({ harness: 'llm' }), history: this.flushedHistory, write: (s, r) => this.write(s, r), onModelInput: (e) => this.hooks.emit('llm_input', e), now: () => this.clock.now() });
+    this.llm = new LlmHarness({ config: this.config, env: options.env ?? process.env, log: this.log.child({ harness: 'llm' }), history: (session) => this.historyWriter.session(session), write: (s, r) => this.write(s, r), onModelInput: (e) => this.hooks.emit('llm_input', e), now: () => this.clock.now() });
     this.harnesses.set('llm', this.llm);
-    this.backends = new BackendSwitch({ codex: this.codex, llm: this.llm, harnesses: this.harnesses, sessions: this.agentSessions, history: this.flushedHistory, notice: (s, l, t) => this.notice(s, l, t), log: this.log, llmEnabled: this.config.llm.enabled });
+    this.backends = new BackendSwitch({ codex: this.codex, llm: this.llm, harnesses: this.harnesses, sessions: this.agentSessions, history: (session) => this.historyWriter.session(session), notice: (s, l, t) => this.notice(s, l, t), log: this.log, llmEnabled: this.config.llm.enabled });
     for (const h of options.harnesses ?? []) {
       if (this.harnesses.has(h.id)) throw new Error(`harness id "${h.id}" is registered twice`);
       this.harnesses.set(h.id, h);
@@ -282,9 +282,6 @@ export class Supervisor {
       backends: this.backends,
     };
   }
-
-  /** A session's stored history with every queued write durable first. */
-  private readonly flushedHistory = async (session: string): Promise<StoredRecord[]> => (await this.historyWriter.flush(), this.store!.history(session));
 
   /** Harness for a session: pinned once chosen; logged as one structured record. */
   private resolveSession(session: string, agent: ResolvedAgent): Promise<SessionInfo> {
