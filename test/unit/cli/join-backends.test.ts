@@ -37,4 +37,8 @@ describe('join: backends and thread storage', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/"codex" thread storage only supports the codex harness, but runtime "auto" is configured: use "dataset"/);
   });
+
+  it('--thread-storage and --storage together', async () => {
+    expect(await join('--thread-storage', 'none', '--storage', 'dataset')).toEqual({ code: 2, stderr: expect.stringContaining('--thread-storage and --storage both set the thread storage: give one') });
+  });
 });
