@@ -124,6 +124,12 @@ export class LlmHarness implements Harness {
     return this.sessions.get(session)?.model ?? this.models(agent).defaultModel;
   }
 
+  /** A turn runs or messages wait in this conversation. */
+  busy(session: string): boolean {
+    const s = this.sessions.get(session);
+    return s !== undefined && (s.running !== undefined || s.queue.length > 0);
+  }
+
   /** The conversation's "thread": the llm backend has none of its own, the room thread is it. */
   threadOfSession(session: string): string | undefined {
     return this.sessions.has(session) ? `llm:${session}` : undefined;

@@ -55,6 +55,10 @@ export class BackendSwitch {
       this.d.notice(c.session, 'warning', unknown);
       return true;
     }
+    if (this.busy(c, backend)) {
+      this.d.notice(c.session, 'warning', `A turn is running or queued on the ${backend} backend: wait for it to end (or /stop it), then switch.`);
+      return true;
+    }
     const avail = this.d.harnesses.get(target)?.available() ?? { ok: false, reason: `harness "${target}" is not registered` };
     if (!avail.ok) {
       this.d.notice(c.session, 'warning', `Cannot switch to the ${target} backend: ${avail.reason}.`);
@@ -85,6 +89,14 @@ export class BackendSwitch {
   /** The model the conversation's next llm turn uses (for `/status`). */
   llmModel(c: Pick<CommandContext, 'agent' | 'session'>): string {
     return this.d.llm.modelOf(c.agent, c.session);
+  }
+
+  /** Moving mid-turn would leave the running turn's answer out of what the other backend is given. */
+  private busy(c: CommandContext, backend: string | undefined): boolean {
+    if (backend === 'llm') return this.d.llm.busy(c.session);
+    if (backend !== 'codex') return false;
+    const s = this.d.codex.sessionManager(c.agent).sessionStatus(c.session);
+    return !!s && (s.turnRunning || s.queued > 0);
   }
 
   /** The conversation's current model on its backend, for listings. */

@@ -263,4 +263,18 @@ describe('llm harness', () => {
     expect(llmRequests(first.box).at(-1)).toMatchObject({ model: 'gpt-5.4' });
     expect(of(again.events, 'turn.started')[0]).toMatchObject({ model: 'llm/gpt-5.4' });
   });
+
+  it('/model to the other backend waits for the running turn', async () => {
+    const { sb, box, events } = await world([{ text: 'a slow answer in many parts', chunks: 6, everyMs: 200 }], {
+      llm: { enabled: true },
+      defaults: { models: ['gpt-5.5', 'codex/gpt-5.5'], embeddedHarness: { runtime: 'auto', fallback: 'none' } },
+    });
+    const done = turnEnded(sb);
+    await post(sb, 'take your time');
+    await expect.poll(() => box.model.deltasSent, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    await post(sb, '/model codex/gpt-5.5');
+    expect(noticeTexts(events)).toContain('A turn is running or queued on the llm backend: wait for it to end (or /stop it), then switch.');
+    expect((await done).type).toBe('turn.completed');
+    expect(sb.status().sessions[0]).toMatchObject({ harness: 'llm' });
+  });
 });
