@@ -56,3 +56,12 @@ export function checkHarnessIds(config: SwitchboardConfig, ids: readonly string[
     if (u.fallback !== 'none' && !ids.includes(u.fallback)) throw new Error(`${u.where}.fallback "${u.fallback}" is not a harness: write none, ${ids.join(' or ')} (SWITCHBOARD_FALLBACK sets the default)`);
   }
 }
+
+/** Beside `codex`: the llm backend and the host's harnesses, each id once; then every configured id must be one of them. */
+export function registerHarnesses(harnesses: Map<string, Harness>, more: readonly Harness[], config: SwitchboardConfig): void {
+  for (const h of more) {
+    if (harnesses.has(h.id)) throw new Error(`harness id "${h.id}" is registered twice`);
+    harnesses.set(h.id, h);
+  }
+  checkHarnessIds(config, [...harnesses.keys()]);
+}

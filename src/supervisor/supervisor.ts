@@ -24,7 +24,7 @@ import { postedEvent, recordOf } from './history.js';
 import { AgentSessions, type ResolvedAgent, type SessionInfo } from './sessions.js';
 import { processRegistry } from '../process/registry.js';
 import { runSupervisorCommand, type CommandHost } from './commands.js';
-import { checkHarnessIds, startHarnesses, stopHarnesses } from './startup.js';
+import { registerHarnesses, startHarnesses, stopHarnesses } from './startup.js';
 import { systemClock, type StackClock } from '../stack/codex-stack.js';
 import type { SupervisorStatus } from './status.js';
 import { summarize } from '../protocol/wire.js';
@@ -110,14 +110,7 @@ export class Supervisor {
     this.access = new RoomAccess(() => this.store!, this.log, this.config.sessions.restrictedCommands);
     this.inbox = new InboxTracker(store, this.log, this.config.sessions.onMessageDuringTurn === 'steer', this.clock);
     this.historyWriter = new HistoryWriter(store, this.hooks, this.log);
-    this.agentSessions = new AgentSessions({
-      config: this.config,
-      baseDir: this.baseDir,
-      harnesses: this.harnesses,
-      store: () => this.store!,
-      write: (session, record) => this.write(session, record),
-      log: this.log,
-    });
+    this.agentSessions = new AgentSessions({ config: this.config, baseDir: this.baseDir, harnesses: this.harnesses, store: () => this.store!, write: (session, record) => this.write(session, record), log: this.log });
     this.codex = new CodexHarness({
       config: this.config,
       sink: (e) => this.onEvent(e),
@@ -135,13 +128,8 @@ export class Supervisor {
     });
     this.harnesses.set('codex', this.codex);
     this.llm = new LlmHarness({ config: this.config, env: options.env ?? process.env, log: this.log.child({ harness: 'llm' }), history: (session) => this.historyWriter.session(session), write: (s, r) => this.write(s, r), onModelInput: (e) => this.hooks.emit('llm_input', e), now: () => this.clock.now() });
-    this.harnesses.set('llm', this.llm);
     this.backends = new BackendSwitch({ codex: this.codex, llm: this.llm, harnesses: this.harnesses, sessions: this.agentSessions, history: (session) => this.historyWriter.session(session), notice: (s, l, t) => this.notice(s, l, t), log: this.log, llmEnabled: this.config.llm.enabled });
-    for (const h of options.harnesses ?? []) {
-      if (this.harnesses.has(h.id)) throw new Error(`harness id "${h.id}" is registered twice`);
-      this.harnesses.set(h.id, h);
-    }
-    checkHarnessIds(this.config, [...this.harnesses.keys()]);
+    registerHarnesses(this.harnesses, [this.llm, ...(options.harnesses ?? [])], this.config);
     const connections = [...this.harnesses.values()].flatMap((h) => h.connections?.() ?? []);
     this.actor = createSupervisorActor({
       id: this.id,
