@@ -66,7 +66,7 @@ describe('llm harness', () => {
     expect(box.model.requests[0]).toMatchObject({ model: 'gpt-5.5', stream: true, input: [{ role: 'user', content: 'Say hello' }] });
     expect(sb.status().sessions).toEqual([expect.objectContaining({ harness: 'llm', reason: 'forced by config (runtime: llm)' })]);
     await post(sb, '/status');
-    expect(noticeTexts(events).find((t) => t.startsWith('Harness: llm'))).toMatch(/^Harness: llm \(forced by config \(runtime: llm\)\)\nAgent: default · model gpt-5\.5\n/);
+    expect(noticeTexts(events).find((t) => t.startsWith('Harness: llm'))).toMatch(/^Harness: llm \(forced by config \(runtime: llm\)\)\nAgent: default · model gpt-5\.5[ \n]/);
 
     done = turnEnded(sb);
     await post(sb, 'And again');
