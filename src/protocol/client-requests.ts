@@ -190,6 +190,13 @@ export const clientRequests = {
     // Each call adds the approval to the thread again.
     idempotent: false,
   },
+  /** Raw Responses-API items appended to a thread's model-visible history (what the llm backend said meanwhile). */
+  'thread/inject_items': {
+    params: z.looseObject({ threadId: z.string().min(1), items: z.array(z.record(z.string(), z.unknown())) }),
+    result: AnyObject,
+    // A retry would append the items twice.
+    idempotent: false,
+  },
 } as const;
 
 export type ClientMethod = keyof typeof clientRequests;

@@ -12,6 +12,7 @@ import { guardianCommand } from './guardian-command.js';
 import { forkCommand, undoCommand } from './fork-undo.js';
 import type { ConversationOptions } from './conversation-options.js';
 import { budgetCommand, budgetText, effortCommand, type TurnOptionHost } from './turn-option-commands.js';
+import type { BackendSwitch } from './backend-switch.js';
 
 const HELP_TEXT = [
   'Commands:',
@@ -47,6 +48,8 @@ export interface CommandHost {
   readonly threadPages: ThreadPages;
   /** `/effort` and `/budget`, persisted per conversation. */
   readonly options: ConversationOptions;
+  /** `/model` and `/models` across the llm backend and Codex. */
+  readonly backends: BackendSwitch;
 }
 
 export interface CommandContext {
@@ -87,6 +90,9 @@ export async function runSupervisorCommand(sb: CommandHost, c: CommandContext): 
       if (cmd === 'reset' && old) await sb.archiveCodexThread(old);
       return false;
     }
+    case 'model':
+    case 'models':
+      return sb.backends.command(sb, c, cmd, args.join(' '));
     case 'codex':
       await codexCommand(sb, c, args);
       return true;
@@ -128,7 +134,7 @@ async function statusText(sb: CommandHost, c: CommandContext): Promise<string> {
   const s = info?.selection.harness === 'codex' ? sb.codex.sessionManager(c.agent).sessionStatus(c.session) : undefined;
   return [
     `Harness: ${info ? `${info.selection.harness} (${info.selection.reason})` : 'not resolved'}`,
-    `Agent: ${c.agent.id} · model ${s?.model ?? c.agent.model ?? 'Codex default'} · effort ${sb.options.effortOf(c.session) ?? 'Codex default'}`,
+    `Agent: ${c.agent.id} · model ${(info?.selection.harness === 'llm' ? sb.backends.llmModel(c) : s?.model) ?? c.agent.model ?? 'Codex default'} · effort ${sb.options.effortOf(c.session) ?? 'Codex default'}`,
     `Thread: ${thread ?? 'none yet'}${s ? ` · ${s.turnRunning ? 'turn running' : 'idle'} · ${s.queued} queued` : ''}`,
     `Codex app-server: ${conn.state}${conn.serverVersion ? ` ${conn.serverVersion}` : ''} · restarts ${conn.restarts}${'members' in conn ? ` · pool of ${(conn as PoolStatus).members.length}` : ''}`,
     budgetText(sb.options, c.session),

@@ -43,6 +43,12 @@ export class HistoryWriter {
     await Promise.all(this.chains.values());
   }
 
+  /** One conversation's history, oldest first, once the writes queued so far are durable (what the llm backend sends). */
+  async session(session: string): Promise<StoredRecord[]> {
+    await this.flush();
+    return (await this.store()?.history(session)) ?? [];
+  }
+
   /** A room's history (or a channel's, a thread's), oldest first; paged per ThreadStore.historyByPrefix. */
   async read(room: string, q: HistoryQuery = {}): Promise<StoredRecord[]> {
     await this.flush();

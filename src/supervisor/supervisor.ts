@@ -17,12 +17,14 @@ import type { ApprovalAudit } from '../approvals/types.js';
 import type { DynamicTool } from '../approvals/tools.js';
 import { withResultHook } from './tools.js';
 import { CodexHarness } from './codex-harness.js';
+import { LlmHarness } from '../llm/harness.js';
+import { BackendSwitch } from './backend-switch.js';
 import type { Harness } from './harness.js';
 import { postedEvent, recordOf } from './history.js';
 import { AgentSessions, type ResolvedAgent, type SessionInfo } from './sessions.js';
 import { processRegistry } from '../process/registry.js';
 import { runSupervisorCommand, type CommandHost } from './commands.js';
-import { startHarnesses, stopHarnesses } from './startup.js';
+import { registerHarnesses, startHarnesses, stopHarnesses } from './startup.js';
 import { systemClock, type StackClock } from '../stack/codex-stack.js';
 import type { SupervisorStatus } from './status.js';
 import { summarize } from '../protocol/wire.js';
@@ -78,6 +80,9 @@ export class Supervisor {
   readonly audit$: Observable<ApprovalAudit> = this.auditSubject.asObservable();
   private readonly harnesses = new Map<string, Harness>();
   readonly codex: CodexHarness;
+  /** The `llm` backend (a Responses-API endpoint); used by agents that select it. */
+  readonly llm: LlmHarness;
+  private readonly backends: BackendSwitch;
   private store: ThreadStore | undefined;
   private readonly agentSessions: AgentSessions;
   private readonly baseDir: string;
@@ -105,14 +110,7 @@ export class Supervisor {
     this.access = new RoomAccess(() => this.store!, this.log, this.config.sessions.restrictedCommands);
     this.inbox = new InboxTracker(store, this.log, this.config.sessions.onMessageDuringTurn === 'steer', this.clock);
     this.historyWriter = new HistoryWriter(store, this.hooks, this.log);
-    this.agentSessions = new AgentSessions({
-      config: this.config,
-      baseDir: this.baseDir,
-      harnesses: this.harnesses,
-      store: () => this.store!,
-      write: (session, record) => this.write(session, record),
-      log: this.log,
-    });
+    this.agentSessions = new AgentSessions({ config: this.config, baseDir: this.baseDir, harnesses: this.harnesses, store: () => this.store!, write: (session, record) => this.write(session, record), log: this.log });
     this.codex = new CodexHarness({
       config: this.config,
       sink: (e) => this.onEvent(e),
@@ -129,10 +127,9 @@ export class Supervisor {
       turnOptions: (session) => ({ effort: this.conversationOptions.effortOf(session) }),
     });
     this.harnesses.set('codex', this.codex);
-    for (const h of options.harnesses ?? []) {
-      if (this.harnesses.has(h.id)) throw new Error(`harness id "${h.id}" is registered twice`);
-      this.harnesses.set(h.id, h);
-    }
+    this.llm = new LlmHarness({ config: this.config, env: options.env ?? process.env, log: this.log.child({ harness: 'llm' }), history: (session) => this.historyWriter.session(session), write: (s, r) => this.write(s, r), onModelInput: (e) => this.hooks.emit('llm_input', e), now: () => this.clock.now() });
+    this.backends = new BackendSwitch({ codex: this.codex, llm: this.llm, harnesses: this.harnesses, sessions: this.agentSessions, history: (session) => this.historyWriter.session(session), notice: (s, l, t) => this.notice(s, l, t), log: this.log, llmEnabled: this.config.llm.enabled });
+    registerHarnesses(this.harnesses, [this.llm, ...(options.harnesses ?? [])], this.config);
     const connections = [...this.harnesses.values()].flatMap((h) => h.connections?.() ?? []);
     this.actor = createSupervisorActor({
       id: this.id,
@@ -193,7 +190,7 @@ export class Supervisor {
 
   /** What a person starting this host should know (e.g. Codex has no login): printed by the CLI, logged at start. */
   get startupWarnings(): string[] {
-    return [this.codex.accountWarning].filter((w): w is string => w !== undefined);
+    return [this.codex.accountWarning, this.llm.warning].filter((w): w is string => w !== undefined);
   }
 
   /** Hand over a room message. Validated (throws a readable error); durable before it returns. */
@@ -268,6 +265,7 @@ export class Supervisor {
       archiveCodexThread: (threadId) => this.archiveCodexThread(threadId),
       threadPages: this.threadPages,
       options: this.conversationOptions,
+      backends: this.backends,
     };
   }
 
@@ -297,7 +295,7 @@ export class Supervisor {
   private onEvent(e: RoomEvent): void {
     const rec = recordOf(e);
     if (rec) this.write(e.session, rec);
-    fireEventHooks(e, this.hooks, (s) => this.codex.threadOfSession(s));
+    fireEventHooks(e, this.hooks, (s) => this.codex.threadOfSession(s) ?? this.llm.threadOfSession(s));
     switch (e.type) {
       case 'turn.started':
         this.inbox.onEvent(e);
@@ -369,9 +367,9 @@ export class Supervisor {
     return this.codex.registerTool(withResultHook(tool, this.hooks, (threadId) => this.codex.sessionOfThread(threadId)));
   }
 
-  /** The default agent's models for a room's model picker (cached; a fallback list when discovery fails). */
+  /** The default agent's models for a room's model picker (cached; a fallback list when discovery fails; with llm enabled, both backends'). */
   models(): Promise<ModelList> {
-    return this.codex.catalogFor(this.agentSessions.agentFor(undefined)).list();
+    return this.backends.modelList(this.agentSessions.agentFor(undefined));
   }
 
   status(): SupervisorStatus {

@@ -96,6 +96,7 @@ const samples: { [M in ClientMethod]: unknown } = {
     threadId: 'thr_1',
     event: { id: 'r1', turn_id: 'turn_1', started_at_ms: 1, status: 'denied', action: { type: 'command', source: 'unified_exec', command: 'ls', cwd: '/tmp/w' } },
   },
+  'thread/inject_items': { threadId: 'thr_1', items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'said on the llm backend' }] }] },
 };
 
 describe('conformance with the installed codex app-server schema', () => {
