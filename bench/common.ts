@@ -36,6 +36,19 @@ export async function bestOf(runs: number, fn: () => Promise<number>): Promise<n
   return best;
 }
 
+/**
+ * `bestOf` for several sides at once, their runs interleaved (a, b, c, a, b, c, …): a burst of
+ * load from the other users of the machine then hits every side alike, instead of whichever
+ * side happened to run its block of runs during it.
+ */
+export async function bestOfEach<K extends string>(runs: number, sides: Record<K, () => Promise<number>>): Promise<Record<K, number>> {
+  const best = Object.fromEntries(Object.keys(sides).map((k) => [k, 0])) as Record<K, number>;
+  for (let i = 0; i < runs; i++) {
+    for (const k of Object.keys(sides) as K[]) best[k] = Math.max(best[k], await sides[k]());
+  }
+  return best;
+}
+
 export function deltaLines(n: number, threadId = 'thr_bench'): string[] {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {

@@ -11,7 +11,7 @@ import { createLogger } from '../src/log/logger.js';
 import type { TransportFactory, TransportHandlers } from '../src/transport/types.js';
 import type { RoomEvent } from '../src/events/room-events.js';
 import { provideTurnMachine } from '../src/turn/provide.js';
-import { bestOf, deltaLines, lineStream, rawPipe, splitPipe, type Figure } from './common.js';
+import { bestOfEach, deltaLines, lineStream, rawPipe, splitPipe, type Figure } from './common.js';
 
 const THREAD = 'thr_bench';
 const TURN = 'turn_bench';
@@ -99,9 +99,11 @@ export async function benchDeltas(count = 200_000): Promise<DeltaBench> {
   await rawPipe(warm);
   await splitPipe(warm);
   await throughSwitchboard(warm);
-  const rawRate = await bestOf(3, () => rawPipe(lines));
-  const splitRate = await bestOf(3, () => splitPipe(lines));
-  const sbRate = await bestOf(3, () => throughSwitchboard(lines));
+  const { raw: rawRate, split: splitRate, sb: sbRate } = await bestOfEach(5, {
+    raw: () => rawPipe(lines),
+    split: () => splitPipe(lines),
+    sb: () => throughSwitchboard(lines),
+  });
   return {
     raw: Math.round(rawRate),
     split: Math.round(splitRate),

@@ -3,6 +3,8 @@
 //   - raw:         bench/raw-driver.ts: 64 × (thread/start, turn/start) at once, until 64 turn/completed.
 //   - Switchboard: a real Supervisor (dataset storage, production logging into a sink): 64 room
 //                  messages posted at once, until 64 `turn.completed` room events.
+// Both sides spawn the same binary with the same arguments, environment (isolated HOME and
+// CODEX_HOME over the process environment) and thread/start settings (never, workspace-write).
 // Both clocks start after the app-server is up (spawn and handshake are P5's); turns/s each,
 // alternating sides, median of the runs. Run alone with `npx tsx bench/p6-concurrent-turns.ts`.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -82,7 +84,9 @@ async function switchboardRun(w: World, run: number): Promise<number> {
   const state = path.join(w.base, `state-${run}`);
   const sb = createSupervisor(
     {
-      appServer: { env: w.env },
+      // The raw driver's thread/start asks for workspace-write; so does this side (Switchboard's
+      // default yolo mode would ask for danger-full-access), so both make Codex do the same work.
+      appServer: { env: w.env, sandbox: 'workspace-write' },
       agents: { defaults: { cwd: w.cwd } },
       sessions: { bindingsDir: path.join(state, 'bindings') },
       storage: { kind: 'dataset', path: path.join(state, 'threads.db') },

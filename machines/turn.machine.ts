@@ -37,6 +37,7 @@ export const turnMachine = turnSetup.createMachine({
     model: input.model,
     threadModel: input.threadModel,
     action: input.action,
+    clientMessageId: input.clientMessageId,
     watchdogMs: input.watchdogMs ?? DEFAULT_WATCHDOG_MS,
     interruptWaitMs: input.interruptWaitMs ?? DEFAULT_INTERRUPT_WAIT_MS,
     // The watchdog used to bound turn/start; the start wait never outlasts it.
@@ -85,6 +86,7 @@ export const turnMachine = turnSetup.createMachine({
           model: context.model,
           threadModel: context.threadModel,
           action: context.action,
+          clientMessageId: context.clientMessageId,
         }),
         onDone: {
           target: 'running',

@@ -18,6 +18,8 @@ export interface TurnMachineInput {
   threadModel?: string | undefined;
   /** A review or compaction run as this turn instead of `input`. */
   action?: TurnAction | undefined;
+  /** `clientUserMessageId` of `turn/start`: the inbox entry, so a re-run after a crash can be recognised. */
+  clientMessageId?: string | undefined;
   /** No notification for this long → interrupt and fail with a "no progress" notice. */
   watchdogMs?: number;
   /** How long to wait for `turn/completed` after `turn/interrupt` before escalating. */
@@ -49,6 +51,7 @@ export interface TurnContext {
   model: string | undefined;
   threadModel: string | undefined;
   action: TurnAction | undefined;
+  clientMessageId: string | undefined;
   watchdogMs: number;
   interruptWaitMs: number;
   startTimeoutMs: number;

@@ -155,6 +155,8 @@ export class PolicyReviewer implements Reviewer {
     const v = evaluatePolicy(this.policy, request);
     const denyChoice = request.choices.includes('decline') ? 'decline' : 'cancel';
     if (v.effect === 'deny') return { choice: denyChoice, reason: `policy: ${v.reason}`, by: this.name };
+    // A `humanCommand` is a checkpoint that needs a fresh decision of a person: no rule allows it.
+    if (v.effect === 'allow' && request.detail.commandKind === 'humanCommand') return this.fallback(request, 'a humanCommand needs a person\'s decision', denyChoice, true);
     if (v.effect === 'allow') {
       // Allow means "this once": persistence (session/always, amendments) stays a human call.
       if (request.choices.includes('accept')) return { choice: 'accept', reason: `policy: ${v.reason}`, by: this.name };
@@ -163,8 +165,8 @@ export class PolicyReviewer implements Reviewer {
     return this.fallback(request, v.reason, denyChoice);
   }
 
-  private fallback(_request: ApprovalRequest, why: string, denyChoice: string): ReviewResult {
-    if (this.policy.fallback === 'escalate') return { escalate: true, reason: `policy: ${why}` };
+  private fallback(_request: ApprovalRequest, why: string, denyChoice: string, toPerson = false): ReviewResult {
+    if (this.policy.fallback === 'escalate' || toPerson) return { escalate: true, reason: `policy: ${why}` };
     return { choice: denyChoice, reason: `policy: ${why}; denied by default`, by: this.name };
   }
 }

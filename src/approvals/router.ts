@@ -140,6 +140,8 @@ export class ApprovalRouter {
 
   private handle(req: ServerRequest): Promise<ServerRequestAnswer | undefined> {
     if (this.disposed) return Promise.resolve(undefined); // the engine answers fail-closed
+    // The host's clock (injected: the simulator's virtual time), in whole Unix seconds.
+    if (req.method === 'currentTime/read') return Promise.resolve({ result: { currentTimeAt: Math.floor(this.now() / 1000) } });
     const approvalId = `apr_${this.ids().replaceAll('-', '').slice(0, 16)}`;
     const threadId = req.threadId;
     const sctx = threadId ? this.safeContext(threadId) : undefined;

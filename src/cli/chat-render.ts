@@ -170,6 +170,7 @@ const TOOL_LABEL: Record<string, { glyph: string; label: string }> = {
   diff: { glyph: '±', label: 'diff' },
   review: { glyph: '✔', label: 'review' },
   compaction: { glyph: '⇣', label: 'compaction' },
+  image: { glyph: '▣', label: 'image' },
 };
 
 /** Kinds whose start is not worth a line (their completion says everything). */
@@ -192,6 +193,8 @@ function toolSubject(kind: string, title: string, data: Json): string {
       return oneLine(str(data.target) ?? title.replace(/^Review: /, ''), 80);
     case 'compaction':
       return 'conversation context';
+    case 'image':
+      return oneLine(str(data.savedPath) ?? str(data.path) ?? title);
     default:
       return title;
   }

@@ -22,13 +22,18 @@ import { InspectorFeed } from '../web/inspector-feed.js';
 import { pageLink } from '../web/link.js';
 import { hostEndpoints } from '../web/service.js';
 import { startTryIt } from '../scripted-model/try-it.js';
+import { backendConfig, backendSettings, type BackendSettings } from './backends.js';
+import { UsageProblem } from './options.js';
 
 export interface JoinOptions {
   room: string;
   agentName: string;
   channel: string;
-  backend: string;
+  /** `llm` / `codex`: adds that backend's default models (repeatable). */
+  backend?: string[];
   model?: string[];
+  /** `dataset`, `codex` or `none` (storage.kind). */
+  threadStorage?: string;
   mode?: 'yolo' | 'guardian' | 'policy';
   cwd?: string;
   url?: string;
@@ -76,8 +81,16 @@ function defaultOwnerId(): string {
 }
 
 export async function join(o: JoinOptions, out: Output): Promise<number> {
-  if (o.backend !== 'codex') {
-    out.error(`backend "${o.backend}" is not available: this Switchboard runs the "codex" backend`);
+  let backends: BackendSettings;
+  try {
+    backends = backendSettings(o);
+  } catch (err) {
+    if (!(err instanceof UsageProblem)) throw err;
+    out.error(err.message);
+    return 2;
+  }
+  if (o.storage && o.threadStorage) {
+    out.error('--thread-storage and --storage both set the thread storage: give one');
     return 2;
   }
   const env = process.env;
@@ -118,7 +131,7 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
     }
   }
 
-  const models = o.model ?? [];
+  const flagged = backendConfig(backends, o.agentName);
   // The embedded room's inspector watches every actor (cheap while nobody subscribes).
   const feed = o.url ? undefined : new InspectorFeed();
   const inspect = feed && o.inspect ? (ev: InspectionEvent) => (o.inspect!(ev), feed.inspect(ev)) : (feed?.inspect ?? o.inspect);
@@ -133,10 +146,11 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
       flags: {
         ...(o.mode || scripted ? { appServer: { ...(o.mode ? { mode: o.mode } : {}), ...(scripted ? scriptedAppServer(scripted.env, o.mode) : {}) } } : {}),
         ...(scripted && !o.mode ? { approvals: { reviewer: 'user' } } : {}),
+        ...flagged.top,
         ...(o.storage ? { storage: o.storage } : {}),
         agents: {
           defaults: { ...(o.cwd ? { cwd: o.cwd } : {}) },
-          list: [{ id: o.agentName, default: true, ...(models[0] ? { model: models[0] } : {}), ...(models.length > 1 ? { models } : {}) }],
+          list: [flagged.agent],
         },
       },
     });

@@ -7,6 +7,7 @@ import { ModelListConfigSchema } from '../session/model-refs.js';
 import { ApprovalTimeoutsSchema } from '../approvals/types.js';
 import { DEFAULT_LOCAL_MAX_BYTES, DEFAULT_UPLOAD_MAX_BYTES, MAX_ATTACHMENTS } from '../attachments/schema.js';
 import { DEFAULT_START_TIMEOUT_MS, MAX_TIMER_MS } from '../turn/limits.js';
+import { LLM_CONFIG_DEFAULT, LlmConfigSchema } from '../llm/settings.js';
 import { AgentAppServerSchema, checkProcessSettings, effectiveAppServer, PoolSchema, RemoteServerSchema } from './app-server.js';
 
 const HarnessSelectionSchema = z.strictObject({
@@ -149,6 +150,8 @@ export const ConfigSchema = z
           .optional(),
       })
       .default({ kind: 'dataset', path: 'threads.db' }),
+    /** The `llm` backend: a Responses-API endpoint that runs turns without Codex. */
+    llm: LlmConfigSchema.default(LLM_CONFIG_DEFAULT),
     /** Several nodes on one `postgres` database: this node's id and how long a session lease lasts unrenewed. */
     cluster: z
       .strictObject({
@@ -200,6 +203,12 @@ export const ConfigSchema = z
           path: ['storage', 'kind'],
           message: `"codex" thread storage only supports the codex harness, but runtime "${other}" is configured: use "dataset"`,
         });
+      }
+      // A conversation that may move to the llm backend needs the room thread as its history.
+      const fallbacks = [cfg.agents.defaults.embeddedHarness.fallback, ...cfg.agents.list.map((x) => x.embeddedHarness?.fallback ?? 'none')];
+      const mixed = cfg.llm.enabled ? 'llm.enabled is true' : fallbacks.includes('llm') ? 'fallback "llm" is configured' : undefined;
+      if (!other && mixed) {
+        ctx.addIssue({ code: 'custom', path: ['storage', 'kind'], message: `"codex" thread storage only supports Codex backends, but ${mixed}: use "dataset"` });
       }
     }
     if (cfg.storage.kind === 'postgres' && !cfg.storage.url) {

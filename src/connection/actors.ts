@@ -111,7 +111,8 @@ export function handshakeActor(deps: HandshakeActorDeps) {
   return fromPromise<HandshakeOutput, HandshakeInput>(async ({ input, signal }) => {
     const raw = await engine.request(
       'initialize',
-      { clientInfo, capabilities: experimentalApi ? { experimentalApi: true, requestAttestation: false } : null },
+      // requiredHumanApproval: `humanCommand` prompts reach the room (a person decides; no policy rule can allow one).
+      { clientInfo, capabilities: experimentalApi ? { experimentalApi: true, requestAttestation: false, requiredHumanApproval: true } : null },
       input.timeoutMs,
       signal,
     );

@@ -56,6 +56,8 @@ export type ToolKind =
   | 'review'
   /** Codex compacting the thread's context (`/codex compact` or automatic). */
   | 'compaction'
+  /** An image Codex looked at (`imageView`: `data.path`) or generated (`imageGeneration`: `data.savedPath`, `data.revisedPrompt`). */
+  | 'image'
   | 'other';
 
 export type ApprovalKind =

@@ -16,7 +16,7 @@ const AnyObject = z.looseObject({});
 const InitializeParamsSchema = z.looseObject({
   clientInfo: z.looseObject({ name: z.string().min(1), title: z.string().nullable(), version: z.string() }),
   capabilities: z
-    .looseObject({ experimentalApi: z.boolean(), requestAttestation: z.boolean() })
+    .looseObject({ experimentalApi: z.boolean(), requestAttestation: z.boolean(), requiredHumanApproval: z.boolean().optional() })
     .nullable(),
 });
 export const InitializeResultSchema = z.looseObject({
@@ -62,12 +62,15 @@ const TurnStartParamsSchema = z.looseObject({
   approvalsReviewer: opt(ApprovalsReviewerSchema),
   model: opt(z.string()),
   serviceTier: opt(z.string()),
-  effort: opt(z.string()),
+  effort: opt(z.string().min(1)),
+  /** The host's id of the message: Codex records it on the thread's `userMessage` item (`clientId`). */
+  clientUserMessageId: opt(z.string().min(1)),
 });
 const TurnSteerParamsSchema = z.looseObject({
   threadId: z.string().min(1),
   input: z.array(UserInputSchema).min(1),
   expectedTurnId: z.string().min(1),
+  clientUserMessageId: opt(z.string().min(1)),
 });
 const TurnInterruptParamsSchema = z.looseObject({ threadId: z.string().min(1), turnId: z.string().min(1) });
 
@@ -137,7 +140,14 @@ export const clientRequests = {
   },
   /** A page of a thread's turns, newest first by default. */
   'thread/turns/list': {
-    params: z.looseObject({ threadId: z.string().min(1), limit: opt(z.number().int().positive()), cursor: opt(z.string()), sortDirection: opt(z.enum(['asc', 'desc'])) }),
+    params: z.looseObject({
+      threadId: z.string().min(1),
+      limit: opt(z.number().int().positive()),
+      cursor: opt(z.string()),
+      sortDirection: opt(z.enum(['asc', 'desc'])),
+      /** `full`: every item (the replay check reads `userMessage.clientId`); default `summary`. */
+      itemsView: opt(z.enum(['notLoaded', 'summary', 'full'])),
+    }),
     result: z.looseObject({ data: z.array(z.looseObject({ id: z.string(), status: z.string().optional() })), nextCursor: z.string().nullable().optional() }),
     idempotent: true,
   },
@@ -178,6 +188,13 @@ export const clientRequests = {
     params: z.looseObject({ threadId: z.string().min(1), event: z.record(z.string(), z.unknown()) }),
     result: AnyObject,
     // Each call adds the approval to the thread again.
+    idempotent: false,
+  },
+  /** Raw Responses-API items appended to a thread's model-visible history (what the llm backend said meanwhile). */
+  'thread/inject_items': {
+    params: z.looseObject({ threadId: z.string().min(1), items: z.array(z.record(z.string(), z.unknown())) }),
+    result: AnyObject,
+    // A retry would append the items twice.
     idempotent: false,
   },
 } as const;

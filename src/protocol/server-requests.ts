@@ -73,6 +73,8 @@ export const UserInputParamsSchema = z.looseObject({
   turnId: str,
   itemId: str,
   questions: z.array(UserInputQuestionSchema),
+  /** False: Codex goes on without the answer (it must not hold up the turn); older servers omit it. */
+  isBlocking: z.boolean().optional(),
 });
 export const DynamicToolCallParamsSchema = z.looseObject({
   threadId: str,
@@ -120,6 +122,8 @@ export const serverRequestSchemas = {
   execCommandApproval: LegacyExecCommandParamsSchema,
   'account/chatgptAuthTokens/refresh': z.looseObject({}),
   'attestation/generate': z.looseObject({}).or(z.undefined()),
+  /** Experimental: Codex reads the time from the client's clock (answered at once, never a person's call). */
+  'currentTime/read': z.looseObject({ threadId: str }),
 } as const;
 
 export type ServerRequestMethod = keyof typeof serverRequestSchemas;
@@ -151,6 +155,9 @@ export function failClosedAnswer(method: string, reason = 'denied by Switchboard
     case 'applyPatchApproval':
     case 'execCommandApproval':
       return { result: { decision: { denied: { rejection: reason } } } };
+    case 'currentTime/read':
+      // Nothing to deny: the router answers it with the clock; this only if nobody could.
+      return { error: { code: ErrorCodes.internal, message: 'the time could not be read' } };
     default:
       if (UNSUPPORTED_METHODS.has(method)) {
         return { error: { code: ErrorCodes.unsupported, message: `${method} is not supported by this client` } };
@@ -205,6 +212,7 @@ export const serverAnswerSchemas: Record<string, z.ZodType> = {
   }),
   applyPatchApproval: z.strictObject({ decision: LegacyDecisionSchema }),
   execCommandApproval: z.strictObject({ decision: LegacyDecisionSchema }),
+  'currentTime/read': z.strictObject({ currentTimeAt: z.number().int().nonnegative() }),
 };
 
 /** A problem description when `answer` is not a valid answer to `method`, else undefined. */

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { RpcError } from '../connection/errors.js';
 import type { UserInput } from '../protocol/common.js';
 import type { RoomEventSink } from '../events/room-events.js';
-import type { ApprovalHooks, ModelInput, SessionConnection, SessionLifecycleEvent } from '../turn/runtime.js';
+import type { ApprovalHooks, ModelInput, SessionConnection, SessionLifecycleEvent, TurnDeps } from '../turn/runtime.js';
 import { BINDING_SCHEMA_VERSION, type Binding, type BindingStore } from './bindings.js';
 import { catalogOf, discoverModels, type Catalog, type ModelCache } from './models.js';
 import type { ModelSource } from '../supervisor/model-catalog.js';
@@ -28,6 +28,8 @@ export interface SessionDeps {
   now: () => number;
   /** Told each input Codex took (the `llm_input` hook). */
   onModelInput?: ((e: ModelInput) => void) | undefined;
+  /** Per-conversation options of each `turn/start` (`/effort`). */
+  turnOptions?: TurnDeps['turnOptions'];
 }
 
 /** The thread a bind tries to resume. */
@@ -61,6 +63,8 @@ export interface SteerInput {
   threadId: string;
   turnId: string;
   input: UserInput[];
+  /** Sent as `clientUserMessageId`. */
+  clientMessageId: string;
   /** The model of the running turn, reported with the input. */
   model: string | undefined;
 }
@@ -129,7 +133,11 @@ export function createSessionActors(deps: SessionDeps) {
       let expected = input.turnId;
       for (let attempt = 0; ; attempt++) {
         try {
-          const res = await deps.conn.request('turn/steer', { threadId: input.threadId, input: input.input, expectedTurnId: expected }, { signal });
+          const res = await deps.conn.request(
+            'turn/steer',
+            { threadId: input.threadId, input: input.input, expectedTurnId: expected, clientUserMessageId: input.clientMessageId },
+            { signal },
+          );
           const turnId = res.turnId ?? expected;
           deps.onModelInput?.({ session: input.session, threadId: input.threadId, turnId, model: input.model, input: input.input, steered: true });
           return { turnId };

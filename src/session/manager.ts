@@ -40,6 +40,7 @@ export interface SessionManagerOptions {
   /** The agent's one model catalog (default: the manager's own `model/list` cache). */
   models?: SessionDeps['models'];
   onModelInput?: SessionDeps['onModelInput']; // the `llm_input` hook
+  turnOptions?: SessionDeps['turnOptions']; // each `turn/start`'s per-conversation options (`/effort`)
   log?: Logger;
   id?: string;
   /** A variant of `sessionMachine` (tests' fake actors); the manager provides the live implementations it did not replace. */
@@ -136,6 +137,7 @@ export class SessionManager {
       models: options.models,
       tools: options.tools,
       onModelInput: options.onModelInput && safeObserver(options.onModelInput, this.log),
+      turnOptions: options.turnOptions,
       now: this.now,
     };
     this.machine = provideSessionMachine(this.deps, options.machine);
@@ -177,7 +179,7 @@ export class SessionManager {
     }
     actor.send({
       type: 'MESSAGE',
-      message: { id: this.ids(), from: { id: msg.from.id, name: msg.from.name }, text: msg.text, input, receivedAt: this.now() },
+      message: { id: this.ids(), from: { id: msg.from.id, name: msg.from.name }, text: msg.text, input, receivedAt: this.now(), ...(msg.clientMessageId ? { clientMessageId: msg.clientMessageId } : {}) },
     });
     return key;
   }

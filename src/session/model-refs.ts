@@ -1,6 +1,7 @@
 // Model refs as people write them: `openai/gpt-5.5` (canonical), the legacy `codex/gpt-5.5`
 // and the bare Codex name `gpt-5.5` all mean the model Codex calls `gpt-5.5`; a configured
 // list may give aliases (`models: {"openai/gpt-5.5": {alias: "gpt"}}`, so `/model gpt` works).
+// With the llm backend enabled, a bare name is the llm backend's instead (`backendOf` below).
 import { z } from 'zod';
 
 const REF_MAX = 200;
@@ -69,4 +70,26 @@ export function resolveModelRef(input: string, aliases: ModelAliases = {}): stri
 export function aliasOf(name: string, aliases: ModelAliases = {}): string | undefined {
   const lower = name.toLowerCase();
   return Object.entries(aliases).find(([, n]) => n.toLowerCase() === lower)?.[0];
+}
+
+/** The two built-in backends a model ref can name. */
+export type Backend = 'codex' | 'llm';
+
+/**
+ * Which backend a ref names. `llm/…` is always the llm backend; `codex/…` and `openai/…` are
+ * always Codex. A bare name (`gpt-5.5`), or another provider's ref (`anthropic/…`), goes to the
+ * llm backend when it is enabled (`llm.enabled`, set by `--backend llm` or a mixed `--model`
+ * list), else a bare name is Codex's and another provider's ref is no built-in backend's.
+ */
+export function backendOf(ref: string, llmEnabled: boolean): Backend | undefined {
+  const r = ref.trim();
+  if (/^llm\//i.test(r)) return 'llm';
+  if (/^(openai|codex)\//i.test(r)) return 'codex';
+  if (llmEnabled) return 'llm';
+  return r.includes('/') ? undefined : 'codex';
+}
+
+/** The name the llm backend sends as `model`: `llm/openai/gpt-5.2` and `llm/gpt-5.2` → `gpt-5.2`; another provider's ref is kept. */
+export function llmModelName(ref: string): string {
+  return ref.trim().replace(/^llm\//i, '').replace(/^openai\//i, '');
 }

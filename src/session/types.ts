@@ -65,6 +65,8 @@ export interface PendingMessage {
   receivedAt: number;
   /** A review or compaction (`/codex review|compact`): runs as a turn of its own, never steered. */
   action?: TurnAction;
+  /** Sent as `clientUserMessageId` (the host's id of the message, e.g. its inbox entry); else `id`. */
+  clientMessageId?: string;
 }
 
 export type SlashCommand =

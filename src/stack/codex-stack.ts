@@ -59,6 +59,8 @@ export interface StackDeps {
   spawnedByParent?: boolean;
   /** Told each input Codex took, a turn's or a steer's (the `llm_input` hook). */
   onModelInput?: SessionManagerOptions['onModelInput'];
+  /** Per-conversation options of each `turn/start` (`/effort`). */
+  turnOptions?: SessionManagerOptions['turnOptions'];
   /** The model catalog of an agent's sessions (default: each manager's own `model/list` cache). */
   models?: (agent: AgentSpec) => SessionManagerOptions['models'];
   /** Test/trace seams: machines replacing the router's and the managers' own. */
@@ -164,6 +166,7 @@ export function buildCodexStack(settings: StackSettings, deps: StackDeps): Codex
       tools: () => router.tools.specs(),
       ...(deps.models ? { models: deps.models(agent) } : {}),
       ...(deps.onModelInput ? { onModelInput: deps.onModelInput } : {}),
+      ...(deps.turnOptions ? { turnOptions: deps.turnOptions } : {}),
       log: deps.log,
       perParticipant: settings.sessions.perParticipant,
       settings: settings.sessions.settings(agent),

@@ -1,11 +1,13 @@
 // `dataset` storage: an embedded SQLite database through @libsql/client (prebuilt binary,
 // installs in seconds, and the same client can later talk to a libSQL server). WAL with
-// synchronous=FULL: once a write resolves, a kill -9 of the host cannot lose it.
+// synchronous=FULL: once a write resolves, a kill -9 of the host cannot lose it. Writes issued
+// together share one transaction (./group-commit.ts): one fsync for all of them.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createClient, type Client } from '@libsql/client';
 import type { Logger } from 'pino';
+import { GroupCommit } from './group-commit.js';
 import { planPage } from './page.js';
 import {
   HistoryRecordSchema,
@@ -72,10 +74,19 @@ class StorageFileError extends Error {
 
 export class DatasetStore implements ThreadStore {
   readonly kind = 'dataset' as const;
+  /** Every statement after opening, in call order; writes of one loop turn share a commit. */
+  private readonly sql: GroupCommit;
   private constructor(
     private readonly db: Client,
     private readonly log: Logger | undefined,
-  ) {}
+  ) {
+    this.sql = new GroupCommit(db);
+  }
+
+  /** Statements run and the transactions (fsyncs) they took. */
+  get commitStats(): { statements: number; transactions: number } {
+    return { ...this.sql.stats };
+  }
 
   static async open(file: string, log?: Logger): Promise<DatasetStore> {
     const abs = path.resolve(file);
@@ -106,7 +117,7 @@ export class DatasetStore implements ThreadStore {
   async append(session: string, record: HistoryRecord): Promise<StoredRecord> {
     const rec = HistoryRecordSchema.parse(record);
     const at = Date.now();
-    const r = await this.db.execute({
+    const r = await this.sql.run({
       sql: 'INSERT INTO history (session, at, kind, body) VALUES (?, ?, ?, ?)',
       args: [session, at, rec.kind, JSON.stringify(rec)],
     });
@@ -114,7 +125,7 @@ export class DatasetStore implements ThreadStore {
   }
 
   async history(session: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<StoredRecord[]> {
-    const r = await this.db.execute({
+    const r = await this.sql.run({
       sql: 'SELECT seq, session, at, body FROM history WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?',
       args: [session, opts.afterSeq ?? 0, opts.limit ?? 10_000],
     });
@@ -125,7 +136,7 @@ export class DatasetStore implements ThreadStore {
     const p = planPage(opts);
     // Exact session, or anything below it; LIKE wildcards in names are escaped.
     const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
-    const r = await this.db.execute({
+    const r = await this.sql.run({
       sql: `SELECT seq, session, at, body FROM history WHERE (session = ? OR session LIKE ? ESCAPE '\\') AND seq > ? AND seq < ?
             ORDER BY seq ${p.direction === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`,
       args: [prefix, like, p.after, p.before, p.limit],
@@ -151,7 +162,7 @@ export class DatasetStore implements ThreadStore {
   async enqueue(session: string, message: InboxMessage): Promise<InboxEntry> {
     const msg = InboxMessageSchema.parse(message);
     const entry: InboxEntry = { id: randomUUID(), session, message: msg, at: Date.now() };
-    await this.db.execute({
+    await this.sql.run({
       sql: 'INSERT INTO inbox (id, session, at, body) VALUES (?, ?, ?, ?)',
       args: [entry.id, session, entry.at, JSON.stringify(msg)],
     });
@@ -159,15 +170,15 @@ export class DatasetStore implements ThreadStore {
   }
 
   async take(id: string, turnId: string, threadId: string | undefined): Promise<void> {
-    await this.db.execute({ sql: 'UPDATE inbox SET turn_id = ?, thread_id = ? WHERE id = ?', args: [turnId, threadId ?? null, id] });
+    await this.sql.run({ sql: 'UPDATE inbox SET turn_id = ?, thread_id = ? WHERE id = ?', args: [turnId, threadId ?? null, id] });
   }
 
   async ack(id: string): Promise<void> {
-    await this.db.execute({ sql: 'DELETE FROM inbox WHERE id = ?', args: [id] });
+    await this.sql.run({ sql: 'DELETE FROM inbox WHERE id = ?', args: [id] });
   }
 
   async pending(): Promise<InboxEntry[]> {
-    const r = await this.db.execute('SELECT id, session, at, body, turn_id, thread_id FROM inbox ORDER BY at, rowid');
+    const r = await this.sql.run('SELECT id, session, at, body, turn_id, thread_id FROM inbox ORDER BY at, rowid');
     return r.rows.map((row) => ({
       id: String(row.id),
       session: String(row.session),
@@ -180,38 +191,39 @@ export class DatasetStore implements ThreadStore {
 
   async claimOwner(session: string, owner: { id: string; name?: string }): Promise<SessionOwner> {
     // INSERT OR IGNORE: of two first posters racing, exactly one becomes the owner.
-    await this.db.execute({
+    await this.sql.run({
       sql: 'INSERT OR IGNORE INTO sessions (session, owner, owner_name, at) VALUES (?, ?, ?, ?)',
       args: [session, owner.id, owner.name ?? null, Date.now()],
     });
-    const r = await this.db.execute({ sql: 'SELECT session, owner, owner_name, at FROM sessions WHERE session = ?', args: [session] });
+    const r = await this.sql.run({ sql: 'SELECT session, owner, owner_name, at FROM sessions WHERE session = ?', args: [session] });
     return ownerRow(r.rows[0]!);
   }
 
   async owners(): Promise<SessionOwner[]> {
-    const r = await this.db.execute('SELECT session, owner, owner_name, at FROM sessions');
+    const r = await this.sql.run('SELECT session, owner, owner_name, at FROM sessions');
     return r.rows.map(ownerRow);
   }
 
   async recordThread(threadId: string, session: string): Promise<void> {
-    await this.db.execute({
+    await this.sql.run({
       sql: 'INSERT OR IGNORE INTO threads (thread_id, room, session, at) VALUES (?, ?, ?, ?)',
       args: [threadId, roomOfSession(session), session, Date.now()],
     });
   }
 
   async threadsOfRoom(room: string, limit = 50): Promise<ThreadRoom[]> {
-    const r = await this.db.execute({ sql: 'SELECT thread_id, room, session, at FROM threads WHERE room = ? ORDER BY at DESC, rowid DESC LIMIT ?', args: [room, limit] });
+    const r = await this.sql.run({ sql: 'SELECT thread_id, room, session, at FROM threads WHERE room = ? ORDER BY at DESC, rowid DESC LIMIT ?', args: [room, limit] });
     return r.rows.map((row) => ({ threadId: String(row.thread_id), room: String(row.room), session: String(row.session), at: Number(row.at) }));
   }
 
   async roomOfThread(threadId: string): Promise<string | undefined> {
-    const r = await this.db.execute({ sql: 'SELECT room FROM threads WHERE thread_id = ?', args: [threadId] });
+    const r = await this.sql.run({ sql: 'SELECT room FROM threads WHERE thread_id = ?', args: [threadId] });
     const room = r.rows[0]?.room;
     return room == null ? undefined : String(room);
   }
 
   async close(): Promise<void> {
+    await this.sql.drain();
     this.db.close();
   }
 }

@@ -8,6 +8,7 @@ import type { CommandContext, CommandHost } from './commands.js';
 import { accountText, field, mcpText, rateLimitsText, skillsText, threadLine, ThreadPageSchema, type ThreadRow } from './codex-format.js';
 import { describeReviewTarget, parseReviewArgs } from './review-args.js';
 import { bareModelName } from '../session/model-refs.js';
+import { budgetRefusal } from './turn-option-commands.js';
 
 export const CODEX_SUBCOMMANDS = 'status|models|threads [filter|more]|resume <id>|compact|review [--base B|--commit SHA|text]|account|mcp|skills';
 
@@ -110,6 +111,8 @@ const actionSource = (c: CommandContext) => ({ room: c.msg.room, channel: c.msg.
 async function codexOnly(sb: CommandHost, c: CommandContext): Promise<void> {
   const info = sb.sessionInfo(c.session) ?? (await sb.resolveSession(c.session, c.agent));
   if (info.selection.harness !== 'codex') throw new Error(`this conversation runs on the ${info.selection.harness} harness, not on Codex`);
+  const overBudget = budgetRefusal(sb.options, c.session);
+  if (overBudget) throw new Error(overBudget);
   const problem = await sb.codex.admitAction();
   if (problem) throw new Error(`the agent cannot run it: ${problem}`);
 }

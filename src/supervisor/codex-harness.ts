@@ -24,9 +24,12 @@ import { AccountGate } from './account-gate.js';
 import { parseCommand } from '../session/types.js';
 import { GuardianDenials } from './guardian-denials.js';
 import { ModelCatalog } from './model-catalog.js';
-import type { ModelInput } from '../turn/runtime.js';
+import type { ModelInput, TurnOptions } from '../turn/runtime.js';
 import { UsageLedger } from './usage-ledger.js';
 import { CodexNotices } from './codex-notices.js';
+import { tookLookup } from './message-replay.js';
+import type { TookLookup } from './inbox.js';
+import { backendOf } from '../session/model-refs.js';
 
 export interface CodexHarnessOptions {
   config: SwitchboardConfig;
@@ -44,6 +47,8 @@ export interface CodexHarnessOptions {
   ownerOf?: (session: string) => string | undefined;
   /** Told each input Codex took, a turn's or a steer's (the `llm_input` hook). */
   onModelInput?: (e: ModelInput) => void;
+  /** The conversation's options of each `turn/start` (`/effort`). */
+  turnOptions?: (session: string) => TurnOptions;
   /** A conversation started or bound a Codex thread: remember its room (awaited before the binding is written). */
   onThreadBound?: (threadId: string, session: string) => Promise<void>;
 }
@@ -80,6 +85,7 @@ export class CodexHarness implements Harness {
       spawnedByParent: true,
       models: (agent) => this.catalogFor(agent),
       ...(o.onModelInput ? { onModelInput: o.onModelInput } : {}),
+      ...(o.turnOptions ? { turnOptions: o.turnOptions } : {}),
       ...(o.inspect ? { inspect: o.inspect } : {}),
       ...(o.onAudit ? { onAudit: o.onAudit } : {}),
       ...(o.clock ? { clock: o.clock } : {}),
@@ -146,12 +152,22 @@ export class CodexHarness implements Harness {
     return { ok: true };
   }
 
-  /** Codex serves OpenAI-family refs (`openai/*`, legacy `codex/*`) and bare Codex model names. */
+  /** Codex serves OpenAI-family refs (`openai/*`, legacy `codex/*`) and bare names unless the llm backend is enabled. */
   supports(model: string | undefined): { ok: boolean; reason: string } {
     if (!model) return { ok: true, reason: 'Codex default model' };
     if (/^(openai|codex)\//.test(model)) return { ok: true, reason: `OpenAI-family model ref "${model}"` };
-    if (!model.includes('/')) return { ok: true, reason: `bare model name "${model}"` };
-    return { ok: false, reason: `"${model}" belongs to another provider` };
+    const backend = backendOf(model, this.o.config.llm.enabled);
+    if (backend === 'codex') return { ok: true, reason: `bare model name "${model}"` };
+    return { ok: false, reason: backend === 'llm' ? `"${model}" is the llm backend's (write codex/${model} for Codex)` : `"${model}" belongs to another provider` };
+  }
+
+  /** The agent as Codex sees it: only its Codex refs (a mixed list's llm models are another backend's). */
+  private codexView(agent: AgentSpec): AgentSpec {
+    const enabled = this.o.config.llm.enabled;
+    if (!enabled) return agent;
+    const mine = (ref: string) => backendOf(ref, enabled) === 'codex';
+    const models = agent.models?.filter(mine);
+    return { ...agent, model: agent.model && mine(agent.model) ? agent.model : undefined, models: models?.length ? models : undefined };
   }
 
   async start(getChild: (id: string) => AnyActorRef | undefined, signal: AbortSignal): Promise<void> {
@@ -174,11 +190,12 @@ export class CodexHarness implements Harness {
   }
 
   private manager(agent: AgentSpec): SessionManager {
-    return this.stack.manager(agent);
+    return this.stack.manager(this.codexView(agent));
   }
 
   /** Messages run only with a Codex account (slash commands always do); otherwise the room is told why. */
-  post(agent: AgentSpec, msg: HarnessMessage): Promise<void> | void {
+  post(whole: AgentSpec, msg: HarnessMessage): Promise<void> | void {
+    const agent = this.codexView(whole);
     const command = parseCommand(msg.text) !== undefined && !msg.attachments?.length;
     if (command || this.account.warning === undefined) return this.stack.post(agent, msg);
     return this.account.admit().then((problem) => {
@@ -206,7 +223,7 @@ export class CodexHarness implements Harness {
     let c = this.catalogs.get(agent.id);
     if (!c) {
       const clock = this.o.clock?.now;
-      c = new ModelCatalog({ conn: this.clientFor(agent.id), agent, discovery: this.o.config.appServer.discovery, log: this.o.log, ...(clock ? { now: clock } : {}) });
+      c = new ModelCatalog({ conn: this.clientFor(agent.id), agent: this.codexView(agent), discovery: this.o.config.appServer.discovery, log: this.o.log, ...(clock ? { now: clock } : {}) });
       this.catalogs.set(agent.id, c);
     }
     return c;
@@ -215,6 +232,11 @@ export class CodexHarness implements Harness {
   /** The session's Codex thread, if bound. */
   threadOf(agent: AgentSpec, session: string): string | undefined {
     return this.manager(agent).sessionStatus(session)?.threadId;
+  }
+
+  /** After a restart: which inbox messages Codex already has on each conversation's thread. */
+  messagesTaken(agent: AgentSpec): TookLookup {
+    return tookLookup((session) => this.manager(agent).boundThread(session), () => this.clientFor(agent.id), this.o.log);
   }
 
   sessionManager(agent: AgentSpec): SessionManager {

@@ -10,6 +10,9 @@ import { codexCommand, CODEX_SUBCOMMANDS } from './codex-commands.js';
 import type { ThreadPages } from './thread-pages.js';
 import { guardianCommand } from './guardian-command.js';
 import { forkCommand, undoCommand } from './fork-undo.js';
+import type { ConversationOptions } from './conversation-options.js';
+import { budgetCommand, budgetText, effortCommand, type TurnOptionHost } from './turn-option-commands.js';
+import type { BackendSwitch } from './backend-switch.js';
 
 const HELP_TEXT = [
   'Commands:',
@@ -18,6 +21,8 @@ const HELP_TEXT = [
   '  /models               models you can switch to',
   '  /usage                tokens of the last turn, this conversation and its Codex thread; rate limits',
   '  /model NAME           use NAME from the next turn on (same thread)',
+  '  /effort low|medium|high|default  reasoning effort from the next turn on',
+  '  /budget [200k|off]    this conversation\'s token budget (owner); without an amount, what is left',
   '  /new                  start a fresh Codex thread',
   '  /reset                forget this conversation’s thread binding',
   '  /stop                 interrupt the running turn',
@@ -41,6 +46,10 @@ export interface CommandHost {
   archiveCodexThread(threadId: string): Promise<void>;
   /** Where `/codex threads more` goes on. */
   readonly threadPages: ThreadPages;
+  /** `/effort` and `/budget`, persisted per conversation. */
+  readonly options: ConversationOptions;
+  /** `/model` and `/models` across the llm backend and Codex. */
+  readonly backends: BackendSwitch;
 }
 
 export interface CommandContext {
@@ -63,9 +72,16 @@ export async function runSupervisorCommand(sb: CommandHost, c: CommandContext): 
       return true;
     case 'usage': {
       const limits = sb.codex.notices.rateLimitsText();
-      sb.notice(c.session, 'info', sb.codex.usage.text(c.session) + (limits ? `\nRate limits: ${limits}` : ''));
+      const budget = budgetText(sb.options, c.session);
+      sb.notice(c.session, 'info', sb.codex.usage.text(c.session) + (budget ? `\n${budget}` : '') + (limits ? `\nRate limits: ${limits}` : ''));
       return true;
     }
+    case 'effort':
+      await effortCommand(optionHost(sb, c), { session: c.session, from: { id: c.from.id, role: c.msg.from.role } }, args);
+      return true;
+    case 'budget':
+      await budgetCommand(optionHost(sb, c), { session: c.session, from: { id: c.from.id, role: c.msg.from.role } }, args);
+      return true;
     case 'new':
     case 'reset': {
       const info = sb.sessionInfo(c.session);
@@ -74,6 +90,9 @@ export async function runSupervisorCommand(sb: CommandHost, c: CommandContext): 
       if (cmd === 'reset' && old) await sb.archiveCodexThread(old);
       return false;
     }
+    case 'model':
+    case 'models':
+      return sb.backends.command(sb, c, cmd, args.join(' '));
     case 'codex':
       await codexCommand(sb, c, args);
       return true;
@@ -99,6 +118,15 @@ export async function runSupervisorCommand(sb: CommandHost, c: CommandContext): 
   }
 }
 
+function optionHost(sb: CommandHost, c: CommandContext): TurnOptionHost {
+  return {
+    options: sb.options,
+    notice: (level, text) => sb.notice(c.session, level, text),
+    owner: sb.access.ownerOf(c.session),
+    approvers: c.agent.approvers,
+  };
+}
+
 async function statusText(sb: CommandHost, c: CommandContext): Promise<string> {
   const info = sb.sessionInfo(c.session) ?? (await sb.resolveSession(c.session, c.agent).catch(() => undefined));
   const conn = sb.codex.clientFor(c.agent.id).status();
@@ -106,8 +134,11 @@ async function statusText(sb: CommandHost, c: CommandContext): Promise<string> {
   const s = info?.selection.harness === 'codex' ? sb.codex.sessionManager(c.agent).sessionStatus(c.session) : undefined;
   return [
     `Harness: ${info ? `${info.selection.harness} (${info.selection.reason})` : 'not resolved'}`,
-    `Agent: ${c.agent.id} · model ${s?.model ?? c.agent.model ?? 'Codex default'}`,
+    `Agent: ${c.agent.id} · model ${(info?.selection.harness === 'llm' ? sb.backends.llmModel(c) : s?.model) ?? c.agent.model ?? 'Codex default'} · effort ${sb.options.effortOf(c.session) ?? 'Codex default'}`,
     `Thread: ${thread ?? 'none yet'}${s ? ` · ${s.turnRunning ? 'turn running' : 'idle'} · ${s.queued} queued` : ''}`,
     `Codex app-server: ${conn.state}${conn.serverVersion ? ` ${conn.serverVersion}` : ''} · restarts ${conn.restarts}${'members' in conn ? ` · pool of ${(conn as PoolStatus).members.length}` : ''}`,
-  ].join('\n');
+    budgetText(sb.options, c.session),
+  ]
+    .filter((line): line is string => line !== undefined)
+    .join('\n');
 }

@@ -39,6 +39,7 @@ export async function forkCommand(sb: CommandHost, c: CommandContext): Promise<v
     const key = sb.codex.stack.keyOf({ room: c.msg.room, channel: c.msg.channel, thread, from: c.from });
     // Whoever forked owns the fork, before anything can run in it.
     await sb.access.claim(key, c.from);
+    await sb.options.inherit(c.session, key);
     await manager.attachThread(key, forked, model);
     sb.notice(key, 'info', `Forked from ${c.msg.channel}/${c.msg.thread} (Codex thread ${source}): this conversation continues a copy of its history as Codex thread ${forked}.`);
     sb.notice(c.session, 'info', `Forked into ${c.msg.channel}/${thread} (Codex thread ${forked}): post there to go on from here; this conversation is unchanged.`);

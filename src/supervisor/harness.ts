@@ -23,6 +23,8 @@ export interface HarnessMessage {
   from: { id: string; name: string };
   text: string;
   attachments?: Array<Record<string, unknown>>;
+  /** The host's id of the message (its inbox entry): Codex's `clientUserMessageId`. */
+  clientMessageId?: string;
 }
 
 export interface Harness extends HarnessProbe {

@@ -33,9 +33,20 @@ export class HistoryWriter {
     });
   }
 
+  /** Resolves when the session's history writes queued so far are durable. */
+  async settled(session: string): Promise<void> {
+    await this.chains.get(session);
+  }
+
   /** Resolves when the history writes queued so far are durable. */
   async flush(): Promise<void> {
     await Promise.all(this.chains.values());
+  }
+
+  /** One conversation's history, oldest first, once the writes queued so far are durable (what the llm backend sends). */
+  async session(session: string): Promise<StoredRecord[]> {
+    await this.flush();
+    return (await this.store()?.history(session)) ?? [];
   }
 
   /** A room's history (or a channel's, a thread's), oldest first; paged per ThreadStore.historyByPrefix. */

@@ -9,6 +9,9 @@ import type { InboxEntry, ThreadStore } from '../storage/types.js';
 
 const RESTART_ERROR = 'interrupted by a host restart';
 
+/** Per conversation: its Codex thread and the inbox ids Codex has on it (→ the turn that took each). */
+export type TookLookup = (session: string) => Promise<{ threadId: string | undefined; took: Map<string, string> }>;
+
 const preview = (text: string): string => {
   const one = text.replace(/\s+/g, ' ').trim();
   return one.length > 80 ? `${one.slice(0, 80)}…` : one;
@@ -91,9 +94,11 @@ export class InboxTracker {
    * After a restart: per session, a message a turn had taken (Codex had it) belongs to a turn
    * the host death cut off — it is recorded failed, reported, and not run again. Otherwise the
    * first waiting message was being started when the host died: Codex never took it, so it
-   * is reported and run again with the rest. Returns the entries to run again, in order.
+   * is reported and run again with the rest — unless Codex's thread has it (`took`: its
+   * `clientUserMessageId` is on a `userMessage` item), which means it was taken after all.
+   * Returns the entries to run again, in order.
    */
-  async recover(pending: InboxEntry[], emit: (e: RoomEvent) => void): Promise<InboxEntry[]> {
+  async recover(pending: InboxEntry[], emit: (e: RoomEvent) => void, took?: TookLookup): Promise<InboxEntry[]> {
     const bySession = new Map<string, InboxEntry[]>();
     for (const e of pending) bySession.set(e.session, [...(bySession.get(e.session) ?? []), e]);
     const rerun: InboxEntry[] = [];
@@ -102,11 +107,17 @@ export class InboxTracker {
       const ended = await this.endedTurns(session);
       const finished = entries.filter((e) => e.turnId !== undefined && ended.has(e.turnId));
       for (const e of finished) await this.ack(e.id);
-      const taken = entries.filter((e) => e.turnId !== undefined && !ended.has(e.turnId));
-      const rest = entries.filter((e) => e.turnId === undefined);
+      const marked = entries.filter((e) => e.turnId !== undefined && !ended.has(e.turnId));
+      const unmarked = entries.filter((e) => e.turnId === undefined);
+      // The host can die between `turn/start` (or `turn/steer`) and recording it: ask Codex.
+      const codex = unmarked.length && took ? await took(session) : undefined;
+      const seen = unmarked.filter((e) => codex?.took.has(e.id));
+      const rest = unmarked.filter((e) => !codex?.took.has(e.id));
+      const taken = [...marked, ...seen];
       const at = this.clock.now();
       if (taken.length) {
-        const { turnId, threadId } = taken[0]!;
+        const turnId = marked[0]?.turnId ?? codex!.took.get(seen[0]!.id)!;
+        const threadId = marked[0]?.threadId ?? codex?.threadId;
         const texts = taken.map((e) => `"${preview(e.message.text)}"`).join(', ');
         this.log.warn({ session, turnId, inbox: taken.map((e) => e.id) }, 'a turn was cut off by a host restart');
         emit({ type: 'turn.failed', session, at, turnId, threadId, error: `${RESTART_ERROR}: Codex had taken the message, its answer is lost` });

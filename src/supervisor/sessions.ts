@@ -68,7 +68,8 @@ export class AgentSessions {
     const pinned = await this.pinnedHarness(session);
     let selection: HarnessSelection;
     try {
-      selection = selectHarness({ runtime: agent.runtime, fallback: agent.fallback, model: agent.model, harnesses: this.o.harnesses, pinned });
+      // A configured list's first entry is the agent's default model.
+      selection = selectHarness({ runtime: agent.runtime, fallback: agent.fallback, model: agent.model ?? agent.models?.[0], harnesses: this.o.harnesses, pinned });
     } catch (err) {
       if (err instanceof HarnessSelectionError) this.o.log.error({ session, agent: agent.id, candidates: err.candidates }, 'agent harness selection failed');
       throw err;
@@ -99,6 +100,14 @@ export class AgentSessions {
       if (r.kind === 'harness') return r.harness === '(unpinned)' ? undefined : r.harness;
     }
     return undefined;
+  }
+
+  /** `/model` of another backend: the conversation goes on there (recorded, so a restart keeps it). */
+  repin(session: string, agent: ResolvedAgent, harness: string, reason: string): void {
+    const selection: HarnessSelection = { harness, reason, runtime: agent.runtime, fallback: agent.fallback, model: agent.model, pinned: true, candidates: [] };
+    this.o.log.info({ session, agent: agent.id, harness, reason }, 'conversation moved to another harness');
+    this.o.write(session, { kind: 'harness', harness, reason });
+    this.sessions.set(session, { agent, selection });
   }
 
   /** `/new` and `/reset` let the next turn re-resolve the harness. */

@@ -40,3 +40,28 @@ export async function stopHarnesses(harnesses: ReadonlyMap<string, Harness>, log
     }
   }
 }
+
+/**
+ * Every configured `runtime` (but `auto`) and `fallback` (but `none`) names a registered harness:
+ * `SWITCHBOARD_FALLBACK=pi` on a host without a `pi` harness is an error, not a silent no-op.
+ */
+export function checkHarnessIds(config: SwitchboardConfig, ids: readonly string[]): void {
+  const d = config.agents.defaults.embeddedHarness;
+  const uses = [
+    { where: 'agents.defaults.embeddedHarness', ...d },
+    ...config.agents.list.map((a, i) => ({ where: `agents.list[${i}].embeddedHarness`, runtime: a.embeddedHarness?.runtime ?? d.runtime, fallback: a.embeddedHarness?.fallback ?? d.fallback })),
+  ];
+  for (const u of uses) {
+    if (u.runtime !== 'auto' && !ids.includes(u.runtime)) throw new Error(`${u.where}.runtime "${u.runtime}" is not a harness: write auto, ${ids.join(' or ')}`);
+    if (u.fallback !== 'none' && !ids.includes(u.fallback)) throw new Error(`${u.where}.fallback "${u.fallback}" is not a harness: write none, ${ids.join(' or ')} (SWITCHBOARD_FALLBACK sets the default)`);
+  }
+}
+
+/** Beside `codex`: the llm backend and the host's harnesses, each id once; then every configured id must be one of them. */
+export function registerHarnesses(harnesses: Map<string, Harness>, more: readonly Harness[], config: SwitchboardConfig): void {
+  for (const h of more) {
+    if (harnesses.has(h.id)) throw new Error(`harness id "${h.id}" is registered twice`);
+    harnesses.set(h.id, h);
+  }
+  checkHarnessIds(config, [...harnesses.keys()]);
+}

@@ -17,12 +17,14 @@ import type { ApprovalAudit } from '../approvals/types.js';
 import type { DynamicTool } from '../approvals/tools.js';
 import { withResultHook } from './tools.js';
 import { CodexHarness } from './codex-harness.js';
+import { LlmHarness } from '../llm/harness.js';
+import { BackendSwitch } from './backend-switch.js';
 import type { Harness } from './harness.js';
 import { postedEvent, recordOf } from './history.js';
 import { AgentSessions, type ResolvedAgent, type SessionInfo } from './sessions.js';
 import { processRegistry } from '../process/registry.js';
 import { runSupervisorCommand, type CommandHost } from './commands.js';
-import { startHarnesses, stopHarnesses } from './startup.js';
+import { registerHarnesses, startHarnesses, stopHarnesses } from './startup.js';
 import { systemClock, type StackClock } from '../stack/codex-stack.js';
 import type { SupervisorStatus } from './status.js';
 import { summarize } from '../protocol/wire.js';
@@ -36,7 +38,9 @@ import { createSupervisorActor } from './supervisor-actor.js';
 import { ThreadPages } from './thread-pages.js';
 import { fireEventHooks } from './event-hooks.js';
 import type { ModelList } from '../room/protocol.js';
-import { ClusterNode, type ClusterNodeHost } from '../cluster/node.js';
+import { ConversationOptions } from './conversation-options.js';
+import { refusedOverBudget, spendTurnTokens } from './turn-option-commands.js';
+import { ClusterNode } from '../cluster/node.js';
 
 export { PostSchema, type PostInput, type DecideInput, type SupervisorStatus };
 export type DynamicToolSpec = DynamicTool;
@@ -77,6 +81,9 @@ export class Supervisor {
   readonly audit$: Observable<ApprovalAudit> = this.auditSubject.asObservable();
   private readonly harnesses = new Map<string, Harness>();
   readonly codex: CodexHarness;
+  /** The `llm` backend (a Responses-API endpoint); used by agents that select it. */
+  readonly llm: LlmHarness;
+  private readonly backends: BackendSwitch;
   private store: ThreadStore | undefined;
   private readonly agentSessions: AgentSessions;
   private readonly baseDir: string;
@@ -88,6 +95,7 @@ export class Supervisor {
   private readonly clock: StackClock;
   private started = false;
   private readonly threadPages = new ThreadPages();
+  readonly conversationOptions: ConversationOptions; // `/effort` and `/budget`, persisted
   private cluster: ClusterNode | undefined;
 
   constructor(loaded: LoadedConfig, private readonly options: SupervisorOptions = {}) {
@@ -100,17 +108,11 @@ export class Supervisor {
     this.hooks = new Hooks(this.log);
     this.clock = options.clock ?? systemClock;
     const store = () => this.store;
+    this.conversationOptions = new ConversationOptions(`${this.statePaths.stateDir}/conversation-options.json`, this.log);
     this.access = new RoomAccess(() => this.store!, this.log, this.config.sessions.restrictedCommands);
     this.inbox = new InboxTracker(store, this.log, this.config.sessions.onMessageDuringTurn === 'steer', this.clock);
     this.historyWriter = new HistoryWriter(store, this.hooks, this.log);
-    this.agentSessions = new AgentSessions({
-      config: this.config,
-      baseDir: this.baseDir,
-      harnesses: this.harnesses,
-      store: () => this.store!,
-      write: (session, record) => this.write(session, record),
-      log: this.log,
-    });
+    this.agentSessions = new AgentSessions({ config: this.config, baseDir: this.baseDir, harnesses: this.harnesses, store: () => this.store!, write: (session, record) => this.write(session, record), log: this.log });
     this.codex = new CodexHarness({
       config: this.config,
       sink: (e) => this.onEvent(e),
@@ -124,12 +126,12 @@ export class Supervisor {
       ownerOf: (session) => this.access.ownerOf(session),
       onThreadBound: (threadId, session) => this.access.recordThread(threadId, session),
       onModelInput: (e) => this.hooks.emit('llm_input', e),
+      turnOptions: (session) => ({ effort: this.conversationOptions.effortOf(session) }),
     });
     this.harnesses.set('codex', this.codex);
-    for (const h of options.harnesses ?? []) {
-      if (this.harnesses.has(h.id)) throw new Error(`harness id "${h.id}" is registered twice`);
-      this.harnesses.set(h.id, h);
-    }
+    this.llm = new LlmHarness({ config: this.config, env: options.env ?? process.env, log: this.log.child({ harness: 'llm' }), history: (session) => this.historyWriter.session(session), write: (s, r) => this.write(s, r), onModelInput: (e) => this.hooks.emit('llm_input', e), now: () => this.clock.now() });
+    this.backends = new BackendSwitch({ codex: this.codex, llm: this.llm, harnesses: this.harnesses, sessions: this.agentSessions, history: (session) => this.historyWriter.session(session), notice: (s, l, t) => this.notice(s, l, t), log: this.log, llmEnabled: this.config.llm.enabled });
+    registerHarnesses(this.harnesses, [this.llm, ...(options.harnesses ?? [])], this.config);
     const connections = [...this.harnesses.values()].flatMap((h) => h.connections?.() ?? []);
     this.actor = createSupervisorActor({
       id: this.id,
@@ -161,14 +163,11 @@ export class Supervisor {
     const legacy = legacyStateNotice(this.statePaths, this.baseDir);
     if (legacy) this.log.warn(legacy);
     prepareStateDir(this.statePaths);
+    this.conversationOptions.load();
     this.store = this.options.store ?? (await openConfiguredStore(this.config, this.statePaths, this.log));
     await this.access.load();
     await startHarnesses(this.harnesses, this.config, getChild, signal, this.log);
-    if (this.config.cluster) {
-      const dispatch: ClusterNodeHost['dispatch'] = (session, e) => this.dispatch(session, e.message, e.id, undefined, e.reclaimed, true);
-      this.cluster = new ClusterNode({ config: this.config, store: this.store, codex: this.codex, defaultAgent: () => this.agentSessions.agentFor(undefined), emit: (e) => this.onEvent(e), deliver: (e) => this.subject.next(e), log: this.log, dispatch });
-      this.store = this.cluster.fence(this.store);
-    }
+    if (this.config.cluster) this.store = (this.cluster = new ClusterNode({ config: this.config, store: this.store, codex: this.codex, defaultAgent: () => this.agentSessions.agentFor(undefined), emit: (e) => this.onEvent(e), deliver: (e) => this.subject.next(e), log: this.log, dispatch: (session, e) => this.dispatch(session, e.message, e.id, undefined, e.reclaimed, true) })).fence(this.store);
   }
 
   private async stopAll(): Promise<void> {
@@ -195,7 +194,7 @@ export class Supervisor {
 
   /** What a person starting this host should know (e.g. Codex has no login): printed by the CLI, logged at start. */
   get startupWarnings(): string[] {
-    return [this.codex.accountWarning].filter((w): w is string => w !== undefined);
+    return [this.codex.accountWarning, this.llm.warning].filter((w): w is string => w !== undefined);
   }
 
   /** Hand over a room message. Validated (throws a readable error); durable before it returns. */
@@ -215,6 +214,7 @@ export class Supervisor {
     if (this.cluster) return this.cluster.post(session, inboxMsg).then(() => ({ session }));
     const entry = await this.store!.enqueue(session, inboxMsg);
     await this.dispatch(session, inboxMsg, entry.id, msg.agent);
+    await this.historyWriter.settled(session); // its history record is durable too (group commit)
     return { session };
   }
 
@@ -246,10 +246,12 @@ export class Supervisor {
       return 'none';
     }
     const command = parseCommand(msg.text) !== undefined && !msg.attachments?.length;
+    // A spent budget: no new turn, no steering (the notice says why).
+    if (!command && refusedOverBudget(this.conversationOptions, session, (t) => this.notice(session, 'warning', t))) return this.inbox.done(inboxId).then(() => 'none');
     if (!command && !queued) this.inbox.handed(session, inboxId);
     const built = await this.hooks.run('before_prompt_build', { session, from, prompt: msg.text });
     const { role: _role, ...fromHarness } = { ...msg.from, ...from };
-    await this.harnesses.get(info.selection.harness)!.post(info.agent, { ...msg, from: fromHarness, text: built.prompt }, (e) => this.onEvent(e));
+    await this.harnesses.get(info.selection.harness)!.post(info.agent, { ...msg, from: fromHarness, text: built.prompt, clientMessageId: inboxId }, (e) => this.onEvent(e));
     // A command is the session's once handed over: acked like a message Codex took, so a
     // restart does not run `/model` or `/reset` again.
     if (command) await this.inbox.done(inboxId);
@@ -268,6 +270,8 @@ export class Supervisor {
       unpin: (session) => this.unpin(session),
       archiveCodexThread: (threadId) => this.archiveCodexThread(threadId),
       threadPages: this.threadPages,
+      options: this.conversationOptions,
+      backends: this.backends,
     };
   }
 
@@ -297,7 +301,7 @@ export class Supervisor {
   private onEvent(e: RoomEvent): void {
     const rec = recordOf(e);
     if (rec) this.write(e.session, rec);
-    fireEventHooks(e, this.hooks, (s) => this.codex.threadOfSession(s));
+    fireEventHooks(e, this.hooks, (s) => this.codex.threadOfSession(s) ?? this.llm.threadOfSession(s));
     this.cluster?.onEvent(e);
     switch (e.type) {
       case 'turn.started':
@@ -308,6 +312,7 @@ export class Supervisor {
       case 'turn.failed':
       case 'turn.interrupted':
         this.inbox.onEvent(e);
+        spendTurnTokens(this.conversationOptions, e, (text) => this.notice(e.session, 'warning', text));
         break;
     }
     try {
@@ -343,7 +348,7 @@ export class Supervisor {
 
   /** Messages accepted before a restart: the cut-off turn is reported, the rest run again. */
   private async replayInbox(): Promise<void> {
-    const pending = await this.inbox.recover(await this.store!.pending(), (e) => this.onEvent(e));
+    const pending = await this.inbox.recover(await this.store!.pending(), (e) => this.onEvent(e), this.codex.messagesTaken(this.agentSessions.agentFor(undefined)));
     for (const e of pending) {
       this.log.info({ session: e.session, inbox: e.id }, 'delivering a message accepted before a restart');
       await this.dispatch(e.session, e.message, e.id, undefined, true);
@@ -369,9 +374,9 @@ export class Supervisor {
     return this.codex.registerTool(withResultHook(tool, this.hooks, (threadId) => this.codex.sessionOfThread(threadId)));
   }
 
-  /** The default agent's models for a room's model picker (cached; a fallback list when discovery fails). */
+  /** The default agent's models for a room's model picker (cached; a fallback list when discovery fails; with llm enabled, both backends'). */
   models(): Promise<ModelList> {
-    return this.codex.catalogFor(this.agentSessions.agentFor(undefined)).list();
+    return this.backends.modelList(this.agentSessions.agentFor(undefined));
   }
 
   status(): SupervisorStatus {

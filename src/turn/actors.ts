@@ -35,6 +35,8 @@ export interface StartTurnInput {
   threadModel?: string | undefined;
   /** A review or compaction instead of `turn/start` with `input`. */
   action?: TurnAction | undefined;
+  /** Sent as `clientUserMessageId`. */
+  clientMessageId?: string | undefined;
 }
 
 export interface InterruptInput {
@@ -103,9 +105,16 @@ export function createTurnActors(deps: TurnDeps) {
       return { turnId: res.turn.id };
     }
     if (action?.type === 'compact') return { turnId: await startCompaction(deps.conn, input.threadId, signal) };
+    const effort = deps.turnOptions?.(input.session).effort;
     const res = await deps.conn.request(
       'turn/start',
-      { threadId: input.threadId, input: input.input, ...(input.model ? { model: input.model } : {}) },
+      {
+        threadId: input.threadId,
+        input: input.input,
+        ...(input.model ? { model: input.model } : {}),
+        ...(effort ? { effort } : {}),
+        ...(input.clientMessageId ? { clientUserMessageId: input.clientMessageId } : {}),
+      },
       { signal },
     );
     deps.onModelInput?.({

@@ -22,6 +22,8 @@ export interface RoomMessage {
   from: { id: string; name: string };
   text: string;
   attachments?: Attachment[];
+  /** The host's id of the message (the supervisor's inbox entry), sent as `clientUserMessageId`. */
+  clientMessageId?: string;
 }
 
 /** Backstop: the boundaries apply the configured caps; nothing bigger is ever sent. */

@@ -72,6 +72,14 @@ export function describeTool(item: Params): { kind: ToolKind; title: string } {
       return { kind: 'compaction', title: 'Context compaction' };
     case 'webSearch':
       return { kind: 'webSearch', title: typeof item.query === 'string' && item.query ? `Search: ${item.query}` : 'Web search' };
+    case 'imageView': {
+      const where = cleanText(item.path, 300);
+      return { kind: 'image', title: where ? `View image ${where}` : 'View image' };
+    }
+    case 'imageGeneration': {
+      const prompt = oneLine(cleanText(item.revisedPrompt, 120), 120);
+      return { kind: 'image', title: prompt ? `Generate image: ${prompt}` : 'Generate image' };
+    }
     default:
       return { kind: 'other', title: String(item.type) };
   }

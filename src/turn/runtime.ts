@@ -51,8 +51,15 @@ export interface ModelInput {
   steered: boolean;
 }
 
+/** A conversation's options for its next `turn/start` (`/effort`). */
+export interface TurnOptions {
+  effort?: string | undefined;
+}
+
 /** The live handles of a turn. */
 export interface TurnDeps {
+  /** The conversation's options for `turn/start`, read as each turn starts. */
+  turnOptions?: ((session: string) => TurnOptions) | undefined;
   /** Told each input Codex took (the `llm_input` hook); must not throw. */
   onModelInput?: ((e: ModelInput) => void) | undefined;
   conn: SessionConnection;

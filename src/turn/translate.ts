@@ -101,13 +101,15 @@ export class TurnTranslator {
     }
     if (this.finished) return;
     if (n.method === 'item/agentMessage/delta') {
-      const p = n.params as { turnId?: unknown; itemId?: unknown; delta?: unknown };
-      if (p.turnId !== turnId || typeof p.delta !== 'string') return;
-      const at = this.now();
-      const itemId = String(p.itemId);
+      // A delta that failed its schema (counted and logged by the engine) never reaches the room.
+      if (!n.valid) return;
+      const p = n.params as { turnId: string; itemId: string; delta: string };
+      if (p.turnId !== turnId) return;
+      const at = this.deltaAt();
+      const { itemId, delta } = p;
       const sofar = this.partial.get(itemId) ?? '';
-      if (sofar.length < MAX_PARTIAL_CHARS) this.partial.set(itemId, sofar + p.delta.slice(0, MAX_PARTIAL_CHARS - sofar.length));
-      this.sink({ type: 'message.delta', session: this.session, at, turnId, itemId, delta: p.delta });
+      if (sofar.length < MAX_PARTIAL_CHARS) this.partial.set(itemId, sofar + delta.slice(0, MAX_PARTIAL_CHARS - sofar.length));
+      this.sink({ type: 'message.delta', session: this.session, at, turnId, itemId, delta });
       if (at - this.lastSignalAt >= this.throttleMs) {
         this.lastSignalAt = at;
         this.signal({ type: 'ACTIVITY' });
@@ -115,6 +117,25 @@ export class TurnTranslator {
       return;
     }
     this.handleOther(n, turnId);
+  };
+
+  /**
+   * The `at` of a delta: read once per synchronous burst (the lines of one stdout chunk arrive
+   * together) instead of once per delta — a clock read costs 0.07–0.14 µs on a VM's kvm-clock,
+   * a tenth of a delta's whole path. Other events read the clock themselves.
+   */
+  private deltaAt(): number {
+    let at = this.burstAt;
+    if (at === undefined) {
+      at = this.burstAt = this.now();
+      queueMicrotask(this.endBurst);
+    }
+    return at;
+  }
+
+  private burstAt: number | undefined;
+  private readonly endBurst = (): void => {
+    this.burstAt = undefined;
   };
 
   /** The turn id is known: replay what was buffered (only this turn's notifications). */

@@ -12,7 +12,8 @@ import { failClosedAnswer, serverAnswerSchemas, serverRequestSchemas } from '../
 import { notificationSchemas } from '../../src/protocol/notifications.js';
 import { encodeNotification, encodeRequest } from '../../src/protocol/wire.js';
 import { classifyServerRequest } from '../../src/approvals/classify.js';
-import { samples as requestSamples, serverRequest, toolApprovalParams, urlParams } from '../support/approval-fixtures.js';
+import { commandParams, samples as requestSamples, serverRequest, toolApprovalParams, urlParams, userInputParams } from '../support/approval-fixtures.js';
+import { makeRouter } from '../support/approval-router.js';
 import { SERVER_NOTICE_METHODS } from '../../src/supervisor/codex-notices.js';
 import { parseReviewArgs } from '../../src/supervisor/review-args.js';
 import { accountText, mcpText, rateLimitsText, skillsText, ThreadPageSchema } from '../../src/supervisor/codex-format.js';
@@ -20,7 +21,10 @@ import { accountText, mcpText, rateLimitsText, skillsText, ThreadPageSchema } fr
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const codex = path.join(repo, 'node_modules', '.bin', 'codex');
 let dir: string;
+/** The schema with `--experimental`: what a client that sets `experimentalApi` (Switchboard by default) may receive. */
+let xdir: string;
 const load = (name: string) => JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as Record<string, unknown>;
+const loadX = (name: string) => JSON.parse(readFileSync(path.join(xdir, name), 'utf8')) as Record<string, unknown>;
 const methodsOf = (schema: Record<string, unknown>): string[] =>
   (schema.oneOf as Array<{ properties: { method: { enum: string[] } } }>).map((b) => b.properties.method.enum[0]!);
 
@@ -30,17 +34,25 @@ let clientRequest: ValidateFunction;
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'sb-schema-'));
   execFileSync(codex, ['app-server', 'generate-json-schema', '--out', dir], { stdio: 'ignore' });
+  xdir = mkdtempSync(path.join(tmpdir(), 'sb-schema-x-'));
+  execFileSync(codex, ['app-server', 'generate-json-schema', '--experimental', '--out', xdir], { stdio: 'ignore' });
   ajv = new Ajv({ strict: false, allErrors: true });
   // Rust integer formats in the generated schema; the JSON type check is what matters.
   for (const f of ['int64', 'uint64', 'int32', 'uint32', 'uint16', 'uint8', 'uint', 'double', 'float']) ajv.addFormat(f, true);
   clientRequest = ajv.compile(load('ClientRequest.json'));
 }, 60_000);
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(xdir, { recursive: true, force: true });
+});
 
 /** A sample of every request we build, with params as the runtime builds them. */
 const samples: { [M in ClientMethod]: unknown } = {
-  initialize: { clientInfo: { name: 'switchboard', title: 'Switchboard', version: '0.1.0' }, capabilities: null },
+  initialize: {
+    clientInfo: { name: 'switchboard', title: 'Switchboard', version: '0.1.0' },
+    capabilities: { experimentalApi: true, requestAttestation: false, requiredHumanApproval: true },
+  },
   'thread/start': {
     cwd: '/tmp/w',
     model: 'gpt-5.5',
@@ -59,15 +71,17 @@ const samples: { [M in ClientMethod]: unknown } = {
       { type: 'mention', name: 'file', path: '/tmp/w/a.ts' },
     ],
     model: 'gpt-5.5',
+    effort: 'high',
+    clientUserMessageId: 'inbox-1',
   },
-  'turn/steer': { threadId: 'thr_1', input: [{ type: 'text', text: 'also this', text_elements: [] }], expectedTurnId: 'turn_1' },
+  'turn/steer': { threadId: 'thr_1', input: [{ type: 'text', text: 'also this', text_elements: [] }], expectedTurnId: 'turn_1', clientUserMessageId: 'inbox-2' },
   'turn/interrupt': { threadId: 'thr_1', turnId: 'turn_1' },
   'model/list': { cursor: null, limit: 50 },
   'thread/list': { limit: 25, sortKey: 'updated_at', searchTerm: 'lab', cursor: 'c1' },
   'thread/read': { threadId: 'thr_1', includeTurns: false },
   'thread/fork': { threadId: 'thr_1', excludeTurns: true, cwd: '/tmp/w', model: 'gpt-5.5', approvalPolicy: 'never', sandbox: 'workspace-write' },
   'thread/revert': { threadId: 'thr_1', beforeTurnId: 'turn_2' },
-  'thread/turns/list': { threadId: 'thr_1', limit: 1, sortDirection: 'desc' },
+  'thread/turns/list': { threadId: 'thr_1', limit: 5, sortDirection: 'desc', itemsView: 'full' },
   'thread/loaded/list': { cursor: 'c1' },
   'thread/compact/start': { threadId: 'thr_1' },
   'review/start': { threadId: 'thr_1', target: { type: 'uncommittedChanges' }, delivery: 'inline' },
@@ -82,6 +96,7 @@ const samples: { [M in ClientMethod]: unknown } = {
     threadId: 'thr_1',
     event: { id: 'r1', turn_id: 'turn_1', started_at_ms: 1, status: 'denied', action: { type: 'command', source: 'unified_exec', command: 'ls', cwd: '/tmp/w' } },
   },
+  'thread/inject_items': { threadId: 'thr_1', items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'said on the llm backend' }] }] },
 };
 
 describe('conformance with the installed codex app-server schema', () => {
@@ -91,8 +106,8 @@ describe('conformance with the installed codex app-server schema', () => {
     expect(missing).toEqual([]);
   });
 
-  it('every server request we handle exists in ServerRequest.json, and we handle all of them', () => {
-    const official = methodsOf(load('ServerRequest.json'));
+  it('every server request we handle exists in ServerRequest.json (experimental: currentTime/read), and we handle all of them', () => {
+    const official = methodsOf(loadX('ServerRequest.json'));
     expect(Object.keys(serverRequestSchemas).filter((m) => !official.includes(m))).toEqual([]);
     expect(official.filter((m) => !(m in serverRequestSchemas))).toEqual([]);
   });
@@ -126,7 +141,8 @@ describe('conformance with the installed codex app-server schema', () => {
     expect(ok, JSON.stringify(clientRequest.errors?.slice(0, 3))).toBe(true);
   });
 
-  it.each(Object.keys(serverAnswerSchemas))('the fail-closed answer to %s validates against its official response schema', (method) => {
+  // currentTime/read has nothing to deny: the router answers it with the clock (below).
+  it.each(Object.keys(serverAnswerSchemas).filter((m) => m !== 'currentTime/read'))('the fail-closed answer to %s validates against its official response schema', (method) => {
     const responseFile: Record<string, string> = {
       'item/commandExecution/requestApproval': 'CommandExecutionRequestApprovalResponse.json',
       'item/fileChange/requestApproval': 'FileChangeRequestApprovalResponse.json',
@@ -159,6 +175,9 @@ describe('conformance with the installed codex app-server schema', () => {
     ...Object.entries(requestSamples).map(([m, f]): [string, string, Record<string, unknown>] => [m, m, f()]),
     ['mcpServer/elicitation/request (tool approval)', 'mcpServer/elicitation/request', toolApprovalParams()],
     ['mcpServer/elicitation/request (url)', 'mcpServer/elicitation/request', urlParams()],
+    ['item/commandExecution/requestApproval (humanCommand)', 'item/commandExecution/requestApproval', commandParams({ kind: 'humanCommand', availableDecisions: null })],
+    ['item/commandExecution/requestApproval (writeStdin)', 'item/commandExecution/requestApproval', commandParams({ kind: 'writeStdin' })],
+    ['item/tool/requestUserInput (not blocking)', 'item/tool/requestUserInput', userInputParams({ isBlocking: false })],
   ];
   it.each(kindSamples)('%s: a sample valid for the official schema parses with ours and classifies', (_name, method, params) => {
     const validate = ajv.compile(load(paramsFile[method]!));
@@ -246,5 +265,52 @@ describe('conformance of the /codex commands', () => {
     for (const k of ['id', 'name', 'preview', 'updatedAt', 'createdAt']) expect(thread.properties).toHaveProperty(k);
     expect(v2('ThreadListResponse.json').properties).toHaveProperty('nextCursor');
     expect(ThreadPageSchema.safeParse({ data: [{ id: 't1', name: null, preview: 'hi', updatedAt: 1 }], nextCursor: null }).success).toBe(true);
+  });
+});
+
+// Issue 15 #10, #11: per-turn options, the replay check, image items and the experimental
+// server request, as the official schema (and, where gated, the experimental one) defines them.
+describe('conformance of per-turn options', () => {
+  const v2 = (name: string) => load(path.join('v2', name));
+  const defs = () => load('codex_app_server_protocol.v2.schemas.json').definitions as Record<string, { properties?: Record<string, unknown>; oneOf?: unknown[] }>;
+
+  it('turn/start takes effort and clientUserMessageId; turn/steer takes clientUserMessageId; thread/turns/list takes itemsView', () => {
+    expect(Object.keys(v2('TurnStartParams.json').properties as object)).toEqual(expect.arrayContaining(['effort', 'clientUserMessageId']));
+    expect(Object.keys(v2('TurnSteerParams.json').properties as object)).toContain('clientUserMessageId');
+    expect(Object.keys(v2('ThreadTurnsListParams.json').properties as object)).toContain('itemsView');
+  });
+
+  it('the items we read: userMessage.clientId (the replay check), imageView.path, imageGeneration.savedPath/revisedPrompt/failure', () => {
+    const variants = (defs().ThreadItem!.oneOf as Array<{ properties: Record<string, { enum?: string[] }> }>).map((v) => v.properties);
+    const item = (type: string) => Object.keys(variants.find((p) => p.type?.enum?.[0] === type) ?? {});
+    expect(item('userMessage')).toContain('clientId');
+    expect(item('imageView')).toContain('path');
+    expect(item('imageGeneration')).toEqual(expect.arrayContaining(['savedPath', 'revisedPrompt', 'failure', 'status']));
+  });
+
+  it('command approval kinds and isBlocking are the official ones', () => {
+    const cmd = load('CommandExecutionRequestApprovalParams.json') as { definitions: Record<string, { oneOf: Array<{ enum: string[] }> }> };
+    expect(cmd.definitions.CommandExecutionApprovalKind!.oneOf.flatMap((o) => o.enum)).toEqual(expect.arrayContaining(['command', 'writeStdin', 'humanCommand']));
+    expect(load('ToolRequestUserInputParams.json').required).toContain('isBlocking');
+  });
+
+  it('currentTime/read (experimental): our params schema takes the official params; the router answers with an official response', async () => {
+    const params = { threadId: 'thr_1' };
+    expect(ajv.compile(loadX('CurrentTimeReadParams.json'))(params)).toBe(true);
+    expect(serverRequestSchemas['currentTime/read'].safeParse(params).success).toBe(true);
+    const { router } = makeRouter({ now: () => 1_800_000_000_500 });
+    try {
+      const answer = (await router.handler({ id: 1, method: 'currentTime/read', params, threadId: 'thr_1', signal: new AbortController().signal })) as { result: unknown };
+      const validate = ajv.compile(loadX('CurrentTimeReadResponse.json'));
+      expect(validate(answer.result), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+      expect(answer.result).toEqual({ currentTimeAt: 1_800_000_000 });
+    } finally {
+      router.dispose();
+    }
+  });
+
+  it('thread goals exist (thread/goal/set with tokenBudget) but need an objective: /budget counts tokens itself', () => {
+    expect(methodsOf(load('ClientRequest.json'))).toEqual(expect.arrayContaining(['thread/goal/set', 'thread/goal/get']));
+    expect(Object.keys(v2('ThreadGoalSetParams.json').properties as object)).toEqual(expect.arrayContaining(['tokenBudget', 'objective']));
   });
 });

@@ -41,7 +41,25 @@ function commandChoices(p: CommandApprovalParams): { choices: string[]; offered:
   // Declining is always possible: it is the denial Codex accepts for every command prompt
   // (0.169 omits it from availableDecisions of escalation prompts yet honours it).
   offered.decline ??= 'decline';
+  // A `humanCommand` checkpoint takes a one-time decision only (the schema: accept, decline, cancel).
+  if (p.kind === 'humanCommand') {
+    for (const id of Object.keys(offered)) {
+      if (HUMAN_CHOICES.has(id)) continue;
+      ignored.push(offered[id]);
+      delete offered[id];
+    }
+  }
   return { choices: Object.keys(offered), offered, ignored };
+}
+
+const HUMAN_CHOICES = new Set(['accept', 'decline', 'cancel']);
+
+/** The prompt's title: what kind of command approval it is (`kind`: command, writeStdin, humanCommand). */
+function titleOf(p: CommandApprovalParams, shown: string): string {
+  if (p.networkApprovalContext) return `Network access to ${p.networkApprovalContext.host}`;
+  if (p.kind === 'writeStdin') return `Write to a running command: ${truncate(shown)}`;
+  if (p.kind === 'humanCommand') return `A person must approve: ${truncate(shown)}`;
+  return `Run: ${truncate(shown)}`;
 }
 
 export const commandRequest: MethodModule<typeof CommandApprovalParamsSchema> = {
@@ -59,13 +77,13 @@ export const commandRequest: MethodModule<typeof CommandApprovalParamsSchema> = 
       threadId: p.threadId,
       turnId: p.turnId,
       itemId: p.itemId,
-      title: p.networkApprovalContext ? `Network access to ${p.networkApprovalContext.host}` : `Run: ${truncate(shown)}`,
+      title: titleOf(p, shown),
       detail: {
         command: shown,
         rawCommand: raw,
         cwd,
         reason: nz(p.reason),
-        commandKind: nz(p.kind),
+        commandKind: nz(p.kind) ?? 'command',
         commandActions: nz(p.commandActions),
         network: nz(p.networkApprovalContext),
         execpolicyAmendment: nz(p.proposedExecpolicyAmendment),

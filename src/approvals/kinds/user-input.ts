@@ -24,7 +24,8 @@ export const userInputRequest: MethodModule<typeof UserInputParamsSchema> = {
       turnId: p.turnId,
       itemId: p.itemId,
       title: first ? truncate(first.header ? `${first.header}: ${first.question}` : first.question) : 'Questions',
-      detail: { questions },
+      // A non-blocking question does not hold up the turn: a client may show it less urgently.
+      detail: { questions, isBlocking: p.isBlocking ?? true },
       choices: ['answer'],
       subject: {},
       params: p,

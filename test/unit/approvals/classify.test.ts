@@ -301,6 +301,34 @@ describe('request_user_input', () => {
   });
 });
 
+describe('command approval kinds (kind: command, writeStdin, humanCommand)', () => {
+  it('a humanCommand is shown as one and offers only the one-time choices (accept, decline, cancel)', () => {
+    const r = request('item/commandExecution/requestApproval', commandParams({ kind: 'humanCommand', command: 'deploy --prod' }));
+    expect(r.title).toBe('A person must approve: deploy --prod');
+    expect(r.detail.commandKind).toBe('humanCommand');
+    expect(r.choices).toEqual(['accept', 'cancel', 'decline']);
+    expect(r.detail.unrecognizedDecisions).toEqual([{ acceptWithExecpolicyAmendment: { execpolicy_amendment: ['/bin/bash', '-lc', 'echo hi > out.txt'] } }]);
+    expect(answerFor(r, { choice: 'acceptWithExecpolicyAmendment' }).failClosed).toBe(true);
+  });
+
+  it('writeStdin says it writes to a running command; a missing kind is a plain command', () => {
+    const stdin = request('item/commandExecution/requestApproval', commandParams({ kind: 'writeStdin', command: 'yes' }));
+    expect(stdin.title).toBe('Write to a running command: yes');
+    expect(stdin.detail.commandKind).toBe('writeStdin');
+    const plain = request('item/commandExecution/requestApproval', commandParams({ kind: undefined }));
+    expect(plain.title).toBe('Run: echo hi > out.txt');
+    expect(plain.detail.commandKind).toBe('command');
+  });
+});
+
+describe('request_user_input isBlocking', () => {
+  it('is carried into the approval detail (absent: blocking, as older servers meant)', () => {
+    expect(request('item/tool/requestUserInput', userInputParams()).detail.isBlocking).toBe(true);
+    expect(request('item/tool/requestUserInput', userInputParams({ isBlocking: false })).detail.isBlocking).toBe(false);
+    expect(request('item/tool/requestUserInput', userInputParams({ isBlocking: undefined })).detail.isBlocking).toBe(true);
+  });
+});
+
 describe('dynamic tool calls and legacy approvals', () => {
   it('item/tool/call is routed to the tool registry, not a reviewer', () => {
     const c = classify('item/tool/call', toolCallParams());

@@ -154,3 +154,15 @@ describe('PolicyReviewer', () => {
     });
   });
 });
+
+describe('PolicyReviewer and humanCommand checkpoints', () => {
+  it('no allow rule approves a humanCommand: it goes to a person, even with fallback deny; deny rules still deny', async () => {
+    const human = (command: string) =>
+      req('item/commandExecution/requestApproval', commandParams({ command, kind: 'humanCommand', availableDecisions: undefined }));
+    const g = new PolicyReviewer({ rules: [{ effect: 'allow', command: 'touch' }, { effect: 'deny', command: 'rm' }], fallback: 'deny' });
+    await expect(g.review(human('touch a'), ctx)).resolves.toEqual({ escalate: true, reason: "policy: a humanCommand needs a person's decision" });
+    await expect(g.review(human('rm a'), ctx)).resolves.toMatchObject({ choice: 'decline', by: 'policy' });
+    // An ordinary command is still allowed by the same rule.
+    await expect(g.review(cmd('touch a'), ctx)).resolves.toMatchObject({ choice: 'accept', by: 'policy' });
+  });
+});

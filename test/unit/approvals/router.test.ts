@@ -354,3 +354,13 @@ describe('router on the RPC engine (wire answers)', () => {
     );
   });
 });
+
+describe('currentTime/read', () => {
+  it('is answered at once with the injected clock, in whole Unix seconds, without a prompt', async () => {
+    const { router, room } = track(makeRouter({ now: () => 1_800_000_000_999 }));
+    const { answer } = call(router, 'currentTime/read', { threadId: THREAD });
+    await expect(answer).resolves.toEqual({ result: { currentTimeAt: 1_800_000_000 } });
+    expect(router.pending()).toEqual([]);
+    expect(room.events.filter((e) => e.type === 'approval.requested')).toEqual([]);
+  });
+});

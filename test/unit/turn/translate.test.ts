@@ -116,6 +116,25 @@ describe('TurnTranslator', () => {
     expect(events.at(-1)).toMatchObject({ type: 'message.completed', itemId: 'm1', text: 'The quick brown fox', session: 'r/c/t' });
   });
 
+  it('image items (imageView, imageGeneration) are image tools a client can show: path, saved file, prompt', () => {
+    const { tr, events, feed } = setup();
+    tr.bind('turn_1');
+    const view = { type: 'imageView', id: 'iv1', path: '/w/chart.png' };
+    const gen = { type: 'imageGeneration', id: 'ig1', status: 'completed', revisedPrompt: 'A red\u0007 square', savedPath: '/home/u/.codex/generated/ig1.png', result: '' };
+    for (const item of [view, gen]) {
+      feed('item/started', codex.item(T, 'turn_1', item));
+      feed('item/completed', codex.item(T, 'turn_1', item));
+    }
+    const tools = events.filter((e) => e.type.startsWith('tool.')) as Tool[];
+    expect(tools.map((e) => [e.type, e.toolId, e.kind, e.title])).toEqual([
+      ['tool.started', 'iv1', 'image', 'View image /w/chart.png'],
+      ['tool.completed', 'iv1', 'image', 'View image /w/chart.png'],
+      ['tool.started', 'ig1', 'image', 'Generate image: A red square'],
+      ['tool.completed', 'ig1', 'image', 'Generate image: A red square'],
+    ]);
+    expect(tools[3]!.data).toMatchObject({ savedPath: '/home/u/.codex/generated/ig1.png', revisedPrompt: 'A red\u0007 square' });
+  });
+
   it('tool items become started/updated/completed with the item data', () => {
     const { tr, events, signals, feed } = setup();
     tr.bind('turn_1');

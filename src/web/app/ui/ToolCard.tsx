@@ -176,6 +176,20 @@ function ReviewBody({ t }: { t: ToolEntry }) {
   );
 }
 
+/** An image Codex viewed or generated: where it is on the agent's machine (the bytes stay there). */
+function ImageBody({ t }: { t: ToolEntry }) {
+  const where = line(t.data.savedPath, 1000) ?? line(t.data.path, 1000);
+  const prompt = text(t.data.revisedPrompt, 4000);
+  const failure = line(obj(t.data.failure)?.type, 100);
+  return (
+    <div class="tool-body image">
+      {where ? <p class="meta">{where}</p> : null}
+      {prompt ? <p class="msg-text">{prompt}</p> : null}
+      {failure ? <p class="meta">Not generated: {failure}</p> : null}
+    </div>
+  );
+}
+
 function Body({ t }: { t: ToolEntry }) {
   switch (t.toolKind) {
     case 'command':
@@ -198,6 +212,8 @@ function Body({ t }: { t: ToolEntry }) {
       return <p class="meta">{line(t.data.query, 1000) ?? t.title}</p>;
     case 'review':
       return <ReviewBody t={t} />;
+    case 'image':
+      return <ImageBody t={t} />;
     case 'compaction':
       return <p class="meta">{t.done ? 'Codex summarised the conversation so far to free its context window.' : 'Codex is summarising the conversation so far…'}</p>;
     default:
