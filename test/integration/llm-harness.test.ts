@@ -277,4 +277,21 @@ describe('llm harness', () => {
     expect((await done).type).toBe('turn.completed');
     expect(sb.status().sessions[0]).toMatchObject({ harness: 'llm' });
   });
+
+  it('/budget caps llm turns too: their tokens count, and once spent the next message is refused without a model call', async () => {
+    const { sb, box, events } = await world([say('One'), say('Two')], LLM);
+    await post(sb, '/budget 20');
+    expect(noticeTexts(events).at(-1)).toBe('Token budget set to 20 (0 spent so far).');
+    let done = turnEnded(sb);
+    await post(sb, 'first');
+    expect((await done).type).toBe('turn.completed'); // 15 tokens: under the cap
+    done = turnEnded(sb);
+    await post(sb, 'second');
+    expect((await done).type).toBe('turn.completed'); // 30 of 20: spent
+    await expect.poll(() => noticeTexts(events).some((t) => /token budget is spent/.test(t))).toBe(true);
+    const calls = llmRequests(box).length;
+    await post(sb, 'third');
+    await expect.poll(() => noticeTexts(events).at(-1)).toMatch(/^Not run: this conversation's token budget is spent \(30 of 20 tokens\)/);
+    expect(llmRequests(box).length).toBe(calls);
+  });
 });
