@@ -71,7 +71,8 @@ export function toScenario(plan: Scenario, timeline: Entry[], events: RoomEvent[
           initIds.set(`${e.process}:${String(id)}`, handshakes.length);
           handshakes.push({ ok: false, userAgent: undefined });
         }
-        const step: Record<string, unknown> = { expect: msg.method, ...(msg.params !== undefined ? { params: msg.params } : {}), as: `r${String(id)}` };
+        const params = clientParams(msg.params);
+        const step: Record<string, unknown> = { expect: msg.method, ...(params !== undefined ? { params } : {}), as: `r${String(id)}` };
         if (msg.method === 'initialize') initNames.add(step.as);
         clientRequests.set(`${e.process}:${String(id)}`, { step, index: steps.length, process: e.process });
         steps.push(step);
@@ -135,4 +136,15 @@ export function toScenario(plan: Scenario, timeline: Entry[], events: RoomEvent[
     },
   };
   return scenario;
+}
+
+/**
+ * What a replay can be expected to send again: the recorded params, less the ids the client
+ * makes up itself (a message's `clientUserMessageId` is a fresh id in every run). Expected
+ * params match partially, so a dropped field is simply not checked.
+ */
+function clientParams(params: unknown): unknown {
+  if (typeof params !== 'object' || params === null || !('clientUserMessageId' in params)) return params;
+  const { clientUserMessageId: _made, ...rest } = params as Record<string, unknown>;
+  return rest;
 }

@@ -55,6 +55,7 @@ export interface CodexHarnessOptions {
 
 export class CodexHarness implements Harness {
   readonly id = 'codex';
+  readonly steers = true; // turn/steer
   readonly stack: CodexStack;
   readonly connection: Connection;
   readonly router: ApprovalRouter;

@@ -29,6 +29,8 @@ export interface HarnessMessage {
 
 export interface Harness extends HarnessProbe {
   readonly id: string;
+  /** A message posted during a turn can go into that turn (`turn/steer`); others queue it for the next. */
+  readonly steers?: boolean;
   /** Connection machines this harness needs the supervisor to spawn for it. */
   connections?(): Array<{ connectionId: string; input: { connectionId: string; config?: Record<string, unknown> } }>;
   start(getChild: (connectionId: string) => AnyActorRef | undefined, signal: AbortSignal): Promise<void>;

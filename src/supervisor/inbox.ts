@@ -26,7 +26,8 @@ export class InboxTracker {
   constructor(
     private readonly store: () => ThreadStore | undefined,
     private readonly log: Logger,
-    private readonly steer: boolean,
+    /** Does a message posted during this session's turn go into that turn (a steering harness in steer mode)? */
+    private readonly steers: (session: string) => boolean,
     private readonly clock: { now(): number } = { now: () => Date.now() },
   ) {}
 
@@ -68,7 +69,7 @@ export class InboxTracker {
         for (const id of r.ids) void this.ack(id);
       }
       const q = this.waiting.get(e.session) ?? [];
-      if (this.steer) {
+      if (this.steers(e.session)) {
         // In steer mode, messages posted during the turn went into it.
         for (const x of q.filter((x) => x.at <= e.at)) void this.ack(x.id);
         this.keep(e.session, q.filter((x) => x.at > e.at));

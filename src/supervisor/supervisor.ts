@@ -110,7 +110,7 @@ export class Supervisor {
     const store = () => this.store;
     this.conversationOptions = new ConversationOptions(`${this.statePaths.stateDir}/conversation-options.json`, this.log);
     this.access = new RoomAccess(() => this.store!, this.log, this.config.sessions.restrictedCommands);
-    this.inbox = new InboxTracker(store, this.log, this.config.sessions.onMessageDuringTurn === 'steer', this.clock);
+    this.inbox = new InboxTracker(store, this.log, (s) => this.config.sessions.onMessageDuringTurn === 'steer' && this.harnesses.get(this.agentSessions.info(s)?.selection.harness ?? '')?.steers === true, this.clock);
     this.historyWriter = new HistoryWriter(store, this.hooks, this.log);
     this.agentSessions = new AgentSessions({ config: this.config, baseDir: this.baseDir, harnesses: this.harnesses, store: () => this.store!, write: (session, record) => this.write(session, record), log: this.log });
     this.codex = new CodexHarness({

@@ -8,20 +8,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor } from '../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../src/events/room-events.js';
 import type { HookPayloads } from '../../src/hooks/hooks.js';
-import { processRegistry } from '../../src/process/registry.js';
 import { say, type Script } from '../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../support/sandbox.js';
 import { memoryLogger } from '../support/log.js';
+import { stopAfterTest, stopSandboxSupervisors } from '../support/sandbox-supervisor.js';
 
-const open: Array<{ sb: Supervisor; box: Sandbox }> = [];
-afterEach(async () => {
-  for (const { sb, box } of open.splice(0)) {
-    await sb.stop();
-    await box.assertNoProcesses();
-    await box.close();
-  }
-  expect(processRegistry.list()).toEqual([]);
-});
+afterEach(stopSandboxSupervisors);
 
 async function world(script: Script, agentDefaults: Record<string, unknown> = {}) {
   const box = await makeSandbox(script);
@@ -33,7 +25,7 @@ async function world(script: Script, agentDefaults: Record<string, unknown> = {}
     storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
   };
   const sb = createSupervisor(config as never, { log, baseDir: box.root, stateDir: box.root });
-  open.push({ sb, box });
+  stopAfterTest(sb, box);
   const events: RoomEvent[] = [];
   sb.events$.subscribe((e) => events.push(e));
   await sb.start();

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor } from '../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../src/events/room-events.js';
 import { processRegistry } from '../../src/process/registry.js';
+import { DatasetStore } from '../../src/storage/dataset.js';
 import { say, type ResponsesRequest, type Script, type Step } from '../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../support/sandbox.js';
 import { memoryLogger } from '../support/log.js';
@@ -34,7 +35,7 @@ async function world(script: Script, config: Record<string, unknown> = {}, again
     {
       appServer: { env: box.env, ...((config.appServer as object) ?? {}) },
       agents: { defaults: { cwd: box.workspace, ...((config.defaults as object) ?? {}) } },
-      sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 60 },
+      sessions: { bindingsDir: path.join(box.root, 'bindings'), idleWatchdogSeconds: 60, ...((config.sessions as object) ?? {}) },
       storage: { kind: 'dataset', path: path.join(box.root, 'threads.db') },
       llm: { baseUrl: `${box.model.url}/v1`, maxRetries: 0, ...((config.llm as object) ?? {}) },
     } as never,
@@ -276,5 +277,40 @@ describe('llm harness', () => {
     expect(noticeTexts(events)).toContain('A turn is running or queued on the llm backend: wait for it to end (or /stop it), then switch.');
     expect((await done).type).toBe('turn.completed');
     expect(sb.status().sessions[0]).toMatchObject({ harness: 'llm' });
+  });
+
+  it('/budget caps llm turns too: their tokens count, and once spent the next message is refused without a model call', async () => {
+    const { sb, box, events } = await world([say('One'), say('Two')], LLM);
+    await post(sb, '/budget 20');
+    expect(noticeTexts(events).at(-1)).toBe('Token budget set to 20 (0 spent so far).');
+    let done = turnEnded(sb);
+    await post(sb, 'first');
+    expect((await done).type).toBe('turn.completed'); // 15 tokens: under the cap
+    done = turnEnded(sb);
+    await post(sb, 'second');
+    expect((await done).type).toBe('turn.completed'); // 30 of 20: spent
+    await expect.poll(() => noticeTexts(events).some((t) => /token budget is spent/.test(t))).toBe(true);
+    const calls = llmRequests(box).length;
+    await post(sb, 'third');
+    await expect.poll(() => noticeTexts(events).at(-1)).toMatch(/^Not run: this conversation's token budget is spent \(30 of 20 tokens\)/);
+    expect(llmRequests(box).length).toBe(calls);
+  });
+
+  it('steer mode: a message posted during an llm turn (which cannot steer) stays in the inbox until its own turn ran', async () => {
+    const { sb, box } = await world([{ text: 'First answer', chunks: 2, stallMs: 1500 }, say('Second answer')], { ...LLM, sessions: { onMessageDuringTurn: 'steer' } });
+    const first = turnEnded(sb);
+    await post(sb, 'one');
+    await expect.poll(() => llmRequests(box).length).toBe(1);
+    await post(sb, 'two');
+    expect((await first).type).toBe('turn.completed');
+    // The first turn is over and did not take "two": it must still be durable (a crash now would otherwise lose it).
+    const store = await DatasetStore.open(path.join(box.root, 'threads.db'));
+    try {
+      expect((await store.pending()).map((e) => e.message.text)).toContain('two');
+    } finally {
+      await store.close();
+    }
+    await expect.poll(() => llmRequests(box).length).toBe(2);
+    await expect.poll(() => sb.service().inboxDepth()).toBe(0);
   });
 });

@@ -8,21 +8,13 @@ import { firstValueFrom, filter } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor } from '../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../src/events/room-events.js';
-import { processRegistry } from '../../src/process/registry.js';
 import { assessmentEventOf } from '../../src/approvals/native-guardian.js';
 import { functionCallOutputs, guardianVerdict, isGuardianReview, say, shell, type ResponsesRequest, type Step } from '../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../support/sandbox.js';
 import { memoryLogger } from '../support/log.js';
+import { stopAfterTest, stopSandboxSupervisors } from '../support/sandbox-supervisor.js';
 
-const open: Array<{ sb: Supervisor; box: Sandbox }> = [];
-afterEach(async () => {
-  for (const { sb, box } of open.splice(0)) {
-    await sb.stop();
-    await box.assertNoProcesses();
-    await box.close();
-  }
-  expect(processRegistry.list()).toEqual([]);
-});
+afterEach(stopSandboxSupervisors);
 
 type Review = Extract<RoomEvent, { type: 'guardian.review' }>;
 const ROOM = 'lab';
@@ -58,7 +50,7 @@ async function world(verdicts: Array<'allow' | 'deny'>) {
     },
     { log, baseDir: box.root },
   );
-  open.push({ sb, box });
+  stopAfterTest(sb, box);
   const events: RoomEvent[] = [];
   sb.events$.subscribe((e) => events.push(e));
   await sb.start();

@@ -40,6 +40,11 @@ export async function sandboxSupervisor(script: Script, opts: SandboxSupervisorO
   return { sb, box, events };
 }
 
+/** A supervisor a test built itself in `box`: stopped (and its box checked) by `stopSandboxSupervisors`. */
+export function stopAfterTest(sb: Supervisor, box: Sandbox): void {
+  open.push({ sb, box });
+}
+
 export async function stopSandboxSupervisors(): Promise<void> {
   for (const { sb, box } of open.splice(0)) {
     await sb.stop();

@@ -32,7 +32,7 @@ describe('idle conversations in the supervisor', () => {
   it('an inbox queue is dropped once its turn took the messages', async () => {
     const store = new MemoryStore();
     let now = 1;
-    const inbox = new InboxTracker(() => store, log, false, { now: () => now });
+    const inbox = new InboxTracker(() => store, log, () => false, { now: () => now });
     const entry = await store.enqueue('r/chat/main', { room: 'r', channel: 'chat', thread: 'main', from: { id: 'u' }, text: 'hi' });
     inbox.handed('r/chat/main', entry.id);
     now = 2;

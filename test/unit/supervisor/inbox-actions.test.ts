@@ -13,7 +13,7 @@ function tracker(steer: boolean) {
     ack: async (id: string) => void ops.push(`ack ${id}`),
   } as unknown as ThreadStore;
   let now = 0;
-  const inbox = new InboxTracker(() => store, createLogger({ level: 'silent' }), steer, { now: () => now });
+  const inbox = new InboxTracker(() => store, createLogger({ level: 'silent' }), () => steer, { now: () => now });
   return { inbox, ops, at: (t: number) => (now = t) };
 }
 
