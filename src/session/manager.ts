@@ -26,17 +26,13 @@ export interface SessionManagerOptions {
   connection: SessionConnection;
   /** Every room event of every session. A throwing sink is logged, never fatal. */
   sink: RoomEventSink;
-  /** Directory of the binding files (one JSON file per conversation)… */
-  bindingDir?: string;
-  /** …or any other store. */
-  store?: BindingStore;
+  bindingDir?: string; // the binding files' directory (one JSON file per conversation)…
+  store?: BindingStore; // …or any other store
   settings: Partial<SessionSettings> & { cwd: string };
   /** One session per participant of a room thread instead of one per thread. */
   perParticipant?: boolean;
-  /** The approval router's hooks (told when a turn ends). */
-  approvals?: ApprovalHooks;
-  /** Dynamic tools to declare on thread/start (the connection needs experimentalApi). */
-  tools?: SessionDeps['tools'];
+  approvals?: ApprovalHooks; // the approval router's hooks (told when a turn ends)
+  tools?: SessionDeps['tools']; // dynamic tools declared on thread/start (needs experimentalApi)
   /** The agent's one model catalog (default: the manager's own `model/list` cache). */
   models?: SessionDeps['models'];
   onModelInput?: SessionDeps['onModelInput']; // the `llm_input` hook

@@ -114,14 +114,9 @@ export class Supervisor {
     this.historyWriter = new HistoryWriter(store, this.hooks, this.log);
     this.agentSessions = new AgentSessions({ config: this.config, baseDir: this.baseDir, harnesses: this.harnesses, store: () => this.store!, write: (session, record) => this.write(session, record), log: this.log });
     this.codex = new CodexHarness({
-      config: this.config,
-      sink: (e) => this.onEvent(e),
-      log: this.log,
-      bindingsDir: this.statePaths.bindingsDir,
+      config: this.config, sink: (e) => this.onEvent(e), log: this.log, bindingsDir: this.statePaths.bindingsDir,
       ...(this.config.storage.kind === 'postgres' ? { bindingStore: (agent: string) => deferredBindings(() => this.store, agent) } : {}),
-      onAudit: (a) => this.auditSubject.next(a),
-      clientVersion: VERSION,
-      inspect: options.inspect,
+      onAudit: (a) => this.auditSubject.next(a), clientVersion: VERSION, inspect: options.inspect,
       ...(options.clock ? { clock: options.clock } : {}),
       ownerOf: (session) => this.access.ownerOf(session),
       onThreadBound: (threadId, session) => this.access.recordThread(threadId, session),
