@@ -8,12 +8,17 @@ import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
 import { z } from 'zod';
 import { eventFeedMachine } from '../../machines/event-feed.machine.js';
 import type { RoomEvent } from '../events/room-events.js';
+import { SeqGaps } from './seq-gaps.js';
 
 const CHANNEL = 'switchboard_room_events';
 /** Rows read per query while catching up. */
 const PAGE = 500;
 /** Publishes between two prunes of rows older than an hour. */
 const PRUNE_EVERY = 1_000;
+/** Missing seqs tracked at once (a wider gap is given up, logged). */
+const MAX_GAPS = 1_000;
+/** Channel names another part of the node may LISTEN on through the feed's connection. */
+const CHANNEL_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 // Rows come from the shared database (another node wrote them): checked before a room sees them.
 const EventShape = z.looseObject({ type: z.string().min(1).max(100), session: z.string().min(1).max(1000), at: z.number() });
@@ -27,11 +32,16 @@ export interface EventFeedOptions {
   deliver: (e: RoomEvent) => void;
   log: Logger;
   reconnectMs?: number;
+  /** How long a seq missing below the newest one read is read again before it is given up (default 10 s). */
+  gapGraceMs?: number;
+  now?: () => number;
 }
 
 export class EventFeed {
-  private last = 0;
+  private gaps: SeqGaps;
   private published = 0;
+  private started = false;
+  private readonly channels = new Map<string, (payload: string) => void>();
   private client: pg.Client | undefined;
   private publishing: Promise<unknown> = Promise.resolve();
   private reading: Promise<void> = Promise.resolve();
@@ -43,7 +53,7 @@ export class EventFeed {
         connect: fromPromise(() => this.connect()),
         listen: fromCallback(({ sendBack }) => {
           const c = this.client!;
-          const onNote = () => void this.catchUp();
+          const onNote = (n: pg.Notification) => (n.channel === CHANNEL ? void this.catchUp() : this.channels.get(n.channel)?.(n.payload ?? ''));
           const onLost = (err?: Error) => sendBack({ type: 'LOST', error: err?.message ?? 'connection ended' });
           c.on('notification', onNote);
           c.on('error', onLost);
@@ -57,14 +67,33 @@ export class EventFeed {
       },
     });
     this.actor = createActor(machine, { input: { node: o.node, reconnectMs: o.reconnectMs ?? 1_000 } });
+    this.gaps = this.newGaps(0);
     this.actor.on('feed.lost', (e) => o.log.warn({ err: e.error }, 'room event feed lost its connection; reconnecting'));
   }
 
   /** Starts after the newest row: what was published before this node started is history. */
   async start(): Promise<void> {
     const r = await this.o.pool.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM room_events');
-    this.last = Number(r.rows[0]?.seq ?? 0);
+    this.gaps = this.newGaps(Number(r.rows[0]?.seq ?? 0));
+    this.started = true;
     this.actor.start();
+  }
+
+  /** Also LISTEN on `channel` (on the feed's one connection, again after a reconnect); before start() only. */
+  listen(channel: string, onPayload: (payload: string) => void): void {
+    if (!CHANNEL_NAME.test(channel) || channel === CHANNEL) throw new Error(`not a channel the feed can listen on: ${channel}`);
+    if (this.started) throw new Error('EventFeed.listen must be called before start()');
+    this.channels.set(channel, onPayload);
+  }
+
+  /** NOTIFY `channel` (a pool connection; the payload is under PostgreSQL's 8000 bytes). */
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.o.pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+
+  private newGaps(start: number): SeqGaps {
+    const onGiveUp = (e: { count: number; lowest: number; highest: number; why: string }) => this.o.log.warn(e, 'room events given up: other nodes may miss them live (history has them)');
+    return new SeqGaps({ graceMs: this.o.gapGraceMs ?? 10_000, max: MAX_GAPS, now: this.o.now ?? Date.now, onGiveUp }, start);
   }
 
   /** A room event of a conversation this node drives, for the other nodes (in order per node). */
@@ -101,10 +130,11 @@ export class EventFeed {
     this.client = c;
     await c.connect();
     await c.query(`LISTEN ${CHANNEL}`);
+    for (const channel of this.channels.keys()) await c.query(`LISTEN ${channel}`);
     await this.catchUp();
   }
 
-  /** Reads every row newer than the last one read (one reader at a time). */
+  /** Reads every row newer than the last one read, and the missing ones below it (one reader at a time). */
   private catchUp(): Promise<void> {
     this.reading = this.reading.then(() => this.readNew()).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'reading room events failed'));
     return this.reading;
@@ -113,12 +143,11 @@ export class EventFeed {
   private async readNew(): Promise<void> {
     for (;;) {
       const r = await this.o.pool.query<{ seq: string; node: string; body: unknown }>(
-        'SELECT seq, node, body FROM room_events WHERE seq > $1 ORDER BY seq LIMIT $2',
-        [this.last, PAGE],
+        'SELECT seq, node, body FROM room_events WHERE seq > $1 OR seq = ANY($2::bigint[]) ORDER BY seq LIMIT $3',
+        [this.gaps.last, this.gaps.pending(), PAGE],
       );
       for (const row of r.rows) {
-        this.last = Math.max(this.last, Number(row.seq));
-        if (row.node === this.o.node) continue;
+        if (!this.gaps.see(Number(row.seq)) || row.node === this.o.node) continue;
         const e = EventShape.safeParse(row.body);
         if (e.success) this.o.deliver(e.data as unknown as RoomEvent);
         else this.o.log.warn({ seq: row.seq }, 'a published room event of an unexpected shape was skipped');

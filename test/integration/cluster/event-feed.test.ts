@@ -3,7 +3,7 @@
 // without losing or repeating an event.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { EventFeed } from '../../../src/cluster/event-feed.js';
+import { EventFeed, type EventFeedOptions } from '../../../src/cluster/event-feed.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
@@ -19,11 +19,11 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
 }, 60_000);
 
-async function feed(url: string, node: string) {
+async function feed(url: string, node: string, extra: Partial<EventFeedOptions> = {}) {
   const store = await PostgresStore.open(url);
   const got: RoomEvent[] = [];
   const { log, records } = memoryLogger('warn');
-  const f = new EventFeed({ pool: store.pool, url, node, deliver: (e) => got.push(e), log, reconnectMs: 200 });
+  const f = new EventFeed({ pool: store.pool, url, node, deliver: (e) => got.push(e), log, reconnectMs: 200, ...extra });
   await f.start();
   cleanup.push(async () => {
     await f.stop();
@@ -31,7 +31,7 @@ async function feed(url: string, node: string) {
   });
   return { f, got, records };
 }
-const notice = (text: string): RoomEvent => ({ type: 'notice', session: 'lab/chat/main', at: Date.now(), level: 'info', text });
+const notice = (text: string, session = 'lab/chat/main'): RoomEvent => ({ type: 'notice', session, at: Date.now(), level: 'info', text });
 const texts = (got: RoomEvent[]) => got.map((e) => (e as { text: string }).text);
 async function until(what: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -85,5 +85,65 @@ describe('room event feed', () => {
     await until(() => b.got.length === 1);
     expect(texts(b.got)).toEqual(['ok']);
     expect(b.records().some((r) => r.msg === 'a published room event of an unexpected shape was skipped')).toBe(true);
+  });
+
+  it('a row that commits after a later one is still delivered; a seq never committed is given up after the grace period, logged', async () => {
+    const url = await server.freshDatabase();
+    let now = 0;
+    const b = await feed(url, 'b', { gapGraceMs: 1_000, now: () => now });
+    const a = await feed(url, 'a');
+    // Another node's publish whose transaction commits late: its seq is below a's rows.
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    cleanup.push(() => other.end());
+    const insert = `WITH ins AS (INSERT INTO room_events (node, session, body) VALUES ('x', $1, $2) RETURNING seq)
+      SELECT pg_notify('switchboard_room_events', seq::text) FROM ins`;
+    await other.query('BEGIN');
+    await other.query(insert, ['other/chat/main', JSON.stringify(notice('late', 'other/chat/main'))]);
+    a.f.publish(notice('1'));
+    a.f.publish(notice('2'));
+    await until(() => b.got.length === 2);
+    await other.query('COMMIT');
+    await until(() => b.got.length === 3);
+    expect(texts(b.got)).toEqual(['1', '2', 'late']);
+    // A rolled-back insert leaves its seq unused for good: asked for until the grace period ends.
+    await other.query('BEGIN');
+    await other.query(insert, ['other/chat/main', JSON.stringify(notice('never', 'other/chat/main'))]);
+    await other.query('ROLLBACK');
+    a.f.publish(notice('3'));
+    await until(() => b.got.length === 4);
+    now += 1_000;
+    a.f.publish(notice('4'));
+    await until(() => b.got.length === 5);
+    expect(texts(b.got)).toEqual(['1', '2', 'late', '3', '4']);
+    expect(b.records().filter((r) => String(r.msg).startsWith('room events given up'))).toMatchObject([{ count: 1, why: 'not committed within 1000 ms' }]);
+  });
+
+  it('listen/notify: another channel on the same LISTEN connection, kept across a reconnect', async () => {
+    const url = await server.freshDatabase();
+    const store = await PostgresStore.open(url);
+    const { log } = memoryLogger('warn');
+    const heard: string[] = [];
+    const f = new EventFeed({ pool: store.pool, url, node: 'b', deliver: () => undefined, log, reconnectMs: 100 });
+    f.listen('switchboard_test', (p) => heard.push(p));
+    await f.start();
+    cleanup.push(async () => {
+      await f.stop();
+      await store.close();
+    });
+    expect(() => f.listen('switchboard_late', () => undefined)).toThrow(/before start/);
+    // A NOTIFY reaches only a live LISTEN: sent again until heard (the connection comes up asynchronously).
+    const hear = async (payload: string) => {
+      for (let i = 0; !heard.includes(payload); i++) {
+        if (i > 200) throw new Error(`never heard ${payload}`);
+        await f.notify('switchboard_test', payload);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await hear('one');
+    const killed = await store.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()");
+    expect(killed.rowCount).toBe(1);
+    await hear('two');
+    expect(heard.filter((p) => p === 'one')).toHaveLength(1);
   });
 });
