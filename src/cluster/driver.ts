@@ -3,13 +3,16 @@
 // in posting order), keeps it renewed (LeaseKeeper), and on losing it stops driving that
 // conversation at once: its session actor is dropped and nothing more is written for it (a
 // write would be fenced anyway). A message an earlier driver had claimed (`reclaimed`) is
-// checked against the Codex thread before it is sent again.
+// checked against the Codex thread before it is sent again. A message whose turn does not start
+// in time (turnStartWatch) is acked with a notice, so it cannot hold the queue.
 import { createActor, fromPromise, type Actor } from 'xstate';
 import type { Logger } from 'pino';
 import { clusterDriverMachine } from '../../machines/cluster-driver.machine.js';
+import { turnStartWatchMachine } from '../../machines/turn-start-watch.machine.js';
 import type { RoomEvent } from '../events/room-events.js';
 import { LeaseKeeper } from '../storage/lease-keeper.js';
 import { FencedWriteError, type ClusterStore, type Lease, type QueuedMessage } from '../storage/cluster.js';
+import { timerClock, type ClockOption } from '../util/clock.js';
 import type { CandidateQuery } from './candidates.js';
 
 export interface ClusterDriverOptions {
@@ -28,6 +31,10 @@ export interface ClusterDriverOptions {
   sentAlready: (session: string, entry: QueuedMessage) => Promise<{ threadId: string } | undefined>;
   emit: (e: RoomEvent) => void;
   log: Logger;
+  /** How long a dispatched message's turn may take to start before the message is given up (default 60 s). */
+  turnStartTimeoutMs?: number;
+  /** For the turn-start watch (default: the system clock). */
+  clock?: ClockOption;
 }
 
 interface Running {
@@ -35,6 +42,8 @@ interface Running {
   entry: QueuedMessage;
   /** Set once the turn that took the message started. */
   turnId?: string;
+  /** Until the turn starts. */
+  watch?: Actor<typeof turnStartWatchMachine>;
 }
 
 const preview = (text: string): string => {
@@ -95,7 +104,12 @@ export class ClusterDriver {
     this.actor.stop();
     await this.keeper.stop({ release: true });
     this.held.clear();
-    this.running.clear();
+    for (const session of [...this.running.keys()]) this.forget(session);
+  }
+
+  private forget(session: string): void {
+    this.running.get(session)?.watch?.stop();
+    this.running.delete(session);
   }
 
   private async scan(): Promise<void> {
@@ -130,7 +144,22 @@ export class ClusterDriver {
       this.o.emit({ type: 'notice', session, at, level: 'info', text: `The node driving this conversation stopped before Codex took "${preview(entry.message.text)}"; node ${this.node} runs it now.` });
     }
     const kind = await this.o.dispatch(session, entry);
-    if (kind === 'none') await this.finish(session, lease, entry);
+    if (kind === 'none') return this.finish(session, lease, entry);
+    const r = this.running.get(session);
+    if (r?.entry.id === entry.id && r.turnId === undefined) r.watch = this.watch(session, lease, entry);
+  }
+
+  /** A turn must start for `entry` in time, else the message is acked with a notice and the queue moves on. */
+  private watch(session: string, lease: Lease, entry: QueuedMessage): Actor<typeof turnStartWatchMachine> {
+    const timeoutMs = this.o.turnStartTimeoutMs ?? 60_000;
+    const w = createActor(turnStartWatchMachine, { input: { session, entry: entry.id, timeoutMs }, clock: timerClock(this.o.clock) });
+    w.on('watch.expired', () => {
+      if (this.running.get(session)?.entry.id !== entry.id) return;
+      this.o.log.warn({ session, inbox: entry.id, timeoutMs }, 'no turn started for a queued message: acked, the queue moves on');
+      this.o.emit({ type: 'notice', session, at: timerClock(this.o.clock).now(), level: 'warning', text: `No turn started for "${preview(entry.message.text)}" within ${Math.round(timeoutMs / 1000)} s; it was taken off the queue so the next message can run. Send it again if you still need it.` });
+      void this.finish(session, lease, entry);
+    });
+    return w.start();
   }
 
   /** Every room event of this node: a running message's turn start is recorded, its end acks it. */
@@ -140,6 +169,7 @@ export class ClusterDriver {
     if (!r) return;
     if (e.type === 'turn.started') {
       r.turnId = e.turnId;
+      r.watch?.send({ type: 'TURN.STARTED' });
       void this.o.cluster.take(r.lease, r.entry.id, e.turnId, e.threadId).catch((err: unknown) => this.fenced(r.lease, err));
     } else if (e.type === 'turn.completed' || e.type === 'turn.failed' || e.type === 'turn.interrupted') {
       if (e.turnId !== undefined && r.turnId !== undefined && e.turnId !== r.turnId) return;
@@ -148,7 +178,7 @@ export class ClusterDriver {
   }
 
   private async finish(session: string, lease: Lease, entry: QueuedMessage): Promise<void> {
-    if (this.running.get(session)?.entry.id === entry.id) this.running.delete(session);
+    if (this.running.get(session)?.entry.id === entry.id) this.forget(session);
     await this.o.cluster.ack(lease, entry.id).catch((err: unknown) => this.fenced(lease, err));
     this.wake();
   }
@@ -163,7 +193,7 @@ export class ClusterDriver {
   private lose(lease: Lease, why: string): void {
     if (!this.held.delete(lease.session)) return;
     this.lost.add(lease.session);
-    this.running.delete(lease.session);
+    this.forget(lease.session);
     void this.keeper.release(lease.session).catch(() => undefined);
     this.o.log.warn({ session: lease.session, epoch: lease.epoch, why }, 'stopped driving a conversation: its lease was lost');
     this.o.drop(lease.session);

@@ -2,6 +2,7 @@
 // What a node would send to Codex is recorded per inbox entry (the Codex side is a recorder
 // here; the supervisor test drives the real app-server).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
 import { ClusterDriver } from '../../../src/cluster/driver.js';
 import { candidateSessions } from '../../../src/cluster/candidates.js';
 import { fencedHistory } from '../../../src/cluster/fenced-store.js';
@@ -32,7 +33,7 @@ interface Sent {
 }
 
 /** A node: its own pool, a driver whose dispatch records the send and starts a "turn" the test ends. */
-async function node(url: string, name: string, sent: Sent[], opts: { ttlMs?: number; taken?: (e: QueuedMessage) => boolean } = {}) {
+async function node(url: string, name: string, sent: Sent[], opts: { ttlMs?: number; taken?: (e: QueuedMessage) => boolean; starts?: (e: QueuedMessage) => boolean; clock?: SimulatedClock } = {}) {
   const store = await PostgresStore.open(url);
   const events: RoomEvent[] = [];
   const dropped: string[] = [];
@@ -46,6 +47,7 @@ async function node(url: string, name: string, sent: Sent[], opts: { ttlMs?: num
     pollMs: 100,
     dispatch: async (session, entry) => {
       sent.push({ node: name, entry });
+      if (opts.starts && !opts.starts(entry)) return 'turn';
       const e: RoomEvent = { type: 'turn.started', session, at: Date.now(), turnId: `${name}-t${++turn}`, threadId: 'th-1' } as RoomEvent;
       events.push(e);
       driver.onEvent(e);
@@ -55,6 +57,8 @@ async function node(url: string, name: string, sent: Sent[], opts: { ttlMs?: num
     sentAlready: async (_s, e) => (opts.taken?.(e) ? { threadId: 'th-1' } : undefined),
     emit: (e) => events.push(e),
     log,
+    turnStartTimeoutMs: 30_000,
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const end = (session = SESSION) => {
     const started = [...events].reverse().find((e) => e.type === 'turn.started' && e.session === session) as Extract<RoomEvent, { type: 'turn.started' }>;
@@ -181,5 +185,33 @@ describe('cluster driver', () => {
     // b reclaimed the message, found Codex had it and acked it; a's late ack was refused, not applied.
     expect(b.events.some((e) => e.type === 'turn.interrupted')).toBe(true);
     expect(sent.map((s) => s.node)).toEqual(['a']);
+  });
+
+  it('a dispatched message whose turn never starts is acked after the turn-start timeout, with a notice; the next one runs', async () => {
+    const url = await server.freshDatabase();
+    const sent: Sent[] = [];
+    const clock = new SimulatedClock();
+    const a = await node(url, 'a', sent, { starts: (e) => e.message.text !== 'stuck', clock });
+    await a.driver.start();
+    await a.store.cluster('a').enqueue(SESSION, msg('stuck'));
+    await a.store.cluster('a').enqueue(SESSION, msg('next'));
+    a.driver.wake();
+    await until(() => sent.length === 1);
+    // Not yet: the queue waits for the turn.
+    clock.increment(29_000);
+    await sleep(300);
+    expect(sent).toHaveLength(1);
+    clock.increment(1_000);
+    await until(() => sent.length === 2);
+    expect(sent.map((s) => s.entry.message.text)).toEqual(['stuck', 'next']);
+    expect(a.events.find((e) => e.type === 'notice')).toMatchObject({ level: 'warning', text: expect.stringContaining('No turn started for "stuck" within 30 s') });
+    // A turn that starts in time is not given up.
+    clock.increment(60_000);
+    await sleep(200);
+    expect(a.events.filter((e) => e.type === 'notice')).toHaveLength(1);
+    a.end();
+    await until(() => sent.length === 2);
+    await sleep(300);
+    expect((await a.store.pool.query('SELECT 1 FROM inbox')).rowCount).toBe(0);
   });
 });
