@@ -1,5 +1,6 @@
 // A supervisor as one node of several (`cluster` config, `postgres` storage): its posts go into
 // the shared queue, and its ClusterDriver runs the messages of the conversations it holds.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { SwitchboardConfig } from '../config/schema.js';
 import type { RoomEvent } from '../events/room-events.js';
@@ -7,19 +8,25 @@ import type { InboxMessage, ThreadStore } from '../storage/types.js';
 import type { QueuedMessage } from '../storage/cluster.js';
 import { PostgresStore } from '../storage/postgres/store.js';
 import type { CodexHarness } from '../supervisor/codex-harness.js';
+import type { StackClock } from '../stack/codex-stack.js';
 import type { ResolvedAgent } from '../supervisor/sessions.js';
 import { candidateSessions } from './candidates.js';
 import { ClusterDriver } from './driver.js';
 import { EventFeed } from './event-feed.js';
 import { fencedHistory } from './fenced-store.js';
+import { StopForwarding } from './stop-forwarding.js';
 import { sentAlready } from './thread-check.js';
 
 export interface ClusterNodeHost {
   config: SwitchboardConfig;
   store: ThreadStore;
   codex: CodexHarness;
-  defaultAgent: () => ResolvedAgent;
+  /** The agent of a queued message (`undefined`: the default agent). */
+  agentFor: (id: string | undefined) => ResolvedAgent;
   dispatch: (session: string, entry: QueuedMessage) => Promise<'turn' | 'none'>;
+  /** Run a message now, outside the queue (a `/stop` for a turn this node drives), with the same checks as a local post. */
+  runNow: (session: string, msg: InboxMessage, id: string) => Promise<unknown>;
+  clock?: StackClock;
   emit: (e: RoomEvent) => void;
   /** A room event another node published: to this node's room clients only. */
   deliver: (e: RoomEvent) => void;
@@ -30,6 +37,7 @@ export class ClusterNode {
   readonly driver: ClusterDriver;
   readonly feed: EventFeed;
   private readonly store: PostgresStore;
+  private readonly stops: StopForwarding;
 
   constructor(h: ClusterNodeHost) {
     const c = h.config.cluster;
@@ -48,7 +56,7 @@ export class ClusterNode {
         for (const m of h.codex.stack.managers().values()) m.drop(session);
       },
       sentAlready: async (session, entry) => {
-        const agent = h.defaultAgent();
+        const agent = h.agentFor(entry.message.agent);
         const threadId = entry.threadId ?? (await h.codex.sessionManager(agent).boundThread(session));
         if (!threadId) return undefined;
         const read = (id: string) => h.codex.clientFor(agent.id).request('thread/read', { threadId: id, includeTurns: true });
@@ -56,8 +64,10 @@ export class ClusterNode {
       },
       emit: h.emit,
       log,
+      ...(h.clock ? { clock: h.clock } : {}),
     });
     this.feed = new EventFeed({ pool: h.store.pool, url: h.config.storage.url!, node: c.node, deliver: h.deliver, log });
+    this.stops = new StopForwarding({ pool: h.store.pool, node: c.node, feed: this.feed, drives: (s) => this.driver.drives(s), runNow: h.runNow, enqueue: (s, m) => this.enqueue(s, m), log });
   }
 
   async start(): Promise<void> {
@@ -67,6 +77,10 @@ export class ClusterNode {
 
   /** Any node accepts a post: it goes into the shared queue, and the driver of its conversation runs it. */
   async post(session: string, msg: InboxMessage): Promise<void> {
+    if (!(await this.stops.forward(session, msg, randomUUID()))) await this.enqueue(session, msg);
+  }
+
+  private async enqueue(session: string, msg: InboxMessage): Promise<void> {
     await this.store.cluster(this.driver.node).enqueue(session, msg);
     this.driver.wake();
   }

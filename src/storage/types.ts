@@ -46,6 +46,8 @@ export const InboxMessageSchema = z.object({
   from: z.object({ id: z.string(), name: z.string().optional(), role: z.string().optional() }),
   text: z.string(),
   attachments: z.array(z.record(z.string(), z.unknown())).optional(),
+  /** The agent the message was posted for (absent: the default agent); kept so a queued message runs on it. */
+  agent: z.string().max(200).optional(),
 });
 export type InboxMessage = z.infer<typeof InboxMessageSchema>;
 export interface InboxEntry {

@@ -162,7 +162,7 @@ export class Supervisor {
     this.store = this.options.store ?? (await openConfiguredStore(this.config, this.statePaths, this.log));
     await this.access.load();
     await startHarnesses(this.harnesses, this.config, getChild, signal, this.log);
-    if (this.config.cluster) this.store = (this.cluster = new ClusterNode({ config: this.config, store: this.store, codex: this.codex, defaultAgent: () => this.agentSessions.agentFor(undefined), emit: (e) => this.onEvent(e), deliver: (e) => this.subject.next(e), log: this.log, dispatch: (session, e) => this.dispatch(session, e.message, e.id, undefined, e.reclaimed, true) })).fence(this.store);
+    if (this.config.cluster) this.store = (this.cluster = new ClusterNode({ config: this.config, store: this.store, codex: this.codex, agentFor: (id) => this.agentSessions.agentFor(id), emit: (e) => this.onEvent(e), deliver: (e) => this.subject.next(e), log: this.log, dispatch: (session, e) => this.dispatch(session, e.message, e.id, e.message.agent, e.reclaimed, true), runNow: (s, m, id) => this.dispatch(s, m, id, m.agent, false, true), clock: this.clock })).fence(this.store);
   }
 
   private async stopAll(): Promise<void> {
@@ -205,7 +205,7 @@ export class Supervisor {
     const attachments = await checkAttachments(msg.attachments, role !== undefined, cwd, this.config, this.baseDir);
     // The first poster owns the conversation, durably, before anything of theirs runs.
     await this.access.claim(session, msg.from);
-    const inboxMsg: InboxMessage = { room: msg.room, channel: msg.channel, thread: msg.thread, from: msg.from, text: msg.text, attachments };
+    const inboxMsg: InboxMessage = { room: msg.room, channel: msg.channel, thread: msg.thread, from: msg.from, text: msg.text, attachments, ...(msg.agent ? { agent: msg.agent } : {}) };
     if (this.cluster) return this.cluster.post(session, inboxMsg).then(() => ({ session }));
     const entry = await this.store!.enqueue(session, inboxMsg);
     await this.dispatch(session, inboxMsg, entry.id, msg.agent);
@@ -346,7 +346,7 @@ export class Supervisor {
     const pending = await this.inbox.recover(await this.store!.pending(), (e) => this.onEvent(e), this.codex.messagesTaken(this.agentSessions.agentFor(undefined)));
     for (const e of pending) {
       this.log.info({ session: e.session, inbox: e.id }, 'delivering a message accepted before a restart');
-      await this.dispatch(e.session, e.message, e.id, undefined, true);
+      await this.dispatch(e.session, e.message, e.id, e.message.agent, true);
     }
   }
 

@@ -33,8 +33,8 @@ const lastUserText = (req: ResponsesRequest): string => {
   return content.map((c) => c.text ?? '').join('');
 };
 
-async function cluster(names: string[]) {
-  box = await makeSandbox((req) => say(`re: ${lastUserText(req).trim()}`));
+async function cluster(names: string[], extra: Record<string, unknown> = {}, script: Parameters<typeof makeSandbox>[0] = (req) => say(`re: ${lastUserText(req).trim()}`)) {
+  box = await makeSandbox(script);
   const url = await server.freshDatabase();
   const nodes = names.map((node) => {
     const { log } = memoryLogger('warn');
@@ -44,6 +44,7 @@ async function cluster(names: string[]) {
       sessions: { idleWatchdogSeconds: 60 },
       storage: { kind: 'postgres', url },
       cluster: { node, leaseTtlMs: 2_000 },
+      ...extra,
     };
     const sb = createSupervisor(config as never, { log, baseDir: box!.root, stateDir: path.join(box!.root, node) });
     open.push(sb);
@@ -110,5 +111,30 @@ describe('several nodes on one database', () => {
     const asked = box!.model.requests.map(lastUserText).map((t) => t.trim());
     expect(asked.filter((x) => x === 'first')).toHaveLength(1);
     expect(asked.filter((x) => x === 'second')).toHaveLength(1);
+  }, 180_000);
+
+  it('a message posted for a second agent runs on it; /stop posted on a node that does not drive the conversation stops the turn at once', async () => {
+    const agents = { list: [{ id: 'alpha', default: true }, { id: 'beta', model: 'gpt-beta' }] };
+    const script = (req: ResponsesRequest) => (lastUserText(req).trim() === 'long' ? { ...say('never sent'), stallMs: 120_000 } : say(`re: ${lastUserText(req).trim()}`));
+    const nodes = await cluster(['a', 'b'], { agents }, script);
+    await nodes[0]!.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'long', agent: 'beta' });
+    await until(() => box!.model.requests.some((r) => lastUserText(r).trim() === 'long'));
+    // Queued, then run on the agent it was posted for, not the default one.
+    expect(box!.model.requests.find((r) => lastUserText(r).trim() === 'long')!.model).toBe('gpt-beta');
+    const driver = nodes.find(drives)!;
+    const other = nodes.find((n) => n !== driver)!;
+    // The queue holds "long" until its turn ends: a queued /stop would wait behind it for ever.
+    await other.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: '/stop' });
+    const t0 = Date.now();
+    await until(() => driver.events.some((e) => e.type === 'turn.interrupted'), 20_000);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    await until(() => other.events.some((e) => e.type === 'turn.interrupted'));
+    // Run on the driving node only: the other node never opened the conversation.
+    expect(other.sb.status().sessions).toEqual([]);
+    expect(drives(other)).toBe(false);
+    // The queue moved on; the default agent answers a post for no agent.
+    await other.sb.post({ room: 'lab', thread: 'side', from: { id: 'ann', name: 'Ann' }, text: 'after' });
+    await until(() => nodes.every((n) => completed(n.events).includes('re: after')));
+    expect(box!.model.requests.find((r) => lastUserText(r).trim() === 'after')!.model).not.toBe('gpt-beta');
   }, 180_000);
 });
