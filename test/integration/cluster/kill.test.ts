@@ -1,7 +1,8 @@
-// kill -9 of the driving node mid-turn: node A is a process (its own app-server), node B an
-// in-process supervisor on the same PostgreSQL and CODEX_HOME. B takes the conversation over
-// within the lease TTL, finds the cut-off message already in the Codex thread (not sent again,
-// the room told), and runs the message queued behind it.
+// kill -9 of the driving node mid-turn: node A is a process (its own app-server), nodes B and C
+// in-process supervisors on the same PostgreSQL and CODEX_HOME, each with its room's clients
+// (events$) and each posting. B or C takes the conversation over within the lease TTL, finds the
+// cut-off message already in the Codex thread (not sent again, the room told), and runs the
+// messages queued behind it; every node's clients and history then tell the same story.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +51,7 @@ async function until<T>(what: () => T | undefined | false, ms = 60_000): Promise
 }
 
 describe('several nodes: kill -9 of the driving node', () => {
-  it('another node takes over within the TTL; the cut-off message runs exactly once; the queued one follows', async () => {
+  it('three nodes: another node takes over within the TTL; the cut-off message runs exactly once; those queued on the other nodes follow; clients and history agree on every node', async () => {
     box = await makeSandbox((req) => (lastUserText(req) === 'first' ? { ...say('never sent'), stallMs: 120_000 } : say(`re: ${lastUserText(req)}`)));
     const url = await server.freshDatabase();
     const storage = { kind: 'postgres', url };
@@ -62,37 +63,56 @@ describe('several nodes: kill -9 of the driving node', () => {
     await until(() => a.lines.find((l) => (l.event as RoomEvent | undefined)?.type === 'turn.started'));
     await until(() => box!.model.requests.some((r) => lastUserText(r) === 'first'));
 
-    const { log } = memoryLogger('warn');
-    const config = {
-      appServer: { env: box.env },
-      agents: { defaults: { cwd: box.workspace } },
-      storage,
-      cluster: { node: 'b', leaseTtlMs: TTL },
+    const inProcess = async (node: string) => {
+      const { log } = memoryLogger('warn');
+      const config = {
+        appServer: { env: box!.env },
+        agents: { defaults: { cwd: box!.workspace } },
+        storage,
+        cluster: { node, leaseTtlMs: TTL },
+      };
+      const sb = createSupervisor(config as never, { log, baseDir: box!.root, stateDir: path.join(box!.root, node) });
+      supervisors.push(sb);
+      const events: RoomEvent[] = [];
+      sb.events$.subscribe((e) => events.push(e));
+      await sb.start();
+      return { sb, events };
     };
-    const b = createSupervisor(config as never, { log, baseDir: box.root, stateDir: path.join(box.root, 'b') });
-    supervisors.push(b);
-    const events: RoomEvent[] = [];
-    b.events$.subscribe((e) => events.push(e));
-    await b.start();
-    await b.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'second' });
+    const [b, c] = await Promise.all([inProcess('b'), inProcess('c')]);
+    await b.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'second' });
+    await c.sb.post({ room: 'lab', from: { id: 'bob', name: 'Bob' }, text: 'third' });
     await new Promise((r) => setTimeout(r, 500));
-    // A still drives the conversation: B has run nothing.
-    expect(events.filter((e) => e.type === 'turn.started')).toEqual([]);
+    // A still drives the conversation: B and C have run nothing.
+    expect([...b.events, ...c.events].filter((e) => e.type === 'turn.started')).toEqual([]);
 
     a.child.kill('SIGKILL');
     const killedAt = Date.now();
     await new Promise((r) => a.child.once('exit', r));
-    const interrupted = await until(() => events.find((e) => e.type === 'turn.interrupted'), 30_000);
+    const events = await until(() => [b.events, c.events].find((ev) => ev.some((e) => e.type === 'turn.interrupted')), 30_000);
+    const interrupted = events.find((e) => e.type === 'turn.interrupted');
     // The lease ran out (TTL), then B's next scan took it: well within two TTLs of the kill.
     expect(Date.now() - killedAt).toBeLessThan(2 * TTL + 3_000);
     expect(interrupted).toMatchObject({ reason: 'the node driving the conversation stopped' });
     expect(events.find((e) => e.type === 'notice' && e.level === 'warning')).toMatchObject({ text: expect.stringContaining('"first"') });
-    const done = await until(() => events.find((e) => e.type === 'message.completed'), 60_000);
-    expect(done).toMatchObject({ text: 're: second' });
-    await until(() => events.find((e) => e.type === 'turn.completed'));
-    // Exactly once each, counted at the scripted model.
+    // Both nodes' clients see the queued messages answered, once each, in posting order.
+    const completed = (ev: RoomEvent[]) => ev.filter((e) => e.type === 'message.completed').map((e) => (e as { text: string }).text);
+    await until(() => [b, c].every((n) => completed(n.events).length === 2 && n.events.filter((e) => e.type === 'turn.completed').length === 2), 60_000);
+    for (const n of [b, c]) expect(completed(n.events)).toEqual(['re: second', 're: third']);
+    // Each post was announced once to each node's clients (one message id each).
+    const posted = (ev: RoomEvent[]) => ev.filter((e) => e.type === 'message.posted') as Array<Extract<RoomEvent, { type: 'message.posted' }>>;
+    for (const n of [b, c]) expect(posted(n.events).map((e) => e.text)).toEqual(['second', 'third']);
+    const ids = new Map(posted(b.events).map((e) => [e.messageId, e.text]));
+    expect(ids.size).toBe(2);
+    // Exactly once each, counted at the scripted model per message id (its text is unique).
     const asked = box.model.requests.map(lastUserText);
     expect(asked.filter((t) => t === 'first')).toHaveLength(1);
-    expect(asked.filter((t) => t === 'second')).toHaveLength(1);
+    for (const text of ids.values()) expect(asked.filter((t) => t === text)).toHaveLength(1);
+    // History through every live node: the same, complete, nothing twice.
+    await b.sb.flush();
+    await c.sb.flush();
+    const [hb, hc] = await Promise.all([b.sb.history('lab'), c.sb.history('lab')]);
+    expect(hc).toEqual(hb);
+    const said = hb.filter((r) => r.kind === 'message').map((r) => (r as { text: string }).text);
+    expect(said).toEqual(['first', 'second', 're: second', 'third', 're: third']);
   }, 180_000);
 });

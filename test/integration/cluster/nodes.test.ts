@@ -2,6 +2,9 @@
 // codex app-server (one CODEX_HOME, one scripted model, as app-servers sharing a disk would be).
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createRoomAuth } from '../../../src/auth/index.js';
+import { RoomServer } from '../../../src/room/server.js';
 import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
 import { processRegistry } from '../../../src/process/registry.js';
@@ -18,7 +21,9 @@ afterAll(async () => server?.stop(), 60_000);
 
 const open: Supervisor[] = [];
 let box: Sandbox | undefined;
+const closers: Array<() => unknown> = [];
 afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
   for (const sb of open.splice(0)) await sb.stop();
   await box?.assertNoProcesses();
   await box?.close();
@@ -64,18 +69,41 @@ async function until(what: () => boolean, ms = 60_000): Promise<void> {
   }
 }
 
+const auth = createRoomAuth({ secret: 'nodes-test-room-secret-0123456789abcdef' });
+
+/** A room server on a node, and a room client joined on it: the frames it received. */
+async function roomClient(sb: Supervisor, id: string) {
+  const server = new RoomServer({ backend: sb, auth });
+  const url = await server.start();
+  closers.push(() => server.stop());
+  const ws = new WebSocket(url);
+  closers.push(() => ws.terminate());
+  const frames: Array<Record<string, unknown>> = [];
+  ws.on('message', (d) => frames.push(JSON.parse(String(d)) as Record<string, unknown>));
+  await new Promise((r) => ws.once('open', r));
+  const join = async () => ws.send(JSON.stringify({ type: 'join', token: await auth.mint({ room: 'lab', id, role: 'member', name: id }) }));
+  await join();
+  await until(() => frames.some((f) => f.type === 'joined'));
+  const events = () => frames.filter((f) => f.type === 'event').map((f) => f.event as RoomEvent);
+  const say = (text: string) => ws.send(JSON.stringify({ type: 'message', text }));
+  return { frames, events, say, server };
+}
+
 const drives = (n: { sb: Supervisor }) => (n.sb as unknown as { cluster: { driver: { drives(s: string): boolean } } }).cluster.driver.drives('lab/chat/main');
 const completed = (events: RoomEvent[]) => events.filter((e) => e.type === 'message.completed').map((e) => (e as { text: string }).text);
 
 describe('several nodes on one database', () => {
   it('posts on any node run once each, in order, on the one node driving the conversation', async () => {
     const nodes = await cluster(['a', 'b', 'c']);
-    const [a, b, c] = nodes as [(typeof nodes)[number], (typeof nodes)[number], (typeof nodes)[number]];
-    await a.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'one' });
-    await b.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'two' });
-    await c.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'three' });
+    // A room client joined on each node, each posting through its own node.
+    const clients = await Promise.all(nodes.map((n) => roomClient(n.sb, `u-${n.node}`)));
+    const postedOn = (i: number, text: string) => until(() => clients[i]!.events().some((e) => e.type === 'message.posted' && (e as { text: string }).text === text));
+    for (const [i, text] of ['one', 'two', 'three'].entries()) {
+      clients[i]!.say(text);
+      await postedOn(i, text); // in posting order
+    }
     // Every node's room clients see the turns live, whichever node drives them.
-    await until(() => nodes.every((n) => completed(n.events).length === 3));
+    await until(() => nodes.every((n) => completed(n.events).length === 3) && clients.every((cl) => completed(cl.events()).length === 3));
     for (const n of nodes) expect(completed(n.events)).toEqual(['re: one', 're: two', 're: three']);
     expect(nodes.filter(drives)).toHaveLength(1);
     // The posts too: each node's clients saw all three, once.
@@ -84,9 +112,21 @@ describe('several nodes on one database', () => {
     // The scripted model answered each message once.
     const asked = box!.model.requests.map(lastUserText).map((t) => t.trim());
     for (const t of ['one', 'two', 'three']) expect(asked.filter((x) => x === t)).toHaveLength(1);
-    // History is shared: every node reads the same conversation.
-    const texts = (await b.sb.history('lab')).filter((r) => r.kind === 'message').map((r) => (r as { text: string }).text);
+    // Every node's room client saw every post and answer once, in order.
+    for (const cl of clients) {
+      expect(completed(cl.events())).toEqual(['re: one', 're: two', 're: three']);
+      expect(cl.events().filter((e) => e.type === 'message.posted').map((e) => (e as { text: string }).text)).toEqual(['one', 'two', 'three']);
+    }
+    // History is shared: every node reads the same conversation, complete; a client joining
+    // on any node gets it.
+    for (const n of nodes) await n.sb.flush();
+    const histories = await Promise.all(nodes.map((n) => n.sb.history('lab')));
+    for (const h of histories) expect(h).toEqual(histories[0]);
+    const texts = histories[0]!.filter((r) => r.kind === 'message').map((r) => (r as { text: string }).text);
     expect(texts).toEqual(['one', 're: one', 'two', 're: two', 'three', 're: three']);
+    const late = await Promise.all(nodes.map((n) => roomClient(n.sb, `late-${n.node}`)));
+    const joinedWith = (frames: Array<Record<string, unknown>>) => frames.find((f) => f.type === 'joined')!.history as Array<{ kind: string; text?: string }>;
+    for (const l of late) expect(joinedWith(l.frames).filter((r) => r.kind === 'message').map((r) => r.text)).toEqual(texts);
   }, 180_000);
 
   it('the driving node stops: another node takes the conversation at once and continues the same Codex thread', async () => {
