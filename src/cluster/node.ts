@@ -46,17 +46,31 @@ export class ClusterNode {
     this.store = h.store;
     const cluster = h.store.cluster(c.node);
     const log = h.log.child({ node: c.node });
+    // Queued on a node whose agents differ: not run (a retry could not help), the room told.
+    const agentOf = (entry: QueuedMessage): ResolvedAgent | undefined => {
+      try {
+        return h.agentFor(entry.message.agent);
+      } catch {
+        return undefined;
+      }
+    };
     this.driver = new ClusterDriver({
       cluster,
       candidates: candidateSessions(h.store.pool, c.node),
       ttlMs: c.leaseTtlMs,
       maxSessions: c.maxSessions,
-      dispatch: h.dispatch,
+      dispatch: async (session, entry) => {
+        if (agentOf(entry)) return h.dispatch(session, entry);
+        const text = `Agent ${JSON.stringify(entry.message.agent).slice(0, 100)} is not configured on node ${c.node}: "${entry.message.text.slice(0, 80)}" was not run. Configure the same agents on every node.`;
+        h.emit({ type: 'notice', session, at: Date.now(), level: 'error', text });
+        return 'none';
+      },
       drop: (session) => {
         for (const m of h.codex.stack.managers().values()) m.drop(session);
       },
       sentAlready: async (session, entry) => {
-        const agent = h.agentFor(entry.message.agent);
+        const agent = agentOf(entry);
+        if (!agent) return undefined;
         const threadId = entry.threadId ?? (await h.codex.sessionManager(agent).boundThread(session));
         if (!threadId) return undefined;
         const read = (id: string) => h.codex.clientFor(agent.id).request('thread/read', { threadId: id, includeTurns: true });

@@ -12,6 +12,7 @@ import { say, type ResponsesRequest } from '../../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../../support/sandbox.js';
 import { memoryLogger } from '../../support/log.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import type { PostgresStore } from '../../../src/storage/postgres/store.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -61,9 +62,9 @@ async function cluster(names: string[], extra: Record<string, unknown> = {}, scr
   return nodes;
 }
 
-async function until(what: () => boolean, ms = 60_000): Promise<void> {
+async function until(what: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const t0 = Date.now();
-  while (!what()) {
+  while (!(await what())) {
     if (Date.now() - t0 > ms) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -153,7 +154,7 @@ describe('several nodes on one database', () => {
     expect(asked.filter((x) => x === 'second')).toHaveLength(1);
   }, 180_000);
 
-  it('a message posted for a second agent runs on it; /stop posted on a node that does not drive the conversation stops the turn at once', async () => {
+  it('a message posted for a second agent runs on it (one for an agent the node lacks is not run, the room told); /stop posted on a node that does not drive the conversation stops the turn at once', async () => {
     const agents = { list: [{ id: 'alpha', default: true }, { id: 'beta', model: 'gpt-beta' }] };
     const script = (req: ResponsesRequest) => (lastUserText(req).trim() === 'long' ? { ...say('never sent'), stallMs: 120_000 } : say(`re: ${lastUserText(req).trim()}`));
     const nodes = await cluster(['a', 'b'], { agents }, script);
@@ -176,5 +177,12 @@ describe('several nodes on one database', () => {
     await other.sb.post({ room: 'lab', thread: 'side', from: { id: 'ann', name: 'Ann' }, text: 'after' });
     await until(() => nodes.every((n) => completed(n.events).includes('re: after')));
     expect(box!.model.requests.find((r) => lastUserText(r).trim() === 'after')!.model).not.toBe('gpt-beta');
+    // Queued for an agent this node does not have (nodes configured apart): not run, the room told.
+    const store = (driver.sb as unknown as { store: PostgresStore }).store;
+    await store.cluster(driver.node).enqueue('lab/chat/main', { room: 'lab', channel: 'chat', thread: 'main', from: { id: 'ann' }, text: 'for gamma', agent: 'gamma' });
+    (driver.sb as unknown as { cluster: { driver: { wake(): void } } }).cluster.driver.wake();
+    await until(() => driver.events.some((e) => e.type === 'notice' && e.text.startsWith('Agent "gamma" is not configured')));
+    await until(async () => (await store.pool.query('SELECT 1 FROM inbox')).rowCount === 0);
+    expect(drives(driver)).toBe(true);
   }, 180_000);
 });
