@@ -36,6 +36,8 @@ export class EventFeed {
   private publishing: Promise<unknown> = Promise.resolve();
   private reading: Promise<void> = Promise.resolve();
   private readonly actor: Actor<typeof eventFeedMachine>;
+  /** Other channels on the same connection (listen()). */
+  private readonly channels = new Map<string, (payload: string | undefined) => void>();
 
   constructor(private readonly o: EventFeedOptions) {
     const machine = eventFeedMachine.provide({
@@ -43,7 +45,7 @@ export class EventFeed {
         connect: fromPromise(() => this.connect()),
         listen: fromCallback(({ sendBack }) => {
           const c = this.client!;
-          const onNote = () => void this.catchUp();
+          const onNote = (n: pg.Notification) => (n.channel === CHANNEL ? void this.catchUp() : this.channels.get(n.channel)?.(n.payload));
           const onLost = (err?: Error) => sendBack({ type: 'LOST', error: err?.message ?? 'connection ended' });
           c.on('notification', onNote);
           c.on('error', onLost);
@@ -67,9 +69,19 @@ export class EventFeed {
     this.actor.start();
   }
 
-  /** A room event of a conversation this node drives, for the other nodes (in order per node). */
-  publish(e: RoomEvent): void {
+  /**
+   * Another channel on the feed's LISTEN connection (call before start). `onPayload` gets each
+   * NOTIFY's payload, and undefined after each (re)connect: notifications may have been missed.
+   */
+  listen(channel: string, onPayload: (payload: string | undefined) => void): void {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`not a plain channel name: ${channel}`);
+    this.channels.set(channel, onPayload);
+  }
+
+  /** A room event of a conversation this node drives, for the other nodes (in order per node; after `after` settles, when given). */
+  publish(e: RoomEvent, after?: Promise<unknown>): void {
     this.publishing = this.publishing
+      .then(() => after?.catch(() => undefined))
       .then(() =>
         this.o.pool.query(
           `WITH ins AS (INSERT INTO room_events (node, session, body) VALUES ($1, $2, $3) RETURNING seq)
@@ -101,7 +113,9 @@ export class EventFeed {
     this.client = c;
     await c.connect();
     await c.query(`LISTEN ${CHANNEL}`);
+    for (const channel of this.channels.keys()) await c.query(`LISTEN ${channel}`);
     await this.catchUp();
+    for (const onPayload of this.channels.values()) onPayload(undefined);
   }
 
   /** Reads every row newer than the last one read (one reader at a time). */

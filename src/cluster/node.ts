@@ -8,6 +8,9 @@ import type { QueuedMessage } from '../storage/cluster.js';
 import { PostgresStore } from '../storage/postgres/store.js';
 import type { CodexHarness } from '../supervisor/codex-harness.js';
 import type { ResolvedAgent } from '../supervisor/sessions.js';
+import { ANSWERS_CHANNEL, DECISIONS_CHANNEL, PostgresApprovalStore } from '../storage/postgres/approvals.js';
+import type { DecideInput } from '../supervisor/post.js';
+import { ClusterApprovals } from './approvals.js';
 import { candidateSessions } from './candidates.js';
 import { ClusterDriver } from './driver.js';
 import { EventFeed } from './event-feed.js';
@@ -23,12 +26,15 @@ export interface ClusterNodeHost {
   emit: (e: RoomEvent) => void;
   /** A room event another node published: to this node's room clients only. */
   deliver: (e: RoomEvent) => void;
+  /** This node's own decide path, for decisions forwarded from other nodes. */
+  decide: (d: DecideInput) => { ok: true } | { ok: false; reason: string };
   log: Logger;
 }
 
 export class ClusterNode {
   readonly driver: ClusterDriver;
   readonly feed: EventFeed;
+  readonly approvals: ClusterApprovals;
   private readonly store: PostgresStore;
 
   constructor(h: ClusterNodeHost) {
@@ -55,9 +61,14 @@ export class ClusterNode {
         return (await sentAlready(read, threadId, entry)) ? { threadId } : undefined;
       },
       emit: h.emit,
+      acquired: (lease) => this.approvals.tookOver(lease),
       log,
     });
     this.feed = new EventFeed({ pool: h.store.pool, url: h.config.storage.url!, node: c.node, deliver: h.deliver, log });
+    const approvalStore = new PostgresApprovalStore(h.store.pool, cluster);
+    this.approvals = new ClusterApprovals({ store: approvalStore, node: c.node, leaseOf: (s) => this.driver.leaseOf(s), decideHere: h.decide, emit: h.emit, log });
+    this.feed.listen(DECISIONS_CHANNEL, (node) => this.approvals.onDecisionsNotice(node));
+    this.feed.listen(ANSWERS_CHANNEL, (id) => this.approvals.onAnswerNotice(id));
   }
 
   async start(): Promise<void> {
@@ -71,6 +82,11 @@ export class ClusterNode {
     this.driver.wake();
   }
 
+  /** A decision for an approval this node does not hold: forwarded to the node that asked (see ClusterApprovals). */
+  decide(d: DecideInput): Promise<{ ok: true } | { ok: false; reason: string }> {
+    return this.approvals.decide(d);
+  }
+
   /** `store` with this node's history writes fenced by its leases. */
   fence(store: ThreadStore): ThreadStore {
     return fencedHistory(store, this.store.cluster(this.driver.node), this.driver);
@@ -79,7 +95,9 @@ export class ClusterNode {
   /** Every room event of this node: the driver's bookkeeping, and those of conversations it drives go to the other nodes. */
   onEvent(e: RoomEvent): void {
     this.driver.onEvent(e);
-    if (this.driver.drives(e.session)) this.feed.publish(e);
+    // An approval's row is written before the other nodes' clients see it, so they can decide it.
+    const written = this.approvals.onEvent(e);
+    if (this.driver.drives(e.session)) this.feed.publish(e, written);
   }
 
   async stop(): Promise<void> {
