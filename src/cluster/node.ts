@@ -51,6 +51,10 @@ export class ClusterNode {
       maxSessions: c.maxSessions,
       dispatch: h.dispatch,
       drop: (session) => {
+        // A node that lost the conversation decides nothing more of it: its open approvals are withdrawn (denied).
+        for (const p of h.codex.router.pending()) {
+          if (p.threadId && h.codex.sessionOfThread(p.threadId) === session) h.codex.router.withdrawTurn(p.threadId, p.turnId ?? '', 'this node no longer drives the conversation');
+        }
         for (const m of h.codex.stack.managers().values()) m.drop(session);
       },
       sentAlready: async (session, entry) => {
