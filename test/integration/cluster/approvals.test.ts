@@ -14,6 +14,8 @@ import { say, shell, type ResponsesRequest } from '../../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../../support/sandbox.js';
 import { memoryLogger } from '../../support/log.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { RoomServer } from '../../../src/room/server.js';
+import { auth, client, cred, type Cleanup } from '../../security/room-support.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -22,8 +24,10 @@ beforeAll(async () => {
 afterAll(async () => server?.stop(), 60_000);
 
 const open: Supervisor[] = [];
+const cleanup: Cleanup = [];
 let box: Sandbox | undefined;
 afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
   for (const sb of open.splice(0)) await sb.stop();
   await box?.assertNoProcesses();
   await box?.close();
@@ -74,24 +78,42 @@ describe('approvals across nodes', () => {
       return { node, sb, events };
     });
     await Promise.all(nodes.map((n) => n.sb.start()));
+    // A room server on each node, with Ann (the first poster: the session owner) and Mallory joined.
+    const rooms = await Promise.all(
+      nodes.map(async (n) => {
+        const server = new RoomServer({ backend: n.sb, auth, web: false });
+        const url = await server.start();
+        cleanup.push(() => server.stop());
+        const [ann, mallory] = [client(cleanup, url), client(cleanup, url)];
+        await ann.join({ token: await cred('lab', 'ann', 'member') });
+        await mallory.join({ token: await cred('lab', 'mallory', 'member') });
+        return { ann, mallory };
+      }),
+    );
     await nodes[0]!.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'one' });
     // Whichever node took the conversation drives it; the client is on the other one.
     const driver = await until(() => nodes.find((n) => drives(n.sb) && requested(n.events).length === 1));
     const other = nodes.find((n) => n !== driver)!;
+    const room = rooms[nodes.indexOf(other)]!;
     const first = await until(() => requested(other.events)[0]);
     expect(first).toMatchObject({ kind: 'command', deciders: { owner: 'ann' } });
+    // Ann's client on the other node sees the request live (the event feed).
+    await room.ann.next((f) => f.type === 'event' && (f.event as RoomEvent).type === 'approval.requested');
 
     // Refused on the other node exactly as on the driver; an observer before anything is looked up.
     const mallory = { approvalId: first.approvalId, by: 'mallory', decision: 'accept' };
     const there = driver.sb.decide(mallory);
     expect(there).toMatchObject({ ok: false, reason: expect.stringContaining('mallory may not decide approval') });
     expect(await other.sb.decide(mallory)).toEqual(there);
+    await room.mallory.send({ type: 'approval.decide', approvalId: first.approvalId, decision: 'accept' });
+    expect(await room.mallory.next((f) => f.type === 'decided')).toEqual({ type: 'decided', approvalId: first.approvalId, ...(there as object) });
     expect(await other.sb.decide({ ...mallory, role: 'observer' })).toMatchObject({ ok: false, reason: expect.stringContaining('observers cannot decide') });
     expect(await other.sb.decide({ ...mallory, by: 'ann', room: 'elsewhere' })).toEqual({ ok: false, reason: `approval ${first.approvalId} is not in room elsewhere` });
     expect(await other.sb.decide({ ...mallory, approvalId: 'no-such-approval' })).toEqual({ ok: false, reason: 'unknown approval "no-such-approval"' });
 
     // The owner decides on the other node: answered once the driver applied it.
-    expect(await other.sb.decide({ approvalId: first.approvalId, by: 'ann', decision: 'accept' })).toEqual({ ok: true });
+    await room.ann.send({ type: 'approval.decide', approvalId: first.approvalId, decision: 'accept' });
+    expect(await room.ann.next((f) => f.type === 'decided', 20_000)).toEqual({ type: 'decided', approvalId: first.approvalId, ok: true });
     await until(() => resolved(driver.events, first.approvalId).length === 1);
     expect(resolved(driver.events, first.approvalId)).toMatchObject([{ outcome: 'approved', by: 'ann', decision: 'accept' }]);
     await until(() => driver.events.some((e) => e.type === 'turn.completed'));
