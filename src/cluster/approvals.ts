@@ -29,10 +29,14 @@ export interface ClusterApprovalsOptions {
 
 type Requested = Extract<RoomEvent, { type: 'approval.requested' }>;
 
+/** Approvals opened between two prunes of old rows. */
+const PRUNE_EVERY = 100;
+
 export class ClusterApprovals {
   /** Forwarded decisions of this node waiting for the driving node's answer, by decision id. */
   private readonly waiting = new Map<string, () => void>();
   private taking: Promise<void> = Promise.resolve();
+  private opens = 0;
 
   constructor(private readonly o: ClusterApprovalsOptions) {}
 
@@ -113,6 +117,7 @@ export class ClusterApprovals {
   private async opened(lease: Lease, e: Requested): Promise<void> {
     const a = { approvalId: e.approvalId, session: e.session, kind: e.kind, body: e, owner: e.deciders?.owner, approvers: e.deciders?.approvers ?? [], expiresAt: e.expiresAt };
     await this.o.store.open(lease, a).catch((err: unknown) => this.failed(err, e.approvalId));
+    if (++this.opens % PRUNE_EVERY === 0) void this.o.store.prune().catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'pruning old approval rows failed'));
   }
 
   /** Waits for the answer; gives up after `answerMs` unless the driving node already took the decision. */

@@ -2,6 +2,7 @@
 // into `room_events` and NOTIFYs the seq; every node LISTENs on one dedicated connection and
 // hands the rows other nodes published to its room server, so a client on node A sees live
 // the turn node B drives. After a lost connection the feed reconnects and catches up by seq.
+// Other notifications a node needs (forwarded approval decisions) share that connection: listen().
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';

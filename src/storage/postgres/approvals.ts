@@ -89,6 +89,12 @@ export class PostgresApprovalStore {
     return rows.map((r) => ({ approvalId: String(r.approval_id), node: String(r.node) }));
   }
 
+  /** Rows of approvals closed (and decisions made) over a day ago: kept that long to answer "already finished". */
+  async prune(): Promise<void> {
+    await this.pool.query(`DELETE FROM approval_pending WHERE closed_at < now() - interval '1 day'`);
+    await this.pool.query(`DELETE FROM approval_decisions WHERE created_at < now() - interval '1 day'`);
+  }
+
   async find(approvalId: string): Promise<PendingApprovalRow | undefined> {
     const r = await this.pool.query(
       `SELECT approval_id, session, node, epoch, kind, owner, approvers, closed_at IS NOT NULL AS closed, outcome

@@ -39,7 +39,7 @@ const asked = (approvalId: string) => ({
 
 describe('pending approvals in postgres', () => {
   it('the driving node writes and closes a row under its lease; another node reads it', async () => {
-    const { a, b } = await world();
+    const { a, b, pool } = await world();
     const lease = (await a.cluster.acquire('lab/chat/main', 10_000))!;
     await a.approvals.open(lease, asked('ap-1'));
     await a.approvals.open(lease, asked('ap-1'));
@@ -49,6 +49,14 @@ describe('pending approvals in postgres', () => {
     await a.approvals.close(lease, 'ap-1', 'approved', 'ann');
     expect(await b.approvals.find('ap-1')).toMatchObject({ closed: true, outcome: 'approved' });
     expect(await b.approvals.find('nope')).toBeUndefined();
+    // Closed rows are kept a day (to answer "already finished"), then pruned.
+    await b.approvals.prune();
+    expect(await b.approvals.find('ap-1')).toMatchObject({ closed: true });
+    await a.approvals.open(lease, asked('ap-2'));
+    await pool.query(`UPDATE approval_pending SET closed_at = now() - interval '25 hours' WHERE approval_id = 'ap-1'`);
+    await b.approvals.prune();
+    expect(await b.approvals.find('ap-1')).toBeUndefined();
+    expect(await b.approvals.find('ap-2')).toMatchObject({ closed: false });
   });
 
   it('a node whose lease was taken over writes no row; the new driver closes the old epoch’s rows as denied', async () => {
