@@ -36,6 +36,7 @@ export class ClusterNode {
   readonly feed: EventFeed;
   readonly approvals: ClusterApprovals;
   private readonly store: PostgresStore;
+  private readonly log: Logger;
 
   constructor(h: ClusterNodeHost) {
     const c = h.config.cluster;
@@ -43,7 +44,7 @@ export class ClusterNode {
     if (!(h.store instanceof PostgresStore)) throw new Error('several nodes need "postgres" storage');
     this.store = h.store;
     const cluster = h.store.cluster(c.node);
-    const log = h.log.child({ node: c.node });
+    const log = (this.log = h.log.child({ node: c.node }));
     this.driver = new ClusterDriver({
       cluster,
       candidates: candidateSessions(h.store.pool, c.node),
@@ -88,7 +89,10 @@ export class ClusterNode {
 
   /** A decision for an approval this node does not hold: forwarded to the node that asked (see ClusterApprovals). */
   decide(d: DecideInput): Promise<{ ok: true } | { ok: false; reason: string }> {
-    return this.approvals.decide(d);
+    return this.approvals.decide(d).catch((err: unknown) => {
+      this.log.warn({ err: (err as Error).message, approvalId: d.approvalId }, 'a decision could not be forwarded');
+      return { ok: false as const, reason: `approval ${d.approvalId} not decided: the shared database could not be asked (${(err as Error).message.slice(0, 200)})` };
+    });
   }
 
   /** `store` with this node's history writes fenced by its leases. */
