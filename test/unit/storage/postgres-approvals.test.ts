@@ -2,7 +2,10 @@
 // node's lease, forwarding only to a current lease, each decision taken once, stale rows closed.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { FencedWriteError } from '../../../src/storage/cluster.js';
+import { ClusterApprovals } from '../../../src/cluster/approvals.js';
+import { FencedWriteError, type Lease } from '../../../src/storage/cluster.js';
+import type { DecideInput } from '../../../src/supervisor/post.js';
+import { memoryLogger } from '../../support/log.js';
 import { ANSWERS_CHANNEL, DECISIONS_CHANNEL, PostgresApprovalStore } from '../../../src/storage/postgres/approvals.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
@@ -121,5 +124,54 @@ describe('pending approvals in postgres', () => {
     } finally {
       await listener.end();
     }
+  });
+});
+
+describe('forwarded decisions (ClusterApprovals on the SQL store, notifications by hand)', () => {
+  async function pair() {
+    const w = await world();
+    const lease = (await w.b.cluster.acquire('lab/chat/main', 10_000))!;
+    await w.b.approvals.open(lease, asked('ap-1'));
+    const applied: DecideInput[] = [];
+    const { log } = memoryLogger('silent');
+    let driverLease: Lease | undefined = lease;
+    const driver = new ClusterApprovals({ store: w.b.approvals, node: 'b', leaseOf: () => driverLease, decideHere: (d) => (applied.push(d), { ok: true }), emit: () => undefined, log });
+    const decider = new ClusterApprovals({ store: w.a.approvals, node: 'a', leaseOf: () => undefined, decideHere: () => ({ ok: false, reason: 'not here' }), emit: () => undefined, log, answerMs: 300 });
+    const forwarded = async () => {
+      for (;;) {
+        const r = await w.pool.query('SELECT count(*)::int AS n FROM approval_decisions');
+        if (r.rows[0].n > 0) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    return { ...w, lease, driver, decider, applied, forwarded, setLease: (l: Lease | undefined) => (driverLease = l) };
+  }
+
+  it('the driver applies exactly the approval it was forwarded, through its local decide', async () => {
+    const w = await pair();
+    const answer = w.decider.decide({ approvalId: 'ap-1', by: 'ann', decision: 'accept', room: 'lab' });
+    await w.forwarded();
+    w.driver.onDecisionsNotice('a'); // another node's notice: not for this driver
+    w.driver.onDecisionsNotice('b');
+    expect(await answer).toEqual({ ok: true });
+    expect(w.applied).toEqual([{ approvalId: 'ap-1', by: 'ann', decision: 'accept', room: 'lab' }]);
+  });
+
+  it('a driver whose lease changed since the decision was forwarded refuses it; one that never takes it leaves it undecided', async () => {
+    const w = await pair();
+    const answer = w.decider.decide({ approvalId: 'ap-1', by: 'bob', decision: 'accept' });
+    await w.forwarded();
+    w.setLease({ ...w.lease, epoch: w.lease.epoch + 1 });
+    w.driver.onDecisionsNotice(undefined);
+    expect(await answer).toEqual({ ok: false, reason: 'approval ap-1 cannot be decided: node b no longer drives it at the epoch it was asked under' });
+    w.setLease(w.lease);
+    expect(await w.decider.decide({ approvalId: 'ap-1', by: 'bob', decision: 'accept' })).toEqual({ ok: false, reason: 'node b, which drives the conversation, did not take the decision in time: not decided' });
+    // Withdrawn by the decider: a late look by the driver finds nothing to apply.
+    expect(await w.b.approvals.take('b')).toEqual([]);
+    expect(w.applied).toEqual([]);
+    expect(await w.decider.decide({ approvalId: 'ap-1', by: 'mallory', decision: 'accept' })).toEqual({
+      ok: false,
+      reason: 'mallory may not decide approval ap-1: only the session owner (ann), approvers (bob) and room owners/approvers can (mallory is neither the session owner nor an approver)',
+    });
   });
 });
