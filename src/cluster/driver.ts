@@ -30,6 +30,8 @@ export interface ClusterDriverOptions {
   /** The Codex thread of `session` when it already took `entry` (a reclaimed message). */
   sentAlready: (session: string, entry: QueuedMessage) => Promise<{ threadId: string } | undefined>;
   emit: (e: RoomEvent) => void;
+  /** This node took the lease anew (a new epoch): e.g. close what an earlier driver left open. Must not throw. */
+  acquired?: (lease: Lease) => Promise<void>;
   log: Logger;
   /** How long a dispatched message's turn may take to start before the message is given up (default 60 s). */
   turnStartTimeoutMs?: number;
@@ -117,10 +119,12 @@ export class ClusterDriver {
     for (const session of await this.o.candidates(this.o.maxSessions * 2)) {
       if (this.stopped || this.running.has(session)) continue;
       if (!this.held.has(session) && this.held.size >= this.o.maxSessions) continue;
-      const lease = this.keeper.current(session) ?? (await this.keeper.acquire(session));
+      const held = this.keeper.current(session);
+      const lease = held ?? (await this.keeper.acquire(session));
       if (!lease) continue;
       this.held.set(session, lease);
       this.lost.delete(session);
+      if (!held) await this.o.acquired?.(lease);
       const entry = await this.o.cluster.claim(lease).catch((err: unknown) => this.fenced(lease, err));
       if (!entry) continue;
       this.running.set(session, { lease, entry });

@@ -2,6 +2,7 @@
 // into `room_events` and NOTIFYs the seq; every node LISTENs on one dedicated connection and
 // hands the rows other nodes published to its room server, so a client on node A sees live
 // the turn node B drives. After a lost connection the feed reconnects and catches up by seq.
+// Other notifications a node needs (forwarded approval decisions) share that connection: listen().
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
@@ -17,8 +18,6 @@ const PAGE = 500;
 const PRUNE_EVERY = 1_000;
 /** Missing seqs tracked at once (a wider gap is given up, logged). */
 const MAX_GAPS = 1_000;
-/** Channel names another part of the node may LISTEN on through the feed's connection. */
-const CHANNEL_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 // Rows come from the shared database (another node wrote them): checked before a room sees them.
 const EventShape = z.looseObject({ type: z.string().min(1).max(100), session: z.string().min(1).max(1000), at: z.number() });
@@ -40,12 +39,12 @@ export interface EventFeedOptions {
 export class EventFeed {
   private gaps: SeqGaps;
   private published = 0;
-  private started = false;
-  private readonly channels = new Map<string, (payload: string) => void>();
   private client: pg.Client | undefined;
   private publishing: Promise<unknown> = Promise.resolve();
   private reading: Promise<void> = Promise.resolve();
   private readonly actor: Actor<typeof eventFeedMachine>;
+  /** Other channels on the same connection (listen()). */
+  private readonly channels = new Map<string, (payload: string | undefined) => void>();
 
   constructor(private readonly o: EventFeedOptions) {
     const machine = eventFeedMachine.provide({
@@ -53,7 +52,7 @@ export class EventFeed {
         connect: fromPromise(() => this.connect()),
         listen: fromCallback(({ sendBack }) => {
           const c = this.client!;
-          const onNote = (n: pg.Notification) => (n.channel === CHANNEL ? void this.catchUp() : this.channels.get(n.channel)?.(n.payload ?? ''));
+          const onNote = (n: pg.Notification) => (n.channel === CHANNEL ? void this.catchUp() : this.channels.get(n.channel)?.(n.payload));
           const onLost = (err?: Error) => sendBack({ type: 'LOST', error: err?.message ?? 'connection ended' });
           c.on('notification', onNote);
           c.on('error', onLost);
@@ -75,14 +74,15 @@ export class EventFeed {
   async start(): Promise<void> {
     const r = await this.o.pool.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM room_events');
     this.gaps = this.newGaps(Number(r.rows[0]?.seq ?? 0));
-    this.started = true;
     this.actor.start();
   }
 
-  /** Also LISTEN on `channel` (on the feed's one connection, again after a reconnect); before start() only. */
-  listen(channel: string, onPayload: (payload: string) => void): void {
-    if (!CHANNEL_NAME.test(channel) || channel === CHANNEL) throw new Error(`not a channel the feed can listen on: ${channel}`);
-    if (this.started) throw new Error('EventFeed.listen must be called before start()');
+  /**
+   * Another channel on the feed's LISTEN connection (call before start). `onPayload` gets each
+   * NOTIFY's payload, and undefined after each (re)connect: notifications may have been missed.
+   */
+  listen(channel: string, onPayload: (payload: string | undefined) => void): void {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`not a plain channel name: ${channel}`);
     this.channels.set(channel, onPayload);
   }
 
@@ -96,9 +96,10 @@ export class EventFeed {
     return new SeqGaps({ graceMs: this.o.gapGraceMs ?? 10_000, max: MAX_GAPS, now: this.o.now ?? Date.now, onGiveUp }, start);
   }
 
-  /** A room event of a conversation this node drives, for the other nodes (in order per node). */
-  publish(e: RoomEvent): void {
+  /** A room event of a conversation this node drives, for the other nodes (in order per node; after `after` settles, when given). */
+  publish(e: RoomEvent, after?: Promise<unknown>): void {
     this.publishing = this.publishing
+      .then(() => after?.catch(() => undefined))
       .then(() =>
         this.o.pool.query(
           `WITH ins AS (INSERT INTO room_events (node, session, body) VALUES ($1, $2, $3) RETURNING seq)
@@ -132,6 +133,7 @@ export class EventFeed {
     await c.query(`LISTEN ${CHANNEL}`);
     for (const channel of this.channels.keys()) await c.query(`LISTEN ${channel}`);
     await this.catchUp();
+    for (const onPayload of this.channels.values()) onPayload(undefined);
   }
 
   /** Reads every row newer than the last one read, and the missing ones below it (one reader at a time). */

@@ -10,6 +10,9 @@ import { PostgresStore } from '../storage/postgres/store.js';
 import type { CodexHarness } from '../supervisor/codex-harness.js';
 import type { StackClock } from '../stack/codex-stack.js';
 import type { ResolvedAgent } from '../supervisor/sessions.js';
+import { ANSWERS_CHANNEL, DECISIONS_CHANNEL, PostgresApprovalStore } from '../storage/postgres/approvals.js';
+import type { DecideInput } from '../supervisor/post.js';
+import { ClusterApprovals } from './approvals.js';
 import { candidateSessions } from './candidates.js';
 import { ClusterDriver } from './driver.js';
 import { EventFeed } from './event-feed.js';
@@ -30,14 +33,18 @@ export interface ClusterNodeHost {
   emit: (e: RoomEvent) => void;
   /** A room event another node published: to this node's room clients only. */
   deliver: (e: RoomEvent) => void;
+  /** This node's own decide path, for decisions forwarded from other nodes. */
+  decide: (d: DecideInput) => { ok: true } | { ok: false; reason: string };
   log: Logger;
 }
 
 export class ClusterNode {
   readonly driver: ClusterDriver;
   readonly feed: EventFeed;
+  readonly approvals: ClusterApprovals;
   private readonly store: PostgresStore;
   private readonly stops: StopForwarding;
+  private readonly log: Logger;
 
   constructor(h: ClusterNodeHost) {
     const c = h.config.cluster;
@@ -45,7 +52,7 @@ export class ClusterNode {
     if (!(h.store instanceof PostgresStore)) throw new Error('several nodes need "postgres" storage');
     this.store = h.store;
     const cluster = h.store.cluster(c.node);
-    const log = h.log.child({ node: c.node });
+    const log = (this.log = h.log.child({ node: c.node }));
     // Queued on a node whose agents differ: not run (a retry could not help), the room told.
     const agentOf = (entry: QueuedMessage): ResolvedAgent | undefined => {
       try {
@@ -66,6 +73,10 @@ export class ClusterNode {
         return 'none';
       },
       drop: (session) => {
+        // A node that lost the conversation decides nothing more of it: its open approvals are withdrawn (denied).
+        for (const p of h.codex.router.pending()) {
+          if (p.threadId && h.codex.sessionOfThread(p.threadId) === session) h.codex.router.withdrawTurn(p.threadId, p.turnId ?? '', 'this node no longer drives the conversation');
+        }
         for (const m of h.codex.stack.managers().values()) m.drop(session);
       },
       sentAlready: async (session, entry) => {
@@ -77,11 +88,16 @@ export class ClusterNode {
         return (await sentAlready(read, threadId, entry)) ? { threadId } : undefined;
       },
       emit: h.emit,
+      acquired: (lease) => this.approvals.tookOver(lease),
       log,
       ...(h.clock ? { clock: h.clock } : {}),
     });
     this.feed = new EventFeed({ pool: h.store.pool, url: h.config.storage.url!, node: c.node, deliver: h.deliver, log });
     this.stops = new StopForwarding({ pool: h.store.pool, node: c.node, feed: this.feed, drives: (s) => this.driver.drives(s), runNow: h.runNow, enqueue: (s, m) => this.enqueue(s, m), log });
+    const approvalStore = new PostgresApprovalStore(h.store.pool, cluster);
+    this.approvals = new ClusterApprovals({ store: approvalStore, node: c.node, leaseOf: (s) => this.driver.leaseOf(s), decideHere: h.decide, emit: h.emit, log });
+    this.feed.listen(DECISIONS_CHANNEL, (node) => this.approvals.onDecisionsNotice(node));
+    this.feed.listen(ANSWERS_CHANNEL, (id) => this.approvals.onAnswerNotice(id));
   }
 
   async start(): Promise<void> {
@@ -99,6 +115,14 @@ export class ClusterNode {
     this.driver.wake();
   }
 
+  /** A decision for an approval this node does not hold: forwarded to the node that asked (see ClusterApprovals). */
+  decide(d: DecideInput): Promise<{ ok: true } | { ok: false; reason: string }> {
+    return this.approvals.decide(d).catch((err: unknown) => {
+      this.log.warn({ err: (err as Error).message, approvalId: d.approvalId }, 'a decision could not be forwarded');
+      return { ok: false as const, reason: `approval ${d.approvalId} not decided: the shared database could not be asked (${(err as Error).message.slice(0, 200)})` };
+    });
+  }
+
   /** `store` with this node's history writes fenced by its leases. */
   fence(store: ThreadStore): ThreadStore {
     return fencedHistory(store, this.store.cluster(this.driver.node), this.driver);
@@ -107,7 +131,9 @@ export class ClusterNode {
   /** Every room event of this node: the driver's bookkeeping, and those of conversations it drives go to the other nodes. */
   onEvent(e: RoomEvent): void {
     this.driver.onEvent(e);
-    if (this.driver.drives(e.session)) this.feed.publish(e);
+    // An approval's row is written before the other nodes' clients see it, so they can decide it.
+    const written = this.approvals.onEvent(e);
+    if (this.driver.drives(e.session)) this.feed.publish(e, written);
   }
 
   async stop(): Promise<void> {

@@ -39,7 +39,8 @@ const isStop = (msg: InboxMessage): boolean => parseCommand(msg.text)?.name === 
 
 export class StopForwarding {
   constructor(private readonly o: StopForwardingOptions) {
-    o.feed.listen(CHANNEL, (payload) => void this.onForwarded(payload));
+    // undefined: the feed (re)connected; a /stop sent meanwhile is lost (its sender may post it again).
+    o.feed.listen(CHANNEL, (payload) => void (payload !== undefined && this.onForwarded(payload)));
   }
 
   /** True when `msg` was a `/stop` run here or sent to the driving node; false: queue it. */

@@ -13,8 +13,10 @@ import { CloseCodes } from './protocol.js';
 export interface AgentTarget {
   readonly events$: { subscribe(fn: (e: RoomEvent) => void): Subscription };
   post(m: { room: string; channel: string; thread: string; from: { id: string; name?: string; role?: Role }; text: string; attachments?: Array<Record<string, unknown>> }): Promise<unknown>;
-  decide(d: { approvalId: string; by: string; role?: Role; decision: string; content?: unknown; room?: string }): { ok: true } | { ok: false; reason: string };
+  /** A Promise when the decision waits on another node (several nodes). */
+  decide(d: { approvalId: string; by: string; role?: Role; decision: string; content?: unknown; room?: string }): Decided | Promise<Decided>;
 }
+type Decided = { ok: true } | { ok: false; reason: string };
 
 export interface AgentClientOptions {
   url: string;
@@ -121,8 +123,10 @@ export class AgentClient {
         const m = f.message as Parameters<AgentTarget['post']>[0];
         this.sb.post(m).catch((err: unknown) => this.o.log?.error({ err: (err as Error).message }, 'post from room failed'));
       } else if (f.type === 'agent.decide') {
+        const answer = (r: Decided) => ws.send(JSON.stringify({ type: 'agent.decided', requestId: f.requestId, ok: r.ok, ...(r.ok ? {} : { reason: r.reason }) }));
         const r = this.sb.decide({ approvalId: String(f.approvalId), by: String(f.by), ...(typeof f.role === 'string' ? { role: f.role as Role } : {}), decision: String(f.decision), content: f.content, room: this.o.room });
-        ws.send(JSON.stringify({ type: 'agent.decided', requestId: f.requestId, ok: r.ok, ...(r.ok ? {} : { reason: r.reason }) }));
+        if ('then' in r) void r.then(answer, (err: unknown) => answer({ ok: false, reason: `not decided: ${(err as Error).message}` }));
+        else answer(r);
       } else if (f.type === 'error') {
         this.o.log?.warn({ error: String(f.error).slice(0, 300) }, 'room server error');
       }

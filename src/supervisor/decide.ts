@@ -5,7 +5,16 @@ import { summarize } from '../protocol/wire.js';
 import type { Harness } from './harness.js';
 import { DecideSchema, type DecideInput } from './post.js';
 
-export function routeDecision(harnesses: Iterable<Harness>, input: DecideInput, log: Logger): { ok: true } | { ok: false; reason: string } {
+export type DecideResult = { ok: true } | { ok: false; reason: string };
+
+/** Decides where the approval lives: here, or (several nodes) on the node that asked, through `cluster`. */
+export function decideHereOrForward(harnesses: Iterable<Harness>, input: DecideInput, log: Logger, cluster: { decide(d: DecideInput): Promise<DecideResult> } | undefined): DecideResult | Promise<DecideResult> {
+  const r = routeDecision(harnesses, input, log);
+  if (r.ok || !cluster || !r.reason.startsWith('unknown approval')) return r;
+  return cluster.decide(input);
+}
+
+export function routeDecision(harnesses: Iterable<Harness>, input: DecideInput, log: Logger): DecideResult {
   const parsed = DecideSchema.safeParse(input);
   if (!parsed.success) return { ok: false, reason: `invalid decision: ${summarize(parsed.error)}` };
   const i = parsed.data;

@@ -32,7 +32,7 @@ import { RoomAccess } from './access.js';
 import { InboxTracker } from './inbox.js';
 import { HistoryWriter, type HistoryQuery } from './history-writer.js';
 import { checkAttachments, PostSchema, type DecideInput, type PostInput } from './post.js';
-import { routeDecision } from './decide.js';
+import { decideHereOrForward, routeDecision, type DecideResult } from './decide.js';
 import { serviceView, type ServiceView } from './service-view.js';
 import { createSupervisorActor } from './supervisor-actor.js';
 import { ThreadPages } from './thread-pages.js';
@@ -162,7 +162,7 @@ export class Supervisor {
     this.store = this.options.store ?? (await openConfiguredStore(this.config, this.statePaths, this.log));
     await this.access.load();
     await startHarnesses(this.harnesses, this.config, getChild, signal, this.log);
-    if (this.config.cluster) this.store = (this.cluster = new ClusterNode({ config: this.config, store: this.store, codex: this.codex, agentFor: (id) => this.agentSessions.agentFor(id), emit: (e) => this.onEvent(e), deliver: (e) => this.subject.next(e), log: this.log, dispatch: (session, e) => this.dispatch(session, e.message, e.id, e.message.agent, e.reclaimed, true), runNow: (s, m, id) => this.dispatch(s, m, id, m.agent, false, true), clock: this.clock })).fence(this.store);
+    if (this.config.cluster) this.store = (this.cluster = new ClusterNode({ config: this.config, store: this.store, codex: this.codex, agentFor: (id) => this.agentSessions.agentFor(id), emit: (e) => this.onEvent(e), deliver: (e) => this.subject.next(e), log: this.log, decide: (d) => routeDecision(this.harnesses.values(), d, this.log), dispatch: (session, e) => this.dispatch(session, e.message, e.id, e.message.agent, e.reclaimed, true), runNow: (s, m, id) => this.dispatch(s, m, id, m.agent, false, true), clock: this.clock })).fence(this.store);
   }
 
   private async stopAll(): Promise<void> {
@@ -352,11 +352,11 @@ export class Supervisor {
 
   /**
    * A person's decision. Allowed iff `role` is not observer/agent and (role owner/approver, or
-   * `by` is the session's persisted owner, or one of the agent's approvers); a decision that
-   * was not offered, or content that does not fit, is refused and the approval stays open.
+   * `by` is the session's persisted owner, or an agent approver); one not offered is refused and
+   * stays open. Several nodes: one another node asked about is forwarded there (a Promise).
    */
-  decide(input: DecideInput): { ok: true } | { ok: false; reason: string } {
-    return routeDecision(this.harnesses.values(), input, this.log);
+  decide(input: DecideInput): DecideResult | Promise<DecideResult> {
+    return decideHereOrForward(this.harnesses.values(), input, this.log, this.cluster);
   }
 
   /** Readiness, app-server connections and inbox depth for /readyz and /metrics. */

@@ -46,7 +46,7 @@ describe('#12 decisions that were not offered', () => {
     const resolved = next(sb, 'approval.resolved');
     await sb.post({ room: 'lab', from: { id: 'ann' }, text: 'write it' });
     const req = await asked;
-    expect(sb.decide({ approvalId: req.approvalId, by: 'ann', decision: 'ACCEPT' }).ok).toBe(false);
+    expect((await sb.decide({ approvalId: req.approvalId, by: 'ann', decision: 'ACCEPT' })).ok).toBe(false);
     expect(await resolved).toMatchObject({ approvalId: req.approvalId, outcome: 'denied', by: 'timeout' });
     expect(existsSync(path.join(w.box.workspace, 'out.txt'))).toBe(false);
   }, 120_000);

@@ -133,8 +133,9 @@ export class PostgresClusterStore implements ClusterStore {
    * current), run `w` (which must write only when `ok` has a row). A single statement holds the
    * lock only while the server runs it: a node paused between two round trips cannot hold a
    * transaction open and stall the takeover. $1 session, $2 node, $3 epoch, then `params`.
+   * Other tables of the conversation (pending approvals) are written through it too.
    */
-  private async fenced<R>(lease: Lease, writes: string, params: unknown[] = []): Promise<R[]> {
+  async fenced<R>(lease: Lease, writes: string, params: unknown[] = []): Promise<R[]> {
     this.own(lease);
     const r = await this.pool.query<{ node: string | null; epoch: string | null; current: boolean; rows: R[] }>(
       `WITH lease AS (SELECT node, epoch FROM session_leases WHERE session = $1 FOR SHARE),

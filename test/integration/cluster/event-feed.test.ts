@@ -125,13 +125,12 @@ describe('room event feed', () => {
     const { log } = memoryLogger('warn');
     const heard: string[] = [];
     const f = new EventFeed({ pool: store.pool, url, node: 'b', deliver: () => undefined, log, reconnectMs: 100 });
-    f.listen('switchboard_test', (p) => heard.push(p));
+    f.listen('switchboard_test', (p) => void (p !== undefined && heard.push(p)));
     await f.start();
     cleanup.push(async () => {
       await f.stop();
       await store.close();
     });
-    expect(() => f.listen('switchboard_late', () => undefined)).toThrow(/before start/);
     // A NOTIFY reaches only a live LISTEN: sent again until heard (the connection comes up asynchronously).
     const hear = async (payload: string) => {
       for (let i = 0; !heard.includes(payload); i++) {

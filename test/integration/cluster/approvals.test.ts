@@ -1,0 +1,156 @@
+// Approvals across nodes, end to end: two in-process supervisors on one real PostgreSQL, each with
+// its own real codex app-server. A turn one node drives asks for a command approval; a client of
+// the other node sees it (event feed) and decides it there: the same identity rule, forwarded to
+// the driving node, applied once. A driver that lost its lease gets no decision, and the node
+// that takes the conversation over closes what it left open as denied.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
+import type { RoomEvent } from '../../../src/events/room-events.js';
+import { processRegistry } from '../../../src/process/registry.js';
+import { say, shell, type ResponsesRequest } from '../../support/mock-model.js';
+import { makeSandbox, type Sandbox } from '../../support/sandbox.js';
+import { memoryLogger } from '../../support/log.js';
+import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { RoomServer } from '../../../src/room/server.js';
+import { auth, client, cred, type Cleanup } from '../../security/room-support.js';
+
+let server: TestPostgres;
+beforeAll(async () => {
+  server = await startPostgres();
+}, 60_000);
+afterAll(async () => server?.stop(), 60_000);
+
+const open: Supervisor[] = [];
+const cleanup: Cleanup = [];
+let box: Sandbox | undefined;
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+  for (const sb of open.splice(0)) await sb.stop();
+  await box?.assertNoProcesses();
+  await box?.close();
+  box = undefined;
+  expect(processRegistry.list()).toEqual([]);
+}, 60_000);
+
+const lastUserText = (req: ResponsesRequest): string => {
+  const users = req.input.filter((i) => i.role === 'user');
+  return ((users.at(-1)?.content ?? []) as Array<{ text?: string }>).map((c) => c.text ?? '').join('').trim();
+};
+
+async function until<T>(what: () => T | undefined | false, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = what();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+type Requested = Extract<RoomEvent, { type: 'approval.requested' }>;
+type Resolved = Extract<RoomEvent, { type: 'approval.resolved' }>;
+const requested = (events: RoomEvent[]) => events.filter((e): e is Requested => e.type === 'approval.requested');
+const resolved = (events: RoomEvent[], id: string) => events.filter((e): e is Resolved => e.type === 'approval.resolved' && e.approvalId === id);
+const drives = (sb: Supervisor) => (sb as unknown as { cluster: { driver: { drives(s: string): boolean } } }).cluster.driver.drives('lab/chat/main');
+
+describe('approvals across nodes', () => {
+  it('a client of another node decides: same identity rule, applied once on the driver; a lost lease refuses; a takeover denies', async () => {
+    // Each post asks to write a file named after it (an escalated command: a person must approve).
+    box = await makeSandbox((req) => (req.input.at(-1)?.type === 'function_call_output' ? say(`done ${lastUserText(req)}`) : shell(`echo x > ${lastUserText(req)}.txt`, { escalated: true })));
+    const url = await server.freshDatabase();
+    const nodes = ['a', 'b'].map((node) => {
+      const { log } = memoryLogger('warn');
+      const config = {
+        appServer: { env: box!.env, approvalPolicy: 'untrusted', sandbox: 'workspace-write' },
+        approvals: { reviewer: 'user' },
+        agents: { defaults: { cwd: box!.workspace } },
+        sessions: { idleWatchdogSeconds: 60 },
+        storage: { kind: 'postgres', url },
+        cluster: { node, leaseTtlMs: 2_000 },
+      };
+      const sb = createSupervisor(config as never, { log, baseDir: box!.root, stateDir: path.join(box!.root, node) });
+      open.push(sb);
+      const events: RoomEvent[] = [];
+      sb.events$.subscribe((e) => events.push(e));
+      return { node, sb, events };
+    });
+    await Promise.all(nodes.map((n) => n.sb.start()));
+    // A room server on each node, with Ann (the first poster: the session owner) and Mallory joined.
+    const rooms = await Promise.all(
+      nodes.map(async (n) => {
+        const server = new RoomServer({ backend: n.sb, auth, web: false });
+        const url = await server.start();
+        cleanup.push(() => server.stop());
+        const [ann, mallory] = [client(cleanup, url), client(cleanup, url)];
+        await ann.join({ token: await cred('lab', 'ann', 'member') });
+        await mallory.join({ token: await cred('lab', 'mallory', 'member') });
+        return { ann, mallory };
+      }),
+    );
+    await nodes[0]!.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'one' });
+    // Whichever node took the conversation drives it; the client is on the other one.
+    const driver = await until(() => nodes.find((n) => drives(n.sb) && requested(n.events).length === 1));
+    const other = nodes.find((n) => n !== driver)!;
+    const room = rooms[nodes.indexOf(other)]!;
+    const first = await until(() => requested(other.events)[0]);
+    expect(first).toMatchObject({ kind: 'command', deciders: { owner: 'ann' } });
+    // Ann's client on the other node sees the request live (the event feed).
+    await room.ann.next((f) => f.type === 'event' && (f.event as RoomEvent).type === 'approval.requested');
+
+    // Refused on the other node exactly as on the driver; an observer before anything is looked up.
+    const mallory = { approvalId: first.approvalId, by: 'mallory', decision: 'accept' };
+    const there = driver.sb.decide(mallory);
+    expect(there).toMatchObject({ ok: false, reason: expect.stringContaining('mallory may not decide approval') });
+    expect(await other.sb.decide(mallory)).toEqual(there);
+    await room.mallory.send({ type: 'approval.decide', approvalId: first.approvalId, decision: 'accept' });
+    expect(await room.mallory.next((f) => f.type === 'decided')).toEqual({ type: 'decided', approvalId: first.approvalId, ...(there as object) });
+    expect(await other.sb.decide({ ...mallory, role: 'observer' })).toMatchObject({ ok: false, reason: expect.stringContaining('observers cannot decide') });
+    expect(await other.sb.decide({ ...mallory, by: 'ann', room: 'elsewhere' })).toEqual({ ok: false, reason: `approval ${first.approvalId} is not in room elsewhere` });
+    expect(await other.sb.decide({ ...mallory, approvalId: 'no-such-approval' })).toEqual({ ok: false, reason: 'unknown approval "no-such-approval"' });
+
+    // The owner decides on the other node: answered once the driver applied it.
+    await room.ann.send({ type: 'approval.decide', approvalId: first.approvalId, decision: 'accept' });
+    expect(await room.ann.next((f) => f.type === 'decided', 20_000)).toEqual({ type: 'decided', approvalId: first.approvalId, ok: true });
+    await until(() => resolved(driver.events, first.approvalId).length === 1);
+    expect(resolved(driver.events, first.approvalId)).toMatchObject([{ outcome: 'approved', by: 'ann', decision: 'accept' }]);
+    await until(() => driver.events.some((e) => e.type === 'turn.completed'));
+    expect(existsSync(path.join(box.workspace, 'one.txt'))).toBe(true);
+    await until(() => resolved(other.events, first.approvalId).length === 1);
+    expect(await other.sb.decide({ approvalId: first.approvalId, by: 'ann', decision: 'accept' })).toEqual({ ok: false, reason: `approval ${first.approvalId} is already finished (approved)` });
+    // One shared history: the decision recorded once, whichever node reads it.
+    for (const n of nodes) {
+      const decided = (await n.sb.history('lab')).filter((r) => r.kind === 'approval' && r.approvalId === first.approvalId);
+      expect(decided).toMatchObject([{ outcome: 'approved', by: 'ann' }]);
+    }
+
+    // The next approval; then the driver loses its lease (another node "z" takes it and dies).
+    await other.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'two' });
+    const second = await until(() => requested(other.events)[1]);
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      await db.query(`UPDATE session_leases SET node = 'z', epoch = epoch + 1, expires_at = now() + interval '1 hour' WHERE session = 'lab/chat/main'`);
+      expect(await other.sb.decide({ approvalId: second.approvalId, by: 'ann', decision: 'accept' })).toEqual({
+        ok: false,
+        reason: `approval ${second.approvalId} cannot be decided: node ${driver.node}, which asked, no longer drives the conversation (it is denied)`,
+      });
+      // "z" is gone: its lease runs out, a live node takes the conversation over (its message is
+      // still queued) and closes the approval the old driver left open, as denied, telling the room.
+      await db.query(`UPDATE session_leases SET expires_at = now() WHERE session = 'lab/chat/main'`);
+      // (The old driver withdrew it on its own when it found its lease gone: that stays on that node.)
+      for (const n of nodes) {
+        const closed = await until(() => resolved(n.events, second.approvalId).find((e) => e.by === 'switchboard'), 30_000);
+        expect(closed).toMatchObject({ outcome: 'denied', reason: expect.stringContaining(`node ${driver.node}, which asked, stopped driving`) });
+      }
+      expect(resolved(other.events, second.approvalId).filter((e) => e.outcome !== 'withdrawn')).toHaveLength(1);
+      const row = await db.query('SELECT closed_at IS NOT NULL AS closed, outcome FROM approval_pending WHERE approval_id = $1', [second.approvalId]);
+      expect(row.rows).toEqual([{ closed: true, outcome: 'denied' }]);
+      expect(existsSync(path.join(box.workspace, 'two.txt'))).toBe(false);
+    } finally {
+      await db.end();
+    }
+  }, 240_000);
+});
