@@ -193,7 +193,9 @@ export const sessionSetup = setup({
       queue: [...context.queue, ...context.steerQueue],
       turns: context.turns + 1,
       startRetries: 0,
-      persist: context.threadId ? ('save' as const) : context.persist,
+      // The binding changes only on bind, /model and /reset (saved then); a turn's end saves it
+      // only to retry a failed write, not to refresh updatedAt (a durable write per turn).
+      persist: context.threadId && context.unsaved ? ('save' as const) : context.persist,
       lastTurn: { status: p.output.status, turnId: p.output.turnId, error: p.output.error },
     })),
     /** Messages still waiting to be steered into the turn that just ended run next. */
@@ -246,9 +248,10 @@ export const sessionSetup = setup({
       for (const t of a.texts) enqueue.emit(notice(t.level, t.text));
     }),
     startPersist: assign({ writing: ({ context }) => context.persist, persist: undefined }),
-    endPersist: assign({ writing: undefined }),
+    endPersist: assign({ writing: undefined, unsaved: false }),
     persistFailed: collect<Err>(({ context, enqueue }, p) => {
       const err = errorMessage(p.error);
+      enqueue.assign({ unsaved: true });
       enqueue.emit(logLine('error', 'saving the thread binding failed', { err, key: context.key }));
       enqueue.emit(notice('warning', texts.persistFailed(err)));
     }),

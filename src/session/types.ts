@@ -161,6 +161,8 @@ export interface SessionContext {
   persist: 'save' | 'delete' | undefined;
   /** The write in progress. */
   writing: 'save' | 'delete' | undefined;
+  /** The last binding write failed: the end of the next turn tries it again. */
+  unsaved: boolean;
   turns: number;
   /** Times the current message was retried because its thread was not loaded. */
   startRetries: number;
@@ -200,6 +202,7 @@ export function initialContext(input: {
     catalogRequests: [],
     persist: undefined,
     writing: undefined,
+    unsaved: false,
     turns: r?.turns ?? 0,
     startRetries: 0,
     lastTurn: r?.lastTurn,

@@ -132,6 +132,11 @@ export class DatasetStore implements ThreadStore {
     return this.rowsToRecords(r.rows);
   }
 
+  async lastOfKind<K extends HistoryRecord['kind']>(session: string, kind: K): Promise<Extract<StoredRecord, { kind: K }> | undefined> {
+    const r = await this.sql.run({ sql: 'SELECT seq, session, at, body FROM history WHERE session = ? AND kind = ? ORDER BY seq DESC LIMIT 1', args: [session, kind] });
+    return this.rowsToRecords(r.rows)[0] as Extract<StoredRecord, { kind: K }> | undefined;
+  }
+
   async historyByPrefix(prefix: string, opts: HistoryPage = {}): Promise<StoredRecord[]> {
     const p = planPage(opts);
     // Exact session, or anything below it; LIKE wildcards in names are escaped.

@@ -45,6 +45,14 @@ export class MemoryStore implements ThreadStore {
     return this.records.filter((r) => r.session === session && r.seq > (opts.afterSeq ?? 0)).slice(0, opts.limit ?? 10_000);
   }
 
+  async lastOfKind<K extends HistoryRecord['kind']>(session: string, kind: K): Promise<Extract<StoredRecord, { kind: K }> | undefined> {
+    for (let i = this.records.length - 1; i >= 0; i--) {
+      const r = this.records[i]!;
+      if (r.session === session && r.kind === kind) return r as Extract<StoredRecord, { kind: K }>;
+    }
+    return undefined;
+  }
+
   async historyByPrefix(prefix: string, opts: HistoryPage = {}): Promise<StoredRecord[]> {
     return pageOf(
       this.records.filter((r) => r.session === prefix || r.session.startsWith(`${prefix}/`)),

@@ -95,6 +95,8 @@ export interface ThreadStore {
   /** Resolves once the record is durable. */
   append(session: string, record: HistoryRecord): Promise<StoredRecord>;
   history(session: string, opts?: { afterSeq?: number; limit?: number }): Promise<StoredRecord[]>;
+  /** The newest record of `kind` in `session` (one indexed read, however long the history). */
+  lastOfKind<K extends HistoryRecord['kind']>(session: string, kind: K): Promise<Extract<StoredRecord, { kind: K }> | undefined>;
   /**
    * History of every session under a key prefix (`room`, `room/channel`, ...), oldest first.
    * No cursor and no limit: the oldest HISTORY_MAX_PAGE records (what callers always had).

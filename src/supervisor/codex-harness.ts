@@ -268,7 +268,12 @@ export class CodexHarness implements Harness {
 
   /** The conversation a thread belongs to, if a live or hibernated session has it. */
   sessionOfThread(threadId: string): string | undefined {
-    return this.allSessions().find((s) => s.status?.threadId === threadId)?.status?.session;
+    // Per notice of a thread: no status objects of every session (that was quadratic under load).
+    for (const m of this.stack.managers().values()) {
+      const found = m.threadContext(threadId)?.session;
+      if (found) return found;
+    }
+    return undefined;
   }
 
   private readonly namedThreads = new Set<string>();

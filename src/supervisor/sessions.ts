@@ -94,12 +94,8 @@ export class AgentSessions {
   }
 
   private async pinnedHarness(session: string): Promise<string | undefined> {
-    const history = await this.o.store().history(session);
-    for (let i = history.length - 1; i >= 0; i--) {
-      const r = history[i]!;
-      if (r.kind === 'harness') return r.harness === '(unpinned)' ? undefined : r.harness;
-    }
-    return undefined;
+    const r = await this.o.store().lastOfKind(session, 'harness');
+    return r === undefined || r.harness === '(unpinned)' ? undefined : r.harness;
   }
 
   /** `/model` of another backend: the conversation goes on there (recorded, so a restart keeps it). */

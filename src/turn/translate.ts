@@ -313,8 +313,12 @@ export class TurnTranslator {
         this.emitTool('tool.completed', turnId, itemId, kind, title, status, item, at);
       }
     }
-    this.lastSignalAt = at;
-    this.signal({ type: 'ITEM', phase, itemType: item.type, itemId });
+    // Like activity, at most once per throttle window: the machine only restarts its watchdog,
+    // and a turn's burst of items would each cost a transition and a timer.
+    if (at - this.lastSignalAt >= this.throttleMs) {
+      this.lastSignalAt = at;
+      this.signal({ type: 'ITEM', phase, itemType: item.type, itemId });
+    }
   }
 
   /**

@@ -104,6 +104,11 @@ export class PostgresStore implements ThreadStore {
     return recordRows(r.rows, this.log);
   }
 
+  async lastOfKind<K extends HistoryRecord['kind']>(session: string, kind: K): Promise<Extract<StoredRecord, { kind: K }> | undefined> {
+    const r = await this.pool.query('SELECT seq, session, at, body FROM history WHERE session = $1 AND kind = $2 ORDER BY seq DESC LIMIT 1', [session, kind]);
+    return recordRows(r.rows, this.log)[0] as Extract<StoredRecord, { kind: K }> | undefined;
+  }
+
   async historyByPrefix(prefix: string, opts: HistoryPage = {}): Promise<StoredRecord[]> {
     const p = planPage(opts);
     // Exact session, or anything below it; LIKE wildcards in names are escaped.

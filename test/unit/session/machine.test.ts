@@ -33,6 +33,45 @@ describe('binding a conversation to a Codex thread', () => {
     expect(h.withdrawn).toEqual(['turn_1:turn completed']);
   });
 
+  it('writes the binding once per bind, not after every turn; a failed write is retried when the next turn ends', async () => {
+    const saved: string[] = [];
+    let failNext = false;
+    const store = new MemoryBindingStore();
+    const counting = {
+      load: (k: string) => store.load(k),
+      remove: (k: string) => store.remove(k),
+      save: async (b: Parameters<MemoryBindingStore['save']>[0]) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('disk full');
+        }
+        saved.push(b.threadId);
+        await store.save(b);
+      },
+    };
+    const h = harness({ store: counting });
+    for (const [i, text] of ['one', 'two', 'three'].entries()) {
+      h.post(text);
+      await h.until(() => h.conn.sent('turn/start').length === i + 1, text);
+      h.complete();
+      await h.mgr.whenIdle('r/c/t');
+    }
+    expect(saved).toEqual(['thr_1']); // three turns, one bind: one write
+
+    // A write that fails (here: /reset's new thread) is retried at the end of that thread's first turn.
+    failNext = true;
+    h.post('/reset');
+    await h.mgr.whenIdle('r/c/t');
+    h.post('four');
+    await h.until(() => h.conn.sent('turn/start').length === 4, 'turn four');
+    await h.until(() => h.notices().some((n) => n.includes('disk full')), 'the failed write told');
+    expect(saved).toEqual(['thr_1']);
+    h.complete();
+    await h.mgr.whenIdle('r/c/t');
+    expect(saved).toEqual(['thr_1', 'thr_2']);
+    expect(store.data.get('r/c/t')?.threadId).toBe('thr_2');
+  });
+
   it('resumes the stored thread (same binding dir, new host)', async () => {
     const dir = tempDir();
     const a = harness({ bindingDir: dir });

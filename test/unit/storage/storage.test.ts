@@ -43,6 +43,19 @@ describe.each([
     await s.close();
   });
 
+  it('finds the newest record of a kind in a session, not another session\'s', async () => {
+    const s = await open();
+    await s.append('a', { kind: 'harness', harness: 'codex', reason: 'default' });
+    await s.append('a', { kind: 'model', model: 'gpt-5.5' });
+    await s.append('a', { kind: 'harness', harness: 'llm', reason: '/model' });
+    await s.append('a/sub', { kind: 'harness', harness: 'codex', reason: 'a sub-session' });
+    await s.append('b', { kind: 'model', model: 'x' });
+    expect(await s.lastOfKind('a', 'harness')).toMatchObject({ kind: 'harness', harness: 'llm', session: 'a' });
+    expect(await s.lastOfKind('a', 'model')).toMatchObject({ model: 'gpt-5.5' });
+    expect(await s.lastOfKind('b', 'harness')).toBeUndefined();
+    await s.close();
+  });
+
   it('rejects a malformed record instead of storing it', async () => {
     const s = await open();
     await expect(s.append('a', { kind: 'message', role: 'robot', text: 1 } as never)).rejects.toThrow(/role|text/);

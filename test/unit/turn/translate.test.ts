@@ -136,7 +136,7 @@ describe('TurnTranslator', () => {
   });
 
   it('tool items become started/updated/completed with the item data', () => {
-    const { tr, events, signals, feed } = setup();
+    const { tr, events, signals, feed } = setup(0);
     tr.bind('turn_1');
     const cmd = { type: 'commandExecution', id: 'c1', command: 'ls -la', cwd: '/w', status: 'inProgress', aggregatedOutput: null, exitCode: null };
     feed('item/started', codex.item(T, 'turn_1', cmd));
@@ -235,6 +235,13 @@ describe('TurnTranslator', () => {
     for (let i = 0; i < 100; i++) slow.feed('item/agentMessage/delta', codex.delta(T, 'turn_1', 'm', 'x'));
     expect(slow.signals.filter((s) => s.type === 'ACTIVITY')).toHaveLength(1);
     expect(slow.events).toHaveLength(100);
+    // Items restart the watchdog like activity: a burst of them is one signal.
+    for (let i = 0; i < 5; i++) {
+      slow.feed('item/started', codex.item(T, 'turn_1', { type: 'reasoning', id: `r${i}` }));
+      slow.feed('item/completed', codex.item(T, 'turn_1', { type: 'reasoning', id: `r${i}` }));
+    }
+    expect(slow.signals.filter((s) => s.type === 'ITEM' || s.type === 'ACTIVITY')).toHaveLength(1);
+    expect(slow.events.filter((e) => e.type === 'tool.completed')).toHaveLength(5);
   });
 });
 
