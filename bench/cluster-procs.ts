@@ -104,7 +104,7 @@ function spawnNode(name: string, o: NodeOptions, dir: string): NodeProc {
     cluster: { node: name, leaseTtlMs: o.ttlMs ?? 10_000, maxSessions: o.maxSessions ?? 64 },
     log: { level: 'warn' },
   };
-  const child = spawn(process.execPath, ['--import', tsxLoader, NODE_SCRIPT], {
+  const child = spawn(process.execPath, [...(process.env.CLUSTER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', tsxLoader, NODE_SCRIPT], {
     env: { ...process.env, CLUSTER_NODE_CONFIG: JSON.stringify(config), CLUSTER_NODE_DIR: dir },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -14,6 +14,8 @@ const CHANNEL = 'switchboard_room_events';
 const PAGE = 500;
 /** Publishes between two prunes of rows older than an hour. */
 const PRUNE_EVERY = 1_000;
+/** Room events per INSERT at most (two parameters each, well under PostgreSQL's 65,535). */
+const PUBLISH_BATCH = 500;
 
 // Rows come from the shared database (another node wrote them): checked before a room sees them.
 const EventShape = z.looseObject({ type: z.string().min(1).max(100), session: z.string().min(1).max(1000), at: z.number() });
@@ -34,6 +36,8 @@ export class EventFeed {
   private published = 0;
   private client: pg.Client | undefined;
   private publishing: Promise<unknown> = Promise.resolve();
+  /** Published, not yet written: they go in the next batch. */
+  private readonly pending: RoomEvent[] = [];
   private reading: Promise<void> = Promise.resolve();
   private readonly actor: Actor<typeof eventFeedMachine>;
 
@@ -67,20 +71,32 @@ export class EventFeed {
     this.actor.start();
   }
 
-  /** A room event of a conversation this node drives, for the other nodes (in order per node). */
+  /**
+   * A room event of a conversation this node drives, for the other nodes (in order per node).
+   * Events that come while a write is under way go in the next one, together: one INSERT and
+   * one NOTIFY per batch, not a serial round trip per event.
+   */
   publish(e: RoomEvent): void {
-    this.publishing = this.publishing
-      .then(() =>
-        this.o.pool.query(
-          `WITH ins AS (INSERT INTO room_events (node, session, body) VALUES ($1, $2, $3) RETURNING seq)
-           SELECT pg_notify('${CHANNEL}', seq::text) FROM ins`,
-          [this.o.node, e.session, JSON.stringify(e)],
-        ),
-      )
-      .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, session: e.session }, 'room event not published to the other nodes'));
+    this.pending.push(e);
+    if (this.pending.length === 1) this.publishing = this.publishing.then(() => this.flush());
     // Rows are only for live delivery (history keeps the conversation): old ones go now and then.
     if (++this.published % PRUNE_EVERY === 0) {
       void this.o.pool.query(`DELETE FROM room_events WHERE at < now() - interval '1 hour'`).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'pruning room events failed'));
+    }
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending.splice(0, PUBLISH_BATCH);
+      // VALUES rows are numbered in order: seq keeps this node's order of events.
+      const rows = batch.map((_, i) => `($1, $${2 * i + 2}, $${2 * i + 3})`).join(', ');
+      await this.o.pool
+        .query(
+          `WITH ins AS (INSERT INTO room_events (node, session, body) VALUES ${rows} RETURNING seq)
+           SELECT pg_notify('${CHANNEL}', max(seq)::text) FROM ins`,
+          [this.o.node, ...batch.flatMap((x) => [x.session, JSON.stringify(x)])],
+        )
+        .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, events: batch.length }, 'room events not published to the other nodes'));
     }
   }
 
