@@ -2,7 +2,7 @@
 // Switchboard nodes as OS processes (bench/cluster-node.ts over bench/cluster-app-server.mjs).
 // `withCluster` stops every node it started and the database, also when the bench fails.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,6 +136,41 @@ function spawnNode(name: string, o: NodeOptions, dir: string): NodeProc {
     post: (msg) => void child.stdin!.write(`post ${JSON.stringify(msg)}\n`),
     exited,
   };
+}
+
+/** utime + stime of a process so far, in seconds (Linux /proc; 0 once it is gone). */
+export function cpuOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds so far of the PostgreSQL server on `port` and its live backends (Linux /proc). */
+export function postgresCpu(port: number): number {
+  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  const cmd = (pid: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      return [];
+    }
+  };
+  const server = procs.find((pid) => {
+    const args = cmd(pid);
+    return args[0]?.endsWith('postgres') === true && args.includes('-p') && args[args.indexOf('-p') + 1] === String(port);
+  });
+  if (!server) return 0;
+  const parentOf = (pid: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1];
+    } catch {
+      return undefined;
+    }
+  };
+  return procs.filter((pid) => pid === server || parentOf(pid) === server).reduce((sum, pid) => sum + cpuOf(Number(pid)), 0);
 }
 
 export const quantile = (xs: number[], q: number): number => {

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type { Figure } from './common.js';
-import { cores, load1, withCluster, type ClusterWorld, type NodeProc } from './cluster-procs.js';
+import { cores, cpuOf, load1, postgresCpu, withCluster, type ClusterWorld, type NodeProc } from './cluster-procs.js';
 
 const SESSIONS = Number(process.env.CLUSTER_SESSIONS ?? 240);
 const MESSAGES = Number(process.env.CLUSTER_MESSAGES ?? 5);
@@ -24,17 +24,13 @@ export interface ThroughputRun {
   nodes: number;
   perSec: number;
   seconds: number;
-  /** CPU seconds per wall second of the node processes together, and of the whole machine (of `cores`). */
+  /** CPU seconds per wall second: the node processes together, PostgreSQL, the whole machine (of `cores`). */
   nodeCpu: number;
+  pgCpu: number;
   machineCpu: number;
   load: number;
 }
 
-/** utime + stime of a process, in seconds (Linux /proc). */
-function cpuOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 /** Busy CPU seconds of the whole machine so far (Linux /proc/stat, all cores). */
 function machineBusy(): number {
   const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
@@ -90,6 +86,7 @@ async function once(w: ClusterWorld, count: number, run: number): Promise<Throug
     await starts.until(WARM);
     const cpu0 = nodes.map((n) => cpuOf(n.child.pid!));
     const busy0 = machineBusy();
+    const pg0 = postgresCpu(w.pg.port);
     const total = SESSIONS * MESSAGES;
     const t0 = Date.now();
     for (let r = 0; r < MESSAGES; r++) for (let c = 0; c < SESSIONS; c++) post(nodes[(c + r) % count]!, `c${c}`, `message ${r} of ${c}`);
@@ -97,6 +94,7 @@ async function once(w: ClusterWorld, count: number, run: number): Promise<Throug
     const wall = (Date.now() - t0) / 1000;
     const nodeCpu = nodes.reduce((s, n, i) => s + cpuOf(n.child.pid!) - cpu0[i]!, 0) / wall;
     const machineCpu = (machineBusy() - busy0) / wall;
+    const pgCpu = (postgresCpu(w.pg.port) - pg0) / wall;
     const load = load1();
     // Exactly once: no turn starts late, and the shared queue is empty.
     await new Promise((r) => setTimeout(r, 500));
@@ -107,7 +105,7 @@ async function once(w: ClusterWorld, count: number, run: number): Promise<Throug
     await db.end();
     if (left !== 0) throw new Error(`${left} messages left in the queue`);
     const seconds = (last - t0) / 1000;
-    return { nodes: count, perSec: total / seconds, seconds, nodeCpu: Number(nodeCpu.toFixed(2)), machineCpu: Number(machineCpu.toFixed(2)), load };
+    return { nodes: count, perSec: total / seconds, seconds, nodeCpu: Number(nodeCpu.toFixed(2)), pgCpu: Number(pgCpu.toFixed(2)), machineCpu: Number(machineCpu.toFixed(2)), load };
   } finally {
     await w.stopNodes();
   }
@@ -121,7 +119,7 @@ export async function benchClusterThroughput(): Promise<Figure> {
     const one = best(1);
     const three = best(3);
     const ratio = Number((three.perSec / one.perSec).toFixed(3));
-    const fmt = (r: ThroughputRun) => `${r.perSec.toFixed(0)}/s in ${r.seconds.toFixed(2)} s, node CPU ${r.nodeCpu}, machine CPU ${r.machineCpu} of ${cores}, load ${r.load}`;
+    const fmt = (r: ThroughputRun) => `${r.perSec.toFixed(0)}/s in ${r.seconds.toFixed(2)} s, node CPU ${r.nodeCpu}, PostgreSQL CPU ${r.pgCpu}, machine CPU ${r.machineCpu} of ${cores}, load ${r.load}`;
     return {
       figure:
         `cluster throughput: messages/s from post to turn start, 3 nodes vs 1 node (each its own process), fake app-servers, ` +

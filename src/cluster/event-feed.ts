@@ -129,8 +129,9 @@ export class EventFeed {
   private async readNew(): Promise<void> {
     for (;;) {
       const r = await this.o.pool.query<{ seq: string; node: string; body: unknown }>(
-        'SELECT seq, node, body FROM room_events WHERE seq > $1 ORDER BY seq LIMIT $2',
-        [this.last, PAGE],
+        // This node's own rows are not even read: its room server had them live.
+        'SELECT seq, node, body FROM room_events WHERE seq > $1 AND node <> $3 ORDER BY seq LIMIT $2',
+        [this.last, PAGE, this.o.node],
       );
       for (const row of r.rows) {
         this.last = Math.max(this.last, Number(row.seq));
