@@ -53,6 +53,8 @@ export class ClusterDriver {
   private readonly lost = new Set<string>();
   /** Per conversation: the message running now. */
   private readonly running = new Map<string, Running>();
+  /** Idle leases being given up (makeRoom): a take of the same conversation waits for it. */
+  private readonly releasing = new Map<string, Promise<void>>();
   private readonly actor: Actor<typeof clusterDriverMachine>;
   private stopped = false;
 
@@ -126,13 +128,19 @@ export class ClusterDriver {
       if (this.running.has(session) || wanted.has(session)) continue;
       over--;
       this.held.delete(session);
-      void this.keeper.release(session).catch((err: unknown) => this.o.log.warn({ err, session }, 'releasing an idle lease failed; it runs out instead'));
+      const released = this.keeper
+        .release(session)
+        .catch((err: unknown) => this.o.log.warn({ err, session }, 'releasing an idle lease failed; it runs out instead'))
+        .finally(() => this.releasing.delete(session));
+      this.releasing.set(session, released);
       this.o.drop(session);
     }
   }
 
   private async take(session: string): Promise<void> {
     if (this.running.has(session)) return;
+    // Taken again while its release is on the way: after it, or the release could expire the new lease.
+    await this.releasing.get(session);
     const lease = this.keeper.current(session) ?? (await this.keeper.acquire(session));
     if (!lease || this.stopped) return;
     // Re-inserted: `held` stays in least-recently-run order for makeRoom.
