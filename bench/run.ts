@@ -10,6 +10,8 @@ import { benchP4 } from './p4-guardian-latency.js';
 import { benchAppServerMemory } from './app-server-memory.js';
 import { benchP6 } from './p6-concurrent-turns.js';
 import { benchP7 } from './p7-web.js';
+import { benchClusterThroughput } from './cluster-throughput.js';
+import { benchClusterFailover } from './cluster-failover.js';
 import type { Figure } from './common.js';
 
 type Bench = { name: string; run: () => Promise<Figure | Figure[]> };
@@ -24,6 +26,8 @@ const benches: Bench[] = [
   { name: 'app-server-memory', run: benchAppServerMemory },
   { name: 'p6', run: benchP6 },
   { name: 'p7', run: benchP7 },
+  { name: 'cluster-throughput', run: benchClusterThroughput },
+  { name: 'cluster-failover', run: benchClusterFailover },
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));

@@ -48,6 +48,9 @@ interface Running {
   watch?: Actor<typeof turnStartWatchMachine>;
 }
 
+/** Conversations a scan takes (lease, then claim) at the same time. */
+const TAKE_AT_ONCE = 16;
+
 const preview = (text: string): string => {
   const one = text.replace(/\s+/g, ' ').trim();
   return one.length > 80 ? `${one.slice(0, 80)}…` : one;
@@ -61,6 +64,8 @@ export class ClusterDriver {
   private readonly lost = new Set<string>();
   /** Per conversation: the message running now. */
   private readonly running = new Map<string, Running>();
+  /** Idle leases being given up (makeRoom): a take of the same conversation waits for it. */
+  private readonly releasing = new Map<string, Promise<void>>();
   private readonly actor: Actor<typeof clusterDriverMachine>;
   private stopped = false;
 
@@ -116,22 +121,56 @@ export class ClusterDriver {
 
   private async scan(): Promise<void> {
     if (this.stopped) return;
-    for (const session of await this.o.candidates(this.o.maxSessions * 2)) {
-      if (this.stopped || this.running.has(session)) continue;
-      if (!this.held.has(session) && this.held.size >= this.o.maxSessions) continue;
-      const held = this.keeper.current(session);
-      const lease = held ?? (await this.keeper.acquire(session));
-      if (!lease) continue;
-      this.held.set(session, lease);
-      this.lost.delete(session);
-      if (!held) await this.o.acquired?.(lease);
-      const entry = await this.o.cluster.claim(lease).catch((err: unknown) => this.fenced(lease, err));
-      if (!entry) continue;
-      this.running.set(session, { lease, entry });
-      // Could not be run (Codex unreachable for the thread check, a dispatch that threw): the
-      // lease is given up, so the next acquire (a new epoch) reclaims the message and checks again.
-      void this.run(session, lease, entry).catch((err: unknown) => this.lose(lease, `running a queued message failed: ${(err as Error).message}`));
+    const ready = (await this.o.candidates(this.o.maxSessions * 2)).filter((s) => !this.running.has(s));
+    // Capacity is what runs here; an idle conversation keeps its lease (and its thread loaded
+    // here) until a new one needs the room, so a node never stops taking conversations.
+    const picks = ready.slice(0, Math.max(0, this.o.maxSessions - this.running.size));
+    this.makeRoom(picks);
+    // Each take is two round trips to the database (acquire, claim): taken a few at once, or
+    // one node's scan would be bound by round-trip latency, not by its CPU.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < picks.length && !this.stopped) await this.take(picks[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(TAKE_AT_ONCE, picks.length) }, worker));
+  }
+
+  /** Gives up the leases of idle conversations (least recently run first) so `picks` fit in maxSessions. */
+  private makeRoom(picks: string[]): void {
+    const wanted = new Set(picks);
+    let over = this.held.size + picks.filter((s) => !this.held.has(s)).length - this.o.maxSessions;
+    for (const session of [...this.held.keys()]) {
+      if (over <= 0) break;
+      if (this.running.has(session) || wanted.has(session)) continue;
+      over--;
+      this.held.delete(session);
+      const released = this.keeper
+        .release(session)
+        .catch((err: unknown) => this.o.log.warn({ err, session }, 'releasing an idle lease failed; it runs out instead'))
+        .finally(() => this.releasing.delete(session));
+      this.releasing.set(session, released);
+      this.o.drop(session);
     }
+  }
+
+  private async take(session: string): Promise<void> {
+    if (this.running.has(session)) return;
+    // Taken again while its release is on the way: after it, or the release could expire the new lease.
+    await this.releasing.get(session);
+    const held = this.keeper.current(session);
+    const lease = held ?? (await this.keeper.acquire(session));
+    if (!lease || this.stopped) return;
+    // Re-inserted: `held` stays in least-recently-run order for makeRoom.
+    this.held.delete(session);
+    this.held.set(session, lease);
+    this.lost.delete(session);
+    if (!held) await this.o.acquired?.(lease);
+    const entry = await this.o.cluster.claim(lease).catch((err: unknown) => this.fenced(lease, err));
+    if (!entry) return;
+    this.running.set(session, { lease, entry });
+    // Could not be run (Codex unreachable for the thread check, a dispatch that threw): the
+    // lease is given up, so the next acquire (a new epoch) reclaims the message and checks again.
+    void this.run(session, lease, entry).catch((err: unknown) => this.lose(lease, `running a queued message failed: ${(err as Error).message}`));
   }
 
   private async run(session: string, lease: Lease, entry: QueuedMessage): Promise<void> {

@@ -33,7 +33,7 @@ interface Sent {
 }
 
 /** A node: its own pool, a driver whose dispatch records the send and starts a "turn" the test ends. */
-async function node(url: string, name: string, sent: Sent[], opts: { ttlMs?: number; taken?: (e: QueuedMessage) => boolean; starts?: (e: QueuedMessage) => boolean; clock?: SimulatedClock } = {}) {
+async function node(url: string, name: string, sent: Sent[], opts: { ttlMs?: number; maxSessions?: number; taken?: (e: QueuedMessage) => boolean; starts?: (e: QueuedMessage) => boolean; clock?: SimulatedClock } = {}) {
   const store = await PostgresStore.open(url);
   const events: RoomEvent[] = [];
   const dropped: string[] = [];
@@ -43,7 +43,7 @@ async function node(url: string, name: string, sent: Sent[], opts: { ttlMs?: num
     cluster: store.cluster(name),
     candidates: candidateSessions(store.pool, name),
     ttlMs: opts.ttlMs ?? 10_000,
-    maxSessions: 8,
+    maxSessions: opts.maxSessions ?? 8,
     pollMs: 100,
     dispatch: async (session, entry) => {
       sent.push({ node: name, entry });
@@ -213,5 +213,30 @@ describe('cluster driver', () => {
     await until(() => sent.length === 2);
     await sleep(300);
     expect((await a.store.pool.query('SELECT 1 FROM inbox')).rowCount).toBe(0);
+  });
+
+  it('more conversations than maxSessions: idle leases are given up for queued conversations, so every one runs', async () => {
+    const url = await server.freshDatabase();
+    const sent: Sent[] = [];
+    const a = await node(url, 'a', sent, { maxSessions: 3 });
+    await a.driver.start();
+    const sessions = Array.from({ length: 7 }, (_, i) => `r/chat/s${i}`);
+    for (const s of sessions) await a.store.cluster('a').enqueue(s, msg(s));
+    a.driver.wake();
+    for (const k of [3, 6, 7]) {
+      await until(() => sent.length === k);
+      await sleep(200);
+      // Never more than maxSessions running, nor holding a lease.
+      expect(sent).toHaveLength(k);
+      expect(sessions.filter((s) => a.driver.drives(s)).length).toBeLessThanOrEqual(3);
+      for (const s of sent.slice(k - (k === 7 ? 1 : 3)).map((x) => x.entry.session)) a.end(s);
+    }
+    await until(() => a.dropped.length === 4);
+    expect(new Set(sent.map((s) => s.entry.message.text))).toEqual(new Set(sessions));
+    expect(a.dropped.every((s) => !a.driver.drives(s))).toBe(true);
+    await sleep(200);
+    // Released, not left to run out: the database holds three leases, all a's.
+    const leases = await a.store.pool.query('SELECT node FROM session_leases WHERE expires_at > now()');
+    expect(leases.rows.map((r) => r.node)).toEqual(['a', 'a', 'a']);
   });
 });
