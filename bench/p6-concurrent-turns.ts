@@ -1,12 +1,15 @@
 // P6: 64 conversations, one real turn each, all at once, through Switchboard vs a raw JSON-RPC
-// driver on the same number of real app-servers (one), against the same scripted model.
+// driver on the same number of real app-servers (one), against the same scripted model, which
+// runs in a process of its own (bench/model-process.ts), as a real model is remote.
 //   - raw:         bench/raw-driver.ts: 64 × (thread/start, turn/start) at once, until 64 turn/completed.
 //   - Switchboard: a real Supervisor (dataset storage, production logging into a sink): 64 room
 //                  messages posted at once, until 64 `turn.completed` room events.
 // Both sides spawn the same binary with the same arguments, environment (isolated HOME and
 // CODEX_HOME over the process environment) and thread/start settings (never, workspace-write).
 // Both clocks start after the app-server is up (spawn and handshake are P5's); turns/s each,
-// alternating sides, median of the runs. Run alone with `npx tsx bench/p6-concurrent-turns.ts`.
+// the two sides back to back in each run (alternating which goes first), each run on a fresh
+// CODEX_HOME; the figure is the median of the runs' ratios. Run alone with
+// `npx tsx bench/p6-concurrent-turns.ts` (P6_RUNS, P6_TRACE=1 prints each run).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,35 +21,42 @@ import { resolveCodexCommand } from '../src/connection/codex-command.js';
 import { createLogger } from '../src/log/logger.js';
 import { createSupervisor } from '../src/supervisor/supervisor.js';
 import { makeCodexHome } from '../test/support/codex-home.js';
-import { say, startMockModel } from '../test/support/mock-model.js';
+import { startModelProcess } from './model-process.js';
 import { RawDriver } from './raw-driver.js';
 import type { Figure } from './common.js';
 
 const CONVERSATIONS = Number(process.env.P6_CONVERSATIONS ?? 64);
-const RUNS = Number(process.env.P6_RUNS ?? 3);
+const RUNS = Number(process.env.P6_RUNS ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface World {
-  env: Record<string, string>;
+  /** A fresh CODEX_HOME per run: the app-server's cost grows with the threads a home holds, and a
+   * side that always ran second would pay for the first side's 64. */
+  env(): Record<string, string>;
   cwd: string;
   base: string;
   close(): Promise<void>;
 }
 
 async function world(): Promise<World> {
-  const mock = await startMockModel(() => say('done', 2));
-  const home = makeCodexHome({ modelUrl: mock.url });
+  const mock = await startModelProcess();
+  const homes: Array<ReturnType<typeof makeCodexHome>> = [];
   const base = mkdtempSync(path.join(tmpdir(), 'sb-bench-p6-'));
   const cwd = path.join(base, 'ws');
   mkdirSync(cwd);
   mkdirSync(path.join(base, 'home'));
   return {
-    env: { CODEX_HOME: home.dir, HOME: path.join(base, 'home') },
+    env() {
+      for (const h of homes.splice(0)) h.cleanup();
+      const home = makeCodexHome({ modelUrl: mock.url });
+      homes.push(home);
+      return { CODEX_HOME: home.dir, HOME: path.join(base, 'home') };
+    },
     cwd,
     base,
     async close() {
       await mock.close();
-      home.cleanup();
+      for (const h of homes.splice(0)) h.cleanup();
       rmSync(base, { recursive: true, force: true });
     },
   };
@@ -54,7 +64,7 @@ async function world(): Promise<World> {
 
 /** turns/s of the raw driver. */
 async function rawRun(w: World): Promise<number> {
-  const d = new RawDriver(resolveCodexCommand(), { ...process.env, ...w.env });
+  const d = new RawDriver(resolveCodexCommand(), { ...process.env, ...w.env() });
   try {
     await d.handshake();
     let done = 0;
@@ -86,7 +96,7 @@ async function switchboardRun(w: World, run: number): Promise<number> {
     {
       // The raw driver's thread/start asks for workspace-write; so does this side (Switchboard's
       // default yolo mode would ask for danger-full-access), so both make Codex do the same work.
-      appServer: { env: w.env, sandbox: 'workspace-write' },
+      appServer: { env: w.env(), sandbox: 'workspace-write' },
       agents: { defaults: { cwd: w.cwd } },
       sessions: { bindingsDir: path.join(state, 'bindings') },
       storage: { kind: 'dataset', path: path.join(state, 'threads.db') },
@@ -123,14 +133,25 @@ export async function benchP6(): Promise<Figure> {
     const raw: number[] = [];
     const sbx: number[] = [];
     for (let i = 1; i <= RUNS; i++) {
-      raw.push(await rawRun(w));
-      sbx.push(await switchboardRun(w, i));
+      // Sides alternate which goes first (raw-sb, sb-raw, …): neither always runs in the other's wake.
+      for (const side of i % 2 ? (['raw', 'sb'] as const) : (['sb', 'raw'] as const)) {
+        const c0 = process.cpuUsage();
+        const perSec = side === 'raw' ? await rawRun(w) : await switchboardRun(w, i);
+        (side === 'raw' ? raw : sbx).push(perSec);
+        const c = process.cpuUsage(c0);
+        if (process.env.P6_TRACE) console.error(`P6 run ${i} ${side}: ${perSec.toFixed(2)} turns/s (own CPU ${Math.round((c.user + c.system) / 1000)} ms)`);
+      }
     }
+    // Each run's two sides ran back to back under the same conditions; the load of this shared
+    // machine drifts between runs (one side's turns/s varies by ±10 % from run to run, more than
+    // the difference measured). So the figure is the median of the runs' own ratios (paired).
+    const pairs = raw.map((r, i) => sbx[i]! / r);
+    const ratio = Number(median(pairs).toFixed(3));
     const r = median(raw);
     const s = median(sbx);
-    const ratio = Number((s / r).toFixed(3));
+    const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
     return {
-      figure: `P6 ${CONVERSATIONS} concurrent real turns (one each) through Switchboard vs a raw JSON-RPC driver, 1 real app-server, turns/s`,
+      figure: `P6 ${CONVERSATIONS} concurrent real turns (one each) through Switchboard vs a raw JSON-RPC driver, 1 real app-server, turns/s; median of ${RUNS} paired runs' ratios (${list(pairs)}; raw ${list(raw)}; switchboard ${list(sbx)}; value and baseline are the medians)`,
       value: Number(s.toFixed(2)),
       unit: 'turns/s',
       target: 'ratio >= 0.95',
