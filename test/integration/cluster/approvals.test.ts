@@ -10,12 +10,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
 import { processRegistry } from '../../../src/process/registry.js';
-import { say, shell, type ResponsesRequest } from '../../support/mock-model.js';
+import { say, shell } from '../../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../../support/sandbox.js';
 import { memoryLogger } from '../../support/log.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import { RoomServer } from '../../../src/room/server.js';
 import { auth, client, cred, type Cleanup } from '../../security/room-support.js';
+import { lastUserText, until } from '../../support/cluster-test.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -34,21 +35,6 @@ afterEach(async () => {
   box = undefined;
   expect(processRegistry.list()).toEqual([]);
 }, 60_000);
-
-const lastUserText = (req: ResponsesRequest): string => {
-  const users = req.input.filter((i) => i.role === 'user');
-  return ((users.at(-1)?.content ?? []) as Array<{ text?: string }>).map((c) => c.text ?? '').join('').trim();
-};
-
-async function until<T>(what: () => T | undefined | false, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = what();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 type Requested = Extract<RoomEvent, { type: 'approval.requested' }>;
 type Resolved = Extract<RoomEvent, { type: 'approval.resolved' }>;

@@ -9,11 +9,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
 import { processRegistry } from '../../../src/process/registry.js';
-import { say, type ResponsesRequest } from '../../support/mock-model.js';
+import { say } from '../../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../../support/sandbox.js';
 import { spawnHost } from '../../support/host-process.js';
 import { memoryLogger } from '../../support/log.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { lastUserText, until } from '../../support/cluster-test.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -34,21 +35,7 @@ afterEach(async () => {
   box = undefined;
 }, 60_000);
 
-const lastUserText = (req: ResponsesRequest): string => {
-  const users = req.input.filter((i) => i.role === 'user');
-  return ((users.at(-1)?.content ?? []) as Array<{ text?: string }>).map((c) => c.text ?? '').join('').trim();
-};
 const TTL = 2_000;
-
-async function until<T>(what: () => T | undefined | false, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = what();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('several nodes: kill -9 of the driving node', () => {
   it('three nodes: another node takes over within the TTL; the cut-off message runs exactly once; those queued on the other nodes follow; clients and history agree on every node', async () => {

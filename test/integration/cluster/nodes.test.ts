@@ -13,6 +13,7 @@ import { makeSandbox, type Sandbox } from '../../support/sandbox.js';
 import { memoryLogger } from '../../support/log.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import type { PostgresStore } from '../../../src/storage/postgres/store.js';
+import { lastUserText, until } from '../../support/cluster-test.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -31,13 +32,6 @@ afterEach(async () => {
   box = undefined;
   expect(processRegistry.list()).toEqual([]);
 }, 60_000);
-
-/** The text of the last user message Codex sent the model: which post a request answers. */
-const lastUserText = (req: ResponsesRequest): string => {
-  const users = req.input.filter((i) => i.role === 'user');
-  const content = (users.at(-1)?.content ?? []) as Array<{ text?: string }>;
-  return content.map((c) => c.text ?? '').join('');
-};
 
 async function cluster(names: string[], extra: Record<string, unknown> = {}, script: Parameters<typeof makeSandbox>[0] = (req) => say(`re: ${lastUserText(req).trim()}`)) {
   box = await makeSandbox(script);
@@ -60,14 +54,6 @@ async function cluster(names: string[], extra: Record<string, unknown> = {}, scr
   });
   await Promise.all(nodes.map((n) => n.sb.start()));
   return nodes;
-}
-
-async function until(what: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const t0 = Date.now();
-  while (!(await what())) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const auth = createRoomAuth({ secret: 'nodes-test-room-secret-0123456789abcdef' });
