@@ -9,14 +9,13 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
-import { processRegistry } from '../../../src/process/registry.js';
 import { say, shell } from '../../support/mock-model.js';
-import { makeSandbox, type Sandbox } from '../../support/sandbox.js';
+import { makeSandbox } from '../../support/sandbox.js';
 import { memoryLogger } from '../../support/log.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import { RoomServer } from '../../../src/room/server.js';
-import { auth, client, cred, type Cleanup } from '../../security/room-support.js';
-import { lastUserText, until } from '../../support/cluster-test.js';
+import { auth, client, cred } from '../../security/room-support.js';
+import { ClusterTeardown, lastUserText, until } from '../../support/cluster-test.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -24,17 +23,9 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => server?.stop(), 60_000);
 
-const open: Supervisor[] = [];
-const cleanup: Cleanup = [];
-let box: Sandbox | undefined;
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-  for (const sb of open.splice(0)) await sb.stop();
-  await box?.assertNoProcesses();
-  await box?.close();
-  box = undefined;
-  expect(processRegistry.list()).toEqual([]);
-}, 60_000);
+const t = new ClusterTeardown();
+const { supervisors: open, closers: cleanup } = t;
+afterEach(() => t.run(), 60_000);
 
 type Requested = Extract<RoomEvent, { type: 'approval.requested' }>;
 type Resolved = Extract<RoomEvent, { type: 'approval.resolved' }>;
@@ -45,19 +36,19 @@ const drives = (sb: Supervisor) => (sb as unknown as { cluster: { driver: { driv
 describe('approvals across nodes', () => {
   it('a client of another node decides: same identity rule, applied once on the driver; a lost lease refuses; a takeover denies', async () => {
     // Each post asks to write a file named after it (an escalated command: a person must approve).
-    box = await makeSandbox((req) => (req.input.at(-1)?.type === 'function_call_output' ? say(`done ${lastUserText(req)}`) : shell(`echo x > ${lastUserText(req)}.txt`, { escalated: true })));
+    t.box = await makeSandbox((req) => (req.input.at(-1)?.type === 'function_call_output' ? say(`done ${lastUserText(req)}`) : shell(`echo x > ${lastUserText(req)}.txt`, { escalated: true })));
     const url = await server.freshDatabase();
     const nodes = ['a', 'b'].map((node) => {
       const { log } = memoryLogger('warn');
       const config = {
-        appServer: { env: box!.env, approvalPolicy: 'untrusted', sandbox: 'workspace-write' },
+        appServer: { env: t.box!.env, approvalPolicy: 'untrusted', sandbox: 'workspace-write' },
         approvals: { reviewer: 'user' },
-        agents: { defaults: { cwd: box!.workspace } },
+        agents: { defaults: { cwd: t.box!.workspace } },
         sessions: { idleWatchdogSeconds: 60 },
         storage: { kind: 'postgres', url },
         cluster: { node, leaseTtlMs: 2_000 },
       };
-      const sb = createSupervisor(config as never, { log, baseDir: box!.root, stateDir: path.join(box!.root, node) });
+      const sb = createSupervisor(config as never, { log, baseDir: t.box!.root, stateDir: path.join(t.box!.root, node) });
       open.push(sb);
       const events: RoomEvent[] = [];
       sb.events$.subscribe((e) => events.push(e));
@@ -103,7 +94,7 @@ describe('approvals across nodes', () => {
     await until(() => resolved(driver.events, first.approvalId).length === 1);
     expect(resolved(driver.events, first.approvalId)).toMatchObject([{ outcome: 'approved', by: 'ann', decision: 'accept' }]);
     await until(() => driver.events.some((e) => e.type === 'turn.completed'));
-    expect(existsSync(path.join(box.workspace, 'one.txt'))).toBe(true);
+    expect(existsSync(path.join(t.box!.workspace, 'one.txt'))).toBe(true);
     await until(() => resolved(other.events, first.approvalId).length === 1);
     expect(await other.sb.decide({ approvalId: first.approvalId, by: 'ann', decision: 'accept' })).toEqual({ ok: false, reason: `approval ${first.approvalId} is already finished (approved)` });
     // One shared history: the decision recorded once, whichever node reads it.
@@ -134,7 +125,7 @@ describe('approvals across nodes', () => {
       expect(resolved(other.events, second.approvalId).filter((e) => e.outcome !== 'withdrawn')).toHaveLength(1);
       const row = await db.query('SELECT closed_at IS NOT NULL AS closed, outcome FROM approval_pending WHERE approval_id = $1', [second.approvalId]);
       expect(row.rows).toEqual([{ closed: true, outcome: 'denied' }]);
-      expect(existsSync(path.join(box.workspace, 'two.txt'))).toBe(false);
+      expect(existsSync(path.join(t.box!.workspace, 'two.txt'))).toBe(false);
     } finally {
       await db.end();
     }

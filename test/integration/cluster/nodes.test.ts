@@ -7,13 +7,12 @@ import { createRoomAuth } from '../../../src/auth/index.js';
 import { RoomServer } from '../../../src/room/server.js';
 import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
-import { processRegistry } from '../../../src/process/registry.js';
 import { say, type ResponsesRequest } from '../../support/mock-model.js';
-import { makeSandbox, type Sandbox } from '../../support/sandbox.js';
+import { makeSandbox } from '../../support/sandbox.js';
 import { memoryLogger } from '../../support/log.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import type { PostgresStore } from '../../../src/storage/postgres/store.js';
-import { lastUserText, until } from '../../support/cluster-test.js';
+import { ClusterTeardown, lastUserText, until } from '../../support/cluster-test.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -21,32 +20,24 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => server?.stop(), 60_000);
 
-const open: Supervisor[] = [];
-let box: Sandbox | undefined;
-const closers: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-  for (const sb of open.splice(0)) await sb.stop();
-  await box?.assertNoProcesses();
-  await box?.close();
-  box = undefined;
-  expect(processRegistry.list()).toEqual([]);
-}, 60_000);
+const t = new ClusterTeardown();
+const { supervisors: open, closers } = t;
+afterEach(() => t.run(), 60_000);
 
-async function cluster(names: string[], extra: Record<string, unknown> = {}, script: Parameters<typeof makeSandbox>[0] = (req) => say(`re: ${lastUserText(req).trim()}`)) {
-  box = await makeSandbox(script);
+async function cluster(names: string[], extra: Record<string, unknown> = {}, script: Parameters<typeof makeSandbox>[0] = (req) => say(`re: ${lastUserText(req)}`)) {
+  t.box = await makeSandbox(script);
   const url = await server.freshDatabase();
   const nodes = names.map((node) => {
     const { log } = memoryLogger('warn');
     const config = {
-      appServer: { env: box!.env },
-      agents: { defaults: { cwd: box!.workspace } },
+      appServer: { env: t.box!.env },
+      agents: { defaults: { cwd: t.box!.workspace } },
       sessions: { idleWatchdogSeconds: 60 },
       storage: { kind: 'postgres', url },
       cluster: { node, leaseTtlMs: 2_000 },
       ...extra,
     };
-    const sb = createSupervisor(config as never, { log, baseDir: box!.root, stateDir: path.join(box!.root, node) });
+    const sb = createSupervisor(config as never, { log, baseDir: t.box!.root, stateDir: path.join(t.box!.root, node) });
     open.push(sb);
     const events: RoomEvent[] = [];
     sb.events$.subscribe((e) => events.push(e));
@@ -97,7 +88,7 @@ describe('several nodes on one database', () => {
     const posted = (events: RoomEvent[]) => events.filter((e) => e.type === 'message.posted').map((e) => (e as { text: string }).text);
     for (const n of nodes) expect(posted(n.events)).toEqual(['one', 'two', 'three']);
     // The scripted model answered each message once.
-    const asked = box!.model.requests.map(lastUserText).map((t) => t.trim());
+    const asked = t.box!.model.requests.map(lastUserText);
     for (const t of ['one', 'two', 'three']) expect(asked.filter((x) => x === t)).toHaveLength(1);
     // Every node's room client saw every post and answer once, in order.
     for (const cl of clients) {
@@ -135,19 +126,19 @@ describe('several nodes on one database', () => {
     expect(completed(other.events)).toEqual(['re: first', 're: second']);
     expect(drives(other)).toBe(true);
     expect(threadOf(other.events)).toBe(thread);
-    const asked = box!.model.requests.map(lastUserText).map((t) => t.trim());
+    const asked = t.box!.model.requests.map(lastUserText);
     expect(asked.filter((x) => x === 'first')).toHaveLength(1);
     expect(asked.filter((x) => x === 'second')).toHaveLength(1);
   }, 180_000);
 
   it('a message posted for a second agent runs on it (one for an agent the node lacks is not run, the room told); /stop posted on a node that does not drive the conversation stops the turn at once', async () => {
     const agents = { list: [{ id: 'alpha', default: true }, { id: 'beta', model: 'gpt-beta' }] };
-    const script = (req: ResponsesRequest) => (lastUserText(req).trim() === 'long' ? { ...say('never sent'), stallMs: 120_000 } : say(`re: ${lastUserText(req).trim()}`));
+    const script = (req: ResponsesRequest) => (lastUserText(req) === 'long' ? { ...say('never sent'), stallMs: 120_000 } : say(`re: ${lastUserText(req)}`));
     const nodes = await cluster(['a', 'b'], { agents }, script);
     await nodes[0]!.sb.post({ room: 'lab', from: { id: 'ann', name: 'Ann' }, text: 'long', agent: 'beta' });
-    await until(() => box!.model.requests.some((r) => lastUserText(r).trim() === 'long'));
+    await until(() => t.box!.model.requests.some((r) => lastUserText(r) === 'long'));
     // Queued, then run on the agent it was posted for, not the default one.
-    expect(box!.model.requests.find((r) => lastUserText(r).trim() === 'long')!.model).toBe('gpt-beta');
+    expect(t.box!.model.requests.find((r) => lastUserText(r) === 'long')!.model).toBe('gpt-beta');
     const driver = nodes.find(drives)!;
     const other = nodes.find((n) => n !== driver)!;
     // The queue holds "long" until its turn ends: a queued /stop would wait behind it for ever.
@@ -162,7 +153,7 @@ describe('several nodes on one database', () => {
     // The queue moved on; the default agent answers a post for no agent.
     await other.sb.post({ room: 'lab', thread: 'side', from: { id: 'ann', name: 'Ann' }, text: 'after' });
     await until(() => nodes.every((n) => completed(n.events).includes('re: after')));
-    expect(box!.model.requests.find((r) => lastUserText(r).trim() === 'after')!.model).not.toBe('gpt-beta');
+    expect(t.box!.model.requests.find((r) => lastUserText(r) === 'after')!.model).not.toBe('gpt-beta');
     // Queued for an agent this node does not have (nodes configured apart): not run, the room told.
     const store = (driver.sb as unknown as { store: PostgresStore }).store;
     await store.cluster(driver.node).enqueue('lab/chat/main', { room: 'lab', channel: 'chat', thread: 'main', from: { id: 'ann' }, text: 'for gamma', agent: 'gamma' });
