@@ -200,6 +200,9 @@ export class ClusterDriver {
       if (this.running.get(session)?.entry.id !== entry.id) return;
       this.o.log.warn({ session, inbox: entry.id, timeoutMs }, 'no turn started for a queued message: acked, the queue moves on');
       this.o.emit({ type: 'notice', session, at: timerClock(this.o.clock).now(), level: 'warning', text: `No turn started for "${preview(entry.message.text)}" within ${Math.round(timeoutMs / 1000)} s; it was taken off the queue so the next message can run. Send it again if you still need it.` });
+      // Its session actor goes too (the next message starts a new one on the same thread): a turn
+      // that started late would otherwise be taken for the next message's, and its end ack that one.
+      this.o.drop(session);
       void this.finish(session, lease, entry);
     });
     return w.start();

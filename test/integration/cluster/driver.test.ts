@@ -205,6 +205,8 @@ describe('cluster driver', () => {
     await until(() => sent.length === 2);
     expect(sent.map((s) => s.entry.message.text)).toEqual(['stuck', 'next']);
     expect(a.events.find((e) => e.type === 'notice')).toMatchObject({ level: 'warning', text: expect.stringContaining('No turn started for "stuck" within 30 s') });
+    // The stuck message's session actor is dropped, so a late turn of it cannot pass for the next one's.
+    expect(a.dropped).toEqual([SESSION]);
     // A turn that starts in time is not given up.
     clock.increment(60_000);
     await sleep(200);
