@@ -208,19 +208,22 @@ export async function join(o: JoinOptions, out: Output): Promise<number> {
         out.error(listenProblem(err, o.host, o.port));
         return 2;
       }
+      // The owner's files are written before the serving line: whoever waits for that line may read them.
+      const file = path.join(stateDir, 'rooms', `${o.room}.owner.token`);
+      const linkFile = path.join(stateDir, 'rooms', `${o.room}.owner.link`);
+      const credential = auth ? await auth.mint({ room: o.room, id: ownerId, name: ownerId, role: 'owner' }) : undefined;
+      const link = credential === undefined ? undefined : pageLink(room.httpUrl!, credential);
+      if (credential !== undefined && link !== undefined) {
+        writePrivateFile(file, `${credential}\n`);
+        writePrivateFile(linkFile, `${link}\n`);
+      }
       out.line(`agent ${o.agentName} is serving room ${o.room} at ${url} (channel ${o.channel}); stop with Ctrl-C`);
       if (scripted) out.line('offline scripted model: canned answers, no account needed; ask it to run a command in backticks to see an approval');
-      if (auth) {
-        const file = path.join(stateDir, 'rooms', `${o.room}.owner.token`);
-        const credential = await auth.mint({ room: o.room, id: ownerId, name: ownerId, role: 'owner' });
-        writePrivateFile(file, `${credential}\n`);
+      if (link !== undefined) {
         out.line(`owner credential for ${ownerId} (valid 7 days): ${file}`);
         out.line(`connect: switchboard chat --url ${url} --token-file ${file}`);
         // The link carries the credential: printed on a terminal (or when asked), else only
         // written beside the token, so a service's captured stdout never holds it.
-        const link = pageLink(room.httpUrl!, credential);
-        const linkFile = path.join(stateDir, 'rooms', `${o.room}.owner.link`);
-        writePrivateFile(linkFile, `${link}\n`);
         if (o.printLink || (o.isTTY ?? process.stdout.isTTY === true)) out.line(`open in a browser: ${link}`);
         else out.line(`open in a browser: ${room.httpUrl}/ (the link with your credential: ${linkFile})`);
       } else {
