@@ -4,17 +4,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/storage/postgres/store.js';
 import { say } from '../support/mock-model.js';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { postgresPerFile } from '../support/postgres.js';
 import { turnEnd, world, type World } from './backend-world.js';
 
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => server?.stop(), 60_000);
+const server = postgresPerFile();
 let w: World | undefined;
 afterEach(async () => {
   await w?.close();

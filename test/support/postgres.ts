@@ -7,6 +7,7 @@ import { accessSync, chownSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort } from './ws-app-server.js';
 
 /** Where initdb and postgres may be: on PATH (e.g. /usr/local/bin), else Debian's apt location. */
@@ -120,4 +121,23 @@ async function stopByPid(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, 'SIGKILL'), 5_000);
   await gone;
   clearTimeout(timer);
+}
+
+/**
+ * The file's PostgreSQL: started in beforeAll, stopped in afterAll. The handle is usable from the
+ * tests on (it forwards to the server started for this file), so a file writes one line for it.
+ */
+export function postgresPerFile(): TestPostgres {
+  let server: TestPostgres | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => server?.stop(), 60_000);
+  return new Proxy({} as TestPostgres, {
+    get(_, key) {
+      if (!server) throw new Error('the PostgreSQL of this file is not started yet (use it inside a test)');
+      const value = Reflect.get(server, key, server) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(server) : value;
+    },
+  });
 }

@@ -6,22 +6,18 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
 import { say, shell } from '../../support/mock-model.js';
 import { makeSandbox } from '../../support/sandbox.js';
 import { memoryLogger } from '../../support/log.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { postgresPerFile } from '../../support/postgres.js';
 import { RoomServer } from '../../../src/room/server.js';
 import { auth, client, cred } from '../../security/room-support.js';
 import { ClusterTeardown, lastUserText, until } from '../../support/cluster-test.js';
 
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => server?.stop(), 60_000);
+const server = postgresPerFile();
 
 const t = new ClusterTeardown();
 const { supervisors: open, closers: cleanup } = t;

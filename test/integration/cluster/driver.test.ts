@@ -1,7 +1,7 @@
 // Exactly one driver per conversation: ClusterDrivers of several nodes on one real PostgreSQL.
 // What a node would send to Codex is recorded per inbox entry (the Codex side is a recorder
 // here; the supervisor test drives the real app-server).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { ClusterDriver } from '../../../src/cluster/driver.js';
 import { candidateSessions } from '../../../src/cluster/candidates.js';
@@ -9,14 +9,10 @@ import { fencedHistory } from '../../../src/cluster/fenced-store.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
 import type { QueuedMessage } from '../../../src/storage/cluster.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { postgresPerFile } from '../../support/postgres.js';
 import { memoryLogger } from '../../support/log.js';
 
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => server?.stop(), 60_000);
+const server = postgresPerFile();
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

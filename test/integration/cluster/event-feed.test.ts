@@ -1,19 +1,15 @@
 // Room events across nodes on a real PostgreSQL: what one node publishes reaches the others (not
 // itself), in order; a feed whose LISTEN connection is killed reconnects and catches up by seq,
 // without losing or repeating an event.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { EventFeed, type EventFeedOptions } from '../../../src/cluster/event-feed.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { postgresPerFile } from '../../support/postgres.js';
 import { memoryLogger } from '../../support/log.js';
 
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => server?.stop(), 60_000);
+const server = postgresPerFile();
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);

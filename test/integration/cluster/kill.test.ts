@@ -5,7 +5,7 @@
 // messages queued behind it; every node's clients and history then tell the same story.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
 import { processRegistry } from '../../../src/process/registry.js';
@@ -13,14 +13,10 @@ import { say } from '../../support/mock-model.js';
 import { makeSandbox, type Sandbox } from '../../support/sandbox.js';
 import { spawnHost } from '../../support/host-process.js';
 import { memoryLogger } from '../../support/log.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { postgresPerFile } from '../../support/postgres.js';
 import { lastUserText, until } from '../../support/cluster-test.js';
 
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => server?.stop(), 60_000);
+const server = postgresPerFile();
 
 let box: Sandbox | undefined;
 const children: ChildProcess[] = [];

@@ -1,7 +1,7 @@
 // Several nodes end to end: in-process supervisors on one real PostgreSQL, each with its own real
 // codex app-server (one CODEX_HOME, one scripted model, as app-servers sharing a disk would be).
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createRoomAuth } from '../../../src/auth/index.js';
 import { RoomServer } from '../../../src/room/server.js';
@@ -10,15 +10,11 @@ import type { RoomEvent } from '../../../src/events/room-events.js';
 import { say, type ResponsesRequest } from '../../support/mock-model.js';
 import { makeSandbox } from '../../support/sandbox.js';
 import { memoryLogger } from '../../support/log.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { postgresPerFile } from '../../support/postgres.js';
 import type { PostgresStore } from '../../../src/storage/postgres/store.js';
 import { ClusterTeardown, lastUserText, until } from '../../support/cluster-test.js';
 
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => server?.stop(), 60_000);
+const server = postgresPerFile();
 
 const t = new ClusterTeardown();
 const { supervisors: open, closers } = t;

@@ -1,6 +1,6 @@
 // Pending approvals and forwarded decisions in PostgreSQL: rows written under the driving
 // node's lease, forwarding only to a current lease, each decision taken once, stale rows closed.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { ClusterApprovals } from '../../../src/cluster/approvals.js';
 import { FencedWriteError, type Lease } from '../../../src/storage/cluster.js';
@@ -8,13 +8,9 @@ import type { DecideInput } from '../../../src/supervisor/post.js';
 import { memoryLogger } from '../../support/log.js';
 import { ANSWERS_CHANNEL, DECISIONS_CHANNEL, PostgresApprovalStore } from '../../../src/storage/postgres/approvals.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { postgresPerFile } from '../../support/postgres.js';
 
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => server?.stop(), 60_000);
+const server = postgresPerFile();
 
 const open: PostgresStore[] = [];
 afterEach(async () => {

@@ -2,20 +2,16 @@
 // epoch moved on, and the inbox as a queue two claimers never hand out twice.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import pg from 'pg';
 import { BindingCorruptError, type Binding } from '../../../src/session/bindings.js';
 import { FencedWriteError, type Lease } from '../../../src/storage/cluster.js';
 import { LeaseKeeper } from '../../../src/storage/lease-keeper.js';
 import { deferredBindings } from '../../../src/storage/postgres/bindings.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { postgresPerFile } from '../../support/postgres.js';
 
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => server?.stop(), 60_000);
+const server = postgresPerFile();
 
 const open: PostgresStore[] = [];
 afterEach(async () => {
