@@ -76,7 +76,7 @@ function turnStarts(nodes: NodeProc[]) {
   };
 }
 
-async function once(w: ClusterWorld, count: number, run: number): Promise<ThroughputRun> {
+export async function once(w: ClusterWorld, count: number, run: number): Promise<ThroughputRun> {
   const url = await w.pg.freshDatabase();
   const nodes = await Promise.all(Array.from({ length: count }, (_, i) => w.node(`n${run}-${count}-${i}`, { url, maxSessions: MAX_SESSIONS })));
   try {

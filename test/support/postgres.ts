@@ -61,7 +61,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     // fsync off: a test database need not survive a power cut, and the disk is shared.
     child = spawn(
       postgres,
-      ['-D', data, '-p', String(port), '-k', root, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'],
+      ['-D', data, '-p', String(port), '-k', root, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200', ...extraSettings()],
       { ...as, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
@@ -94,6 +94,11 @@ export async function startPostgres(): Promise<TestPostgres> {
     rmSync(root, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** SB_PG_SETTINGS="a=1 b=2": more server settings, for profiling (e.g. shared_preload_libraries=pg_stat_statements). */
+function extraSettings(): string[] {
+  return (process.env.SB_PG_SETTINGS ?? '').split(/\s+/).filter(Boolean).flatMap((kv) => ['-c', kv]);
 }
 
 async function waitReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {

@@ -73,9 +73,14 @@ export class PostgresStore implements ThreadStore {
     return new PostgresStore(pool, opts.log);
   }
 
+  /** One per node: its writes are grouped (group commit), so every caller must share it. */
+  private readonly clusters = new Map<string, PostgresClusterStore>();
+
   /** The lease-fenced view of this database for node `node`. */
   cluster(node: string): PostgresClusterStore {
-    return new PostgresClusterStore(this.pool, node, this.log);
+    let c = this.clusters.get(node);
+    if (!c) this.clusters.set(node, (c = new PostgresClusterStore(this.pool, node, this.log)));
+    return c;
   }
 
   /** Thread bindings of one agent, kept in the database instead of JSON files. */
