@@ -48,6 +48,8 @@ interface Running {
   watch?: Actor<typeof turnStartWatchMachine>;
 }
 
+/** Messages of one conversation run one after the other before it waits for a scan like the others. */
+const RUN_IN_A_ROW = 8;
 /** Conversations a scan takes (lease, then claim) at the same time. */
 const TAKE_AT_ONCE = 16;
 
@@ -64,6 +66,8 @@ export class ClusterDriver {
   private readonly lost = new Set<string>();
   /** Per conversation: the message running now. */
   private readonly running = new Map<string, Running>();
+  /** Per conversation: messages run in a row without a scan (finish() runs the next one at once). */
+  private readonly streaks = new Map<string, number>();
   /** Idle leases being given up (makeRoom): a take of the same conversation waits for it. */
   private readonly releasing = new Map<string, Promise<void>>();
   private readonly actor: Actor<typeof clusterDriverMachine>;
@@ -115,6 +119,7 @@ export class ClusterDriver {
   }
 
   private forget(session: string): void {
+    this.streaks.delete(session);
     this.running.get(session)?.watch?.stop();
     this.running.delete(session);
   }
@@ -167,6 +172,11 @@ export class ClusterDriver {
     if (!held) await this.o.acquired?.(lease);
     const entry = await this.o.cluster.claim(lease).catch((err: unknown) => this.fenced(lease, err));
     if (!entry) return;
+    this.streaks.set(session, 1);
+    this.begin(session, lease, entry);
+  }
+
+  private begin(session: string, lease: Lease, entry: QueuedMessage): void {
     this.running.set(session, { lease, entry });
     // Could not be run (Codex unreachable for the thread check, a dispatch that threw): the
     // lease is given up, so the next acquire (a new epoch) reclaims the message and checks again.
@@ -224,8 +234,24 @@ export class ClusterDriver {
   }
 
   private async finish(session: string, lease: Lease, entry: QueuedMessage): Promise<void> {
-    if (this.running.get(session)?.entry.id === entry.id) this.forget(session);
-    await this.o.cluster.ack(lease, entry.id).catch((err: unknown) => this.fenced(lease, err));
+    const streak = (this.streaks.get(session) ?? 1) + 1;
+    // Finished twice (its own turn.interrupted event and the caller): the second only acks again.
+    const mine = this.running.get(session)?.entry.id === entry.id;
+    if (mine) this.forget(session);
+    const acked = this.o.cluster.ack(lease, entry.id).catch((err: unknown) => this.fenced(lease, err));
+    // Affinity: the conversation's next message runs here at once, its lease held and its thread
+    // loaded (no scan, no new lease, no thread resume), claimed in the same statement as the ack.
+    // A few in a row only, so conversations waiting on other nodes' full plates get their turn.
+    if (mine && streak <= RUN_IN_A_ROW && !this.stopped && this.held.get(session) === lease && !this.running.has(session)) {
+      const next = await this.o.cluster.claim(lease).catch((err: unknown) => this.fenced(lease, err));
+      await acked;
+      if (next && this.held.get(session) === lease && !this.running.has(session) && !this.stopped) {
+        this.streaks.set(session, streak);
+        this.begin(session, lease, next);
+        return;
+      }
+    } else await acked;
+    this.streaks.delete(session);
     this.wake();
   }
 

@@ -2,7 +2,7 @@
 // fencing epoch, fenced writes and the inbox queue. Every time is the database's `now()`, so
 // nodes whose clocks disagree still agree on who holds a lease.
 //
-// Fencing: a fenced write is one statement that locks the session's lease row FOR SHARE and
+// Fencing: a fenced write is one statement (a batch of them: fenced-batch.ts) that locks the session's lease row FOR SHARE and
 // checks node and epoch before writing. A takeover (an UPDATE of that row) waits for the write
 // to commit, or, if it committed first, the check sees the new epoch: the write cannot slip in
 // after a takeover.
@@ -11,6 +11,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { FencedWriteError, type ClusterStore, type Lease, type NodeInfo, type QueuedMessage } from '../cluster.js';
 import { HistoryRecordSchema, InboxMessageSchema, type HistoryRecord, type InboxMessage, type StoredRecord } from '../types.js';
+import { FencedBatch } from './fenced-batch.js';
 import { inboxRow, type InboxRow } from './rows.js';
 
 const LEASE_COLUMNS = `session, node, epoch, (extract(epoch FROM expires_at) * 1000)::bigint AS expires_ms`;
@@ -24,11 +25,16 @@ interface LeaseRow {
 const leaseOfRow = (r: LeaseRow): Lease => ({ session: r.session, node: r.node, epoch: Number(r.epoch), expiresAt: Number(r.expires_ms) });
 
 export class PostgresClusterStore implements ClusterStore {
+  /** Claims, history appends, turn ids and acks: one statement per batch (fenced-batch.ts). */
+  readonly batch: FencedBatch;
+
   constructor(
     private readonly pool: Pool,
     readonly node: string,
     private readonly log: Logger | undefined,
-  ) {}
+  ) {
+    this.batch = new FencedBatch(pool, node);
+  }
 
   async heartbeat(): Promise<void> {
     await this.pool.query('INSERT INTO nodes (node) VALUES ($1) ON CONFLICT (node) DO UPDATE SET heartbeat_at = now()', [this.node]);
@@ -98,34 +104,25 @@ export class PostgresClusterStore implements ClusterStore {
     return { ...inboxRow(row), clientUserMessageId: row.client_user_message_id, reclaimed: row.claimed_epoch !== null };
   }
 
+  /** The oldest message of the session not claimed at this epoch (SKIP LOCKED: never handed out twice). Grouped. */
   async claim(lease: Lease): Promise<QueuedMessage | undefined> {
-    // SKIP LOCKED: a message another claimer is taking is passed over, never handed out twice.
-    const [row] = await this.fenced<InboxRow & { previous_epoch: string | null }>(
-      lease,
-      `next AS (
-         SELECT id, claimed_epoch FROM inbox WHERE session = $1 AND (claimed_epoch IS NULL OR claimed_epoch < $3) AND EXISTS (SELECT 1 FROM ok)
-         ORDER BY position LIMIT 1 FOR UPDATE SKIP LOCKED),
-       w AS (
-         UPDATE inbox i SET claimed_by = $2, claimed_epoch = $3, claimed_at = now() FROM next WHERE i.id = next.id
-         RETURNING i.*, next.claimed_epoch AS previous_epoch)`,
-    );
-    if (!row) return undefined;
-    return { ...inboxRow(row), clientUserMessageId: row.client_user_message_id, reclaimed: row.previous_epoch !== null };
+    this.own(lease);
+    return this.batch.claim({ lease });
   }
 
   async append(lease: Lease, record: HistoryRecord): Promise<StoredRecord> {
-    const rec = HistoryRecordSchema.parse(record);
-    const at = Date.now();
-    const [row] = await this.fenced<{ seq: number }>(lease, `w AS (INSERT INTO history (session, at, kind, body) SELECT $1, $4, $5, $6 FROM ok RETURNING seq)`, [at, rec.kind, JSON.stringify(rec)]);
-    return { ...rec, seq: Number(row!.seq), session: lease.session, at };
+    this.own(lease);
+    return this.batch.append({ lease, record: HistoryRecordSchema.parse(record), at: Date.now() });
   }
 
   async take(lease: Lease, id: string, turnId: string, threadId: string | undefined): Promise<void> {
-    await this.fenced(lease, `w AS (UPDATE inbox SET turn_id = $5, thread_id = $6 WHERE id = $4 AND session = $1 AND EXISTS (SELECT 1 FROM ok) RETURNING id)`, [id, turnId, threadId ?? null]);
+    this.own(lease);
+    return this.batch.take({ lease, id, turnId, threadId: threadId ?? null });
   }
 
   async ack(lease: Lease, id: string): Promise<void> {
-    await this.fenced(lease, `w AS (DELETE FROM inbox WHERE id = $4 AND session = $1 AND EXISTS (SELECT 1 FROM ok) RETURNING id)`, [id]);
+    this.own(lease);
+    return this.batch.ack({ lease, id });
   }
 
   /**
