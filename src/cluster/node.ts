@@ -66,6 +66,7 @@ export class ClusterNode {
       candidates: candidateSessions(h.store.pool, c.node),
       ttlMs: c.leaseTtlMs,
       maxSessions: c.maxSessions,
+      turnStartTimeoutMs: c.turnStartTimeoutMs,
       dispatch: async (session, entry) => {
         if (agentOf(entry)) return h.dispatch(session, entry);
         const text = `Agent ${JSON.stringify(entry.message.agent).slice(0, 100)} is not configured on node ${c.node}: "${entry.message.text.slice(0, 80)}" was not run. Configure the same agents on every node.`;

@@ -159,6 +159,8 @@ export const ConfigSchema = z
         leaseTtlMs: z.number().int().min(500).max(MAX_TIMER_MS).default(10_000),
         /** Conversations this node drives at once (default 64). */
         maxSessions: z.number().int().positive().max(100_000).default(64),
+        /** How long a queued message's turn may take to start before the message is given up (1 s .. 1 h, default 60 s). */
+        turnStartTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(60_000),
       })
       .optional(),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),

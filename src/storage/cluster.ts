@@ -49,7 +49,7 @@ export interface ClusterStore {
   heartbeat(): Promise<void>;
   /** Nodes whose last heartbeat is at most `withinMs` old. */
   liveNodes(withinMs: number): Promise<NodeInfo[]>;
-  /** The lease of `session` when it is free, expired or already ours; undefined while another node holds it. */
+  /** The lease of `session`, always under a new epoch, when it is free, expired or this node id's (e.g. before a restart); undefined while another node holds it. */
   acquire(session: string, ttlMs: number): Promise<Lease | undefined>;
   /** Extends a lease; FencedWriteError when it changed hands. */
   renew(lease: Lease, ttlMs: number): Promise<Lease>;

@@ -50,12 +50,13 @@ export class PostgresClusterStore implements ClusterStore {
   }
 
   async acquire(session: string, ttlMs: number): Promise<Lease | undefined> {
-    // Free: epoch 1. Expired, released or another node's after expiry: epoch + 1. Ours and live: kept.
+    // Free: epoch 1; otherwise always epoch + 1. Callers acquire only a lease they do not hold in
+    // memory, so a live row of this node id is a restarted process's or one lost here: taken at once
+    // (no wait for the TTL), but under a new epoch, so the old one's writes are fenced and the
+    // messages it claimed are reclaimed (and checked against the Codex thread), not stuck.
     const r = await this.pool.query<LeaseRow>(
       `INSERT INTO session_leases AS l (session, node, epoch, expires_at) VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
-       ON CONFLICT (session) DO UPDATE SET
-         epoch = CASE WHEN l.node = excluded.node AND l.expires_at > now() THEN l.epoch ELSE l.epoch + 1 END,
-         node = excluded.node, expires_at = excluded.expires_at
+       ON CONFLICT (session) DO UPDATE SET epoch = l.epoch + 1, node = excluded.node, expires_at = excluded.expires_at
        WHERE l.expires_at <= now() OR l.node = excluded.node
        RETURNING ${LEASE_COLUMNS}`,
       [session, this.node, ttlMs],

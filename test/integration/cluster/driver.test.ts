@@ -154,6 +154,33 @@ describe('cluster driver', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it('a node restarted under the same id takes its conversations back at once, under a new epoch: a message its old process claimed runs again after the thread check, once', async () => {
+    const url = await server.freshDatabase();
+    const sent: Sent[] = [];
+    // Claimed, dispatched, then the process dies before Codex took it (no turn starts).
+    const before = await node(url, 'a', sent, { starts: () => false });
+    await before.driver.start();
+    const queued = await before.store.cluster('a').enqueue(SESSION, msg('claimed before the crash'));
+    before.driver.wake();
+    await until(() => sent.length === 1);
+    // "kill -9": renewals stop, nothing is released; the lease stays live for its 10 s TTL.
+    await before.driver.keeper.stop();
+    (before.driver as unknown as { actor: { stop(): void } }).actor.stop();
+    const checked: string[] = [];
+    const after = await node(url, 'a', sent, { taken: (e) => (checked.push(e.id), false) });
+    const t0 = Date.now();
+    await after.driver.start();
+    await until(() => sent.length === 2, 5_000);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(sent[1]!.entry).toMatchObject({ id: queued.id, reclaimed: true });
+    expect(checked).toEqual([queued.id]);
+    expect((await after.store.cluster('a').leaseOf(SESSION))!.epoch).toBe(2);
+    after.end();
+    await sleep(300);
+    expect(sent).toHaveLength(2);
+    expect((await after.store.pool.query('SELECT 1 FROM inbox')).rowCount).toBe(0);
+  });
+
   it('a paused-then-resumed old driver cannot write: its ack is fenced, it stops driving and drops the session', async () => {
     const url = await server.freshDatabase();
     const sent: Sent[] = [];

@@ -111,10 +111,19 @@ describe('configuration', () => {
 
   it('cluster: a node id and lease TTL (default 10 s) with postgres storage; refused with any other storage or a bad node id', () => {
     const storage = { kind: 'postgres', url: 'postgres://sb:pw@db:5432/sb' };
-    expect(loadConfig({ env: {}, flags: { storage, cluster: { node: 'node-a' } } }).config.cluster).toEqual({ node: 'node-a', leaseTtlMs: 10_000, maxSessions: 64 });
+    expect(loadConfig({ env: {}, flags: { storage, cluster: { node: 'node-a' } } }).config.cluster).toEqual({ node: 'node-a', leaseTtlMs: 10_000, maxSessions: 64, turnStartTimeoutMs: 60_000 });
     expect(problemsOf(() => loadConfig({ env: {}, flags: { cluster: { node: 'node-a' } } }))[0]).toMatch(/^cluster .*share one "postgres" database, but storage kind is "dataset"/);
     expect(problemsOf(() => loadConfig({ env: {}, flags: { storage, cluster: { node: 'a b' } } }))[0]).toMatch(/cluster\.node .*a node id is letters, digits/);
     expect(problemsOf(() => loadConfig({ env: {}, flags: { storage, cluster: { node: 'a', leaseTtlMs: 10 } } }))[0]).toMatch(/cluster\.leaseTtlMs/);
+  });
+
+  it('cluster.turnStartTimeoutMs: 60 s by default, 1 s .. 1 h accepted, anything else refused', () => {
+    const storage = { kind: 'postgres', url: 'postgres://sb:pw@db:5432/sb' };
+    const timeout = (ms?: unknown) => loadConfig({ env: {}, flags: { storage, cluster: { node: 'a', ...(ms === undefined ? {} : { turnStartTimeoutMs: ms }) } } }).config.cluster?.turnStartTimeoutMs;
+    expect(timeout()).toBe(60_000);
+    expect(timeout(5_000)).toBe(5_000);
+    expect(timeout(3_600_000)).toBe(3_600_000);
+    for (const bad of [999, 3_600_001, 1.5e4 + 0.5, '5000']) expect(problemsOf(() => timeout(bad))[0]).toMatch(/^cluster\.turnStartTimeoutMs/);
   });
 
   it('an invalid serviceTier is dropped with a warning', () => {

@@ -30,18 +30,33 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const msg = (text: string) => ({ room: 'r', channel: 'c', thread: 't', from: { id: 'u' }, text });
 
 describe('session leases', () => {
-  it('one node holds a session; acquiring again keeps the epoch; renew extends it', async () => {
+  it('one node holds a session; renew extends it, keeping the epoch', async () => {
     const [s1, s2] = await nodes(2);
     const a = s1!.cluster('node-a');
     const b = s2!.cluster('node-b');
     const lease = await a.acquire('r/c/t', 10_000);
     expect(lease).toMatchObject({ session: 'r/c/t', node: 'node-a', epoch: 1 });
     expect(await b.acquire('r/c/t', 10_000)).toBeUndefined();
-    expect(await a.acquire('r/c/t', 10_000)).toMatchObject({ node: 'node-a', epoch: 1 });
     const renewed = await a.renew(lease!, 20_000);
     expect(renewed.epoch).toBe(1);
     expect(renewed.expiresAt).toBeGreaterThan(lease!.expiresAt + 5_000);
     expect(await b.leaseOf('r/c/t')).toEqual(renewed);
+  });
+
+  it('the same node id acquiring its own live lease again (a restart) gets it at once with a higher epoch: the old one is fenced, its claim reclaimed', async () => {
+    const [s1, s2] = await nodes(2);
+    const before = s1!.cluster('node-a');
+    const old = (await before.acquire('r/c/t', 60_000))!;
+    const queued = await before.enqueue('r/c/t', msg('claimed before the restart'));
+    expect(await before.claim(old)).toMatchObject({ id: queued.id, reclaimed: false });
+    // The restarted process: same node id, its own pool, the old lease still live.
+    const after = s2!.cluster('node-a');
+    const lease = (await after.acquire('r/c/t', 60_000))!;
+    expect(lease).toMatchObject({ node: 'node-a', epoch: 2 });
+    expect(await after.acquire('r/c/t', 60_000)).toMatchObject({ node: 'node-a', epoch: 3 });
+    const current = (await after.leaseOf('r/c/t'))!;
+    await expect(before.append(old, { kind: 'model', model: 'x' })).rejects.toBeInstanceOf(FencedWriteError);
+    expect(await after.claim(current)).toMatchObject({ id: queued.id, reclaimed: true });
   });
 
   it('an expired lease is taken over with epoch + 1, and the old holder cannot renew it', async () => {
