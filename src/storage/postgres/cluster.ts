@@ -6,11 +6,11 @@
 // checks node and epoch before writing. A takeover (an UPDATE of that row) waits for the write
 // to commit, or, if it committed first, the check sees the new epoch: the write cannot slip in
 // after a takeover.
-import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { FencedWriteError, type ClusterStore, type Lease, type NodeInfo, type QueuedMessage } from '../cluster.js';
-import { HistoryRecordSchema, InboxMessageSchema, type HistoryRecord, type InboxMessage, type StoredRecord } from '../types.js';
+import { HistoryRecordSchema, type HistoryRecord, type InboxMessage, type StoredRecord } from '../types.js';
+import { EnqueueBatch } from './enqueue-batch.js';
 import { FencedBatch } from './fenced-batch.js';
 import { inboxRow, type InboxRow } from './rows.js';
 
@@ -27,6 +27,8 @@ const leaseOfRow = (r: LeaseRow): Lease => ({ session: r.session, node: r.node, 
 export class PostgresClusterStore implements ClusterStore {
   /** Claims, history appends, turn ids and acks: one statement per batch (fenced-batch.ts). */
   readonly batch: FencedBatch;
+  /** Posts: one statement per batch (enqueue-batch.ts). */
+  private readonly inbox: EnqueueBatch;
 
   constructor(
     private readonly pool: Pool,
@@ -34,6 +36,7 @@ export class PostgresClusterStore implements ClusterStore {
     private readonly log: Logger | undefined,
   ) {
     this.batch = new FencedBatch(pool, node);
+    this.inbox = new EnqueueBatch(pool);
   }
 
   async heartbeat(): Promise<void> {
@@ -89,20 +92,9 @@ export class PostgresClusterStore implements ClusterStore {
     return r.rows[0] ? leaseOfRow(r.rows[0]) : undefined;
   }
 
-  async enqueue(session: string, message: InboxMessage, clientUserMessageId: string = randomUUID()): Promise<QueuedMessage> {
-    const msg = InboxMessageSchema.parse(message);
-    // A re-post with the same id returns the message already queued (the upsert touches nothing).
-    const r = await this.pool.query<InboxRow>(
-      `WITH ins AS (
-         INSERT INTO inbox (id, session, at, body, client_user_message_id) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (client_user_message_id) DO NOTHING RETURNING *)
-       SELECT * FROM ins UNION ALL SELECT * FROM inbox WHERE client_user_message_id = $5 AND NOT EXISTS (SELECT 1 FROM ins)`,
-      [randomUUID(), session, Date.now(), JSON.stringify(msg), clientUserMessageId],
-    );
-    // Two re-posts racing: the loser's statement snapshot predates the winner's row; read it now.
-    const row = r.rows[0] ?? (await this.pool.query<InboxRow>('SELECT * FROM inbox WHERE client_user_message_id = $1', [clientUserMessageId])).rows[0];
-    if (!row) throw new Error(`message ${clientUserMessageId} was queued and is already done with`);
-    return { ...inboxRow(row), clientUserMessageId: row.client_user_message_id, reclaimed: row.claimed_epoch !== null };
+  /** Grouped with this node's other posts of the same moment into one statement (enqueue-batch.ts). */
+  enqueue(session: string, message: InboxMessage, clientUserMessageId?: string): Promise<QueuedMessage> {
+    return this.inbox.enqueue(session, message, clientUserMessageId);
   }
 
   /** The oldest message of the session not claimed at this epoch (SKIP LOCKED: never handed out twice). Grouped. */
