@@ -1,7 +1,8 @@
 // A node's feed of the room events other nodes publish (several nodes on one postgres
-// database): one dedicated connection LISTENs; each notification (just a seq) makes the node
-// read the new rows. A lost connection is retried after a delay, and the rows published
-// meanwhile are caught up by seq once it is back.
+// database): one dedicated connection LISTENs; each notification (a seq and the publishing
+// node) makes the node read the new rows (not after its own, unless seqs are missing). A lost
+// connection is retried after a delay, and the rows published meanwhile are caught up by seq
+// once it is back.
 //
 // The IO is provided by the EventFeed (`eventFeedMachine.provide`); the defaults only fail.
 import { emit, fromCallback, fromPromise, setup } from 'xstate';

@@ -1,28 +1,41 @@
-// Room events across nodes. The driving node publishes each room event of its conversations
-// into `room_events` and NOTIFYs the seq; every node LISTENs on one dedicated connection and
-// hands the rows other nodes published to its room server, so a client on node A sees live
-// the turn node B drives. After a lost connection the feed reconnects and catches up by seq.
-// Other notifications a node needs (forwarded approval decisions) share that connection: listen().
+// Room events across nodes. The driving node publishes the room events of its conversations
+// into `room_events`, one row per batch (its body the batch's events in order, see feed-rows.ts),
+// and NOTIFYs `<seq>:<node>`; every node LISTENs on one dedicated connection and hands the rows
+// other nodes published to its room server, so a client on node A sees live the turn node B
+// drives. A node never reads its own rows: the seq its INSERT returns counts as read at once, and
+// its own NOTIFY makes it read only while seqs below are still missing (SeqGaps). After a lost
+// connection the feed reconnects and catches up by seq. The hot statements are named, so each
+// connection plans them once. Other notifications a node needs (forwarded approval decisions)
+// share the LISTEN connection: listen().
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
-import { z } from 'zod';
 import { eventFeedMachine } from '../../machines/event-feed.machine.js';
 import type { RoomEvent } from '../events/room-events.js';
+import { MAX_EVENTS_PER_ROW, payloadNode, publisherOf, rowEvents, rowSession } from './feed-rows.js';
 import { SeqGaps } from './seq-gaps.js';
 
 const CHANNEL = 'switchboard_room_events';
-/** Rows read per query while catching up. */
-const PAGE = 500;
+/** Rows read per query while catching up (each up to MAX_EVENTS_PER_ROW events). */
+const PAGE = 100;
 /** Publishes between two prunes of rows older than an hour. */
 const PRUNE_EVERY = 1_000;
 /** Missing seqs tracked at once (a wider gap is given up, logged). */
 const MAX_GAPS = 1_000;
-/** Room events per INSERT at most (two parameters each, well under PostgreSQL's 65,535). */
-const PUBLISH_BATCH = 500;
+/** Room events per published row at most (readers skip a longer one). */
+const PUBLISH_BATCH = MAX_EVENTS_PER_ROW;
 
-// Rows come from the shared database (another node wrote them): checked before a room sees them.
-const EventShape = z.looseObject({ type: z.string().min(1).max(100), session: z.string().min(1).max(1000), at: z.number() });
+// Fixed text, named: PostgreSQL parses and plans them once per pool connection, not per call.
+const PUBLISH = {
+  name: 'switchboard_room_events_publish',
+  text: `WITH ins AS (INSERT INTO room_events (node, session, body) VALUES ($1, $2, $3::jsonb) RETURNING seq)
+         SELECT seq, pg_notify('${CHANNEL}', seq::text || coalesce(':' || $4::text, '')) FROM ins`,
+};
+const READ = {
+  name: 'switchboard_room_events_read',
+  // This node's own rows come without their bodies: only their seqs count (its room server had them live).
+  text: 'SELECT seq, node, CASE WHEN node = $4 THEN NULL ELSE body END AS body FROM room_events WHERE seq > $1 OR seq = ANY($2::bigint[]) ORDER BY seq LIMIT $3',
+};
 
 export interface EventFeedOptions {
   pool: pg.Pool;
@@ -40,6 +53,8 @@ export interface EventFeedOptions {
 
 export class EventFeed {
   private gaps: SeqGaps;
+  /** Until start() the seqs published are not tracked (start() begins after the newest row). */
+  private started = false;
   private published = 0;
   private client: pg.Client | undefined;
   private publishing: Promise<unknown> = Promise.resolve();
@@ -56,7 +71,7 @@ export class EventFeed {
         connect: fromPromise(() => this.connect()),
         listen: fromCallback(({ sendBack }) => {
           const c = this.client!;
-          const onNote = (n: pg.Notification) => (n.channel === CHANNEL ? void this.catchUp() : this.channels.get(n.channel)?.(n.payload));
+          const onNote = (n: pg.Notification) => (n.channel === CHANNEL ? void this.catchUp(publisherOf(n.payload) === o.node) : this.channels.get(n.channel)?.(n.payload));
           const onLost = (err?: Error) => sendBack({ type: 'LOST', error: err?.message ?? 'connection ended' });
           c.on('notification', onNote);
           c.on('error', onLost);
@@ -78,6 +93,7 @@ export class EventFeed {
   async start(): Promise<void> {
     const r = await this.o.pool.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM room_events');
     this.gaps = this.newGaps(Number(r.rows[0]?.seq ?? 0));
+    this.started = true;
     this.actor.start();
   }
 
@@ -103,7 +119,7 @@ export class EventFeed {
   /**
    * A room event of a conversation this node drives, for the other nodes (in order per node;
    * after `after` settles, when given). Events that come while a write is under way go in the
-   * next one, together: one INSERT and one NOTIFY per batch, not a serial round trip per event.
+   * next one, together: one row and one NOTIFY per batch, not a serial round trip per event.
    */
   publish(e: RoomEvent, after?: Promise<unknown>): void {
     this.pending.push({ e, after });
@@ -119,14 +135,15 @@ export class EventFeed {
       const batch = this.pending.splice(0, PUBLISH_BATCH);
       // An event that must follow a write (an approval's row) waits for it, and so do those after it.
       await Promise.all(batch.map((x) => x.after?.catch(() => undefined)));
-      // VALUES rows are numbered in order: seq keeps this node's order of events.
-      const rows = batch.map((_, i) => `($1, $${2 * i + 2}, $${2 * i + 3})`).join(', ');
+      // The body keeps the batch's order, and batches follow one another: seq keeps this node's order.
+      const events = batch.map(({ e }) => e);
       await this.o.pool
-        .query(
-          `WITH ins AS (INSERT INTO room_events (node, session, body) VALUES ${rows} RETURNING seq)
-           SELECT pg_notify('${CHANNEL}', max(seq)::text) FROM ins`,
-          [this.o.node, ...batch.flatMap(({ e }) => [e.session, JSON.stringify(e)])],
-        )
+        .query<{ seq: string }>({ ...PUBLISH, values: [this.o.node, rowSession(events), JSON.stringify(events), payloadNode(this.o.node)] })
+        .then((r) => {
+          // Read already: this node's room server had these live. Seqs skipped below it become gaps
+          // to read again, as other nodes may commit them later.
+          if (this.started && r.rows[0]) this.gaps.see(Number(r.rows[0].seq));
+        })
         .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, events: batch.length }, 'room events not published to the other nodes'));
     }
   }
@@ -153,24 +170,25 @@ export class EventFeed {
     for (const onPayload of this.channels.values()) onPayload(undefined);
   }
 
-  /** Reads every row newer than the last one read, and the missing ones below it (one reader at a time). */
-  private catchUp(): Promise<void> {
-    this.reading = this.reading.then(() => this.readNew()).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'reading room events failed'));
+  /**
+   * Reads every row newer than the last one read, and the missing ones below it (one reader at a
+   * time). After this node's own NOTIFY only while seqs are missing: its row counts as read already.
+   */
+  private catchUp(own = false): Promise<void> {
+    this.reading = this.reading.then(() => (own && !this.gaps.pending().length ? undefined : this.readNew())).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'reading room events failed'));
     return this.reading;
   }
 
   private async readNew(): Promise<void> {
     for (;;) {
-      const r = await this.o.pool.query<{ seq: string; node: string; body: unknown }>(
-        // This node's own rows are read without their bodies: only their seqs count (its room server had them live).
-        'SELECT seq, node, CASE WHEN node = $4 THEN NULL ELSE body END AS body FROM room_events WHERE seq > $1 OR seq = ANY($2::bigint[]) ORDER BY seq LIMIT $3',
-        [this.gaps.last, this.gaps.pending(), PAGE, this.o.node],
-      );
+      const r = await this.o.pool.query<{ seq: string; node: string; body: unknown }>({ ...READ, values: [this.gaps.last, this.gaps.pending(), PAGE, this.o.node] });
       for (const row of r.rows) {
+        // Its own row shows up when read before its INSERT returned, or among seqs read again.
         if (!this.gaps.see(Number(row.seq)) || row.node === this.o.node) continue;
-        const e = EventShape.safeParse(row.body);
-        if (e.success) this.o.deliver(e.data as unknown as RoomEvent);
-        else this.o.log.warn({ seq: row.seq }, 'a published room event of an unexpected shape was skipped');
+        const read = rowEvents(row.body);
+        if (!read) this.o.log.warn({ seq: row.seq, max: MAX_EVENTS_PER_ROW }, 'a published row of too many room events was skipped');
+        else if (read.skipped) this.o.log.warn({ seq: row.seq, skipped: read.skipped }, 'a published room event of an unexpected shape was skipped');
+        for (const e of read?.events ?? []) this.o.deliver(e);
       }
       if (r.rows.length < PAGE) return;
     }
