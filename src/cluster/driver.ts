@@ -66,6 +66,8 @@ export class ClusterDriver {
   private readonly lost = new Set<string>();
   /** Per conversation: the message running now. */
   private readonly running = new Map<string, Running>();
+  /** Conversations whose next message finish() is claiming now. */
+  private readonly continuing = new Set<string>();
   /** Per conversation: messages run in a row without a scan (finish() runs the next one at once). */
   private readonly streaks = new Map<string, number>();
   /** Idle leases being given up (makeRoom): a take of the same conversation waits for it. */
@@ -126,7 +128,7 @@ export class ClusterDriver {
 
   private async scan(): Promise<void> {
     if (this.stopped) return;
-    const ready = (await this.o.candidates(this.o.maxSessions * 2)).filter((s) => !this.running.has(s));
+    const ready = (await this.o.candidates(this.o.maxSessions * 2)).filter((s) => !this.running.has(s) && !this.continuing.has(s));
     // Capacity is what runs here; an idle conversation keeps its lease (and its thread loaded
     // here) until a new one needs the room, so a node never stops taking conversations.
     const picks = ready.slice(0, Math.max(0, this.o.maxSessions - this.running.size));
@@ -159,7 +161,7 @@ export class ClusterDriver {
   }
 
   private async take(session: string): Promise<void> {
-    if (this.running.has(session)) return;
+    if (this.running.has(session) || this.continuing.has(session)) return;
     // Taken again while its release is on the way: after it, or the release could expire the new lease.
     await this.releasing.get(session);
     const held = this.keeper.current(session);
@@ -243,7 +245,10 @@ export class ClusterDriver {
     // loaded (no scan, no new lease, no thread resume), claimed in the same statement as the ack.
     // A few in a row only, so conversations waiting on other nodes' full plates get their turn.
     if (mine && streak <= RUN_IN_A_ROW && !this.stopped && this.held.get(session) === lease && !this.running.has(session)) {
+      // Until the claim returns, a scan must not claim for it too (it would get the message after).
+      this.continuing.add(session);
       const next = await this.o.cluster.claim(lease).catch((err: unknown) => this.fenced(lease, err));
+      this.continuing.delete(session);
       await acked;
       if (next && this.held.get(session) === lease && !this.running.has(session) && !this.stopped) {
         this.streaks.set(session, streak);

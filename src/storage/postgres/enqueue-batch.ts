@@ -8,10 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { QueuedMessage } from '../cluster.js';
 import { InboxMessageSchema, type InboxMessage } from '../types.js';
+import { Grouped } from './grouped.js';
 import { inboxRow, type InboxRow } from './rows.js';
-
-/** Bounds one statement's size; the rest waits for the next batch. */
-const MAX_BATCH = 500;
 
 // Rows go in call order (position is a bigserial, assigned as the ordered SELECT yields them). A
 // client id already queued, or twice in this batch, is skipped by the upsert: every input row is
@@ -48,40 +46,19 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
-export class EnqueueBatch {
-  private queue: Waiter[] = [];
-  private inFlight = false;
-
-  constructor(private readonly pool: Pool) {}
+export class EnqueueBatch extends Grouped<Waiter> {
+  constructor(private readonly pool: Pool) {
+    super();
+  }
 
   /** A re-post with the same `clientUserMessageId` returns the message already queued. */
   async enqueue(session: string, message: InboxMessage, clientUserMessageId: string = randomUUID()): Promise<QueuedMessage> {
     // Invalid input is refused here, before it can join (and fail) a batch.
     const body = JSON.stringify(InboxMessageSchema.parse(message));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ id: randomUUID(), session, at: Date.now(), body, clientUserMessageId, resolve, reject });
-      // After the I/O of this loop turn, so every post of the turn is in the batch.
-      if (this.queue.length === 1 && !this.inFlight) setImmediate(() => void this.flush());
-    });
+    return new Promise((resolve, reject) => this.push({ id: randomUUID(), session, at: Date.now(), body, clientUserMessageId, resolve, reject }));
   }
 
-  private async flush(): Promise<void> {
-    if (this.inFlight || !this.queue.length) return;
-    this.inFlight = true;
-    const batch = this.queue.splice(0, MAX_BATCH);
-    try {
-      await this.commit(batch);
-    } catch (err) {
-      // commit settles every waiter itself; this is only a safety net.
-      for (const w of batch) w.reject(err);
-    } finally {
-      this.inFlight = false;
-      // Posts made while this batch ran form the next one.
-      if (this.queue.length) setImmediate(() => void this.flush());
-    }
-  }
-
-  private async commit(batch: Waiter[]): Promise<void> {
+  protected async commit(batch: Waiter[]): Promise<void> {
     let rows: Row[];
     try {
       const r = await this.pool.query<Row>({

@@ -9,10 +9,8 @@
 import type { Pool } from 'pg';
 import { FencedWriteError, type Lease, type QueuedMessage } from '../cluster.js';
 import type { HistoryRecord, StoredRecord } from '../types.js';
+import { Grouped, MAX_BATCH } from './grouped.js';
 import { inboxRow, type InboxRow } from './rows.js';
-
-/** Writes per statement at most (the rest go in the next one). */
-const MAX_BATCH = 500;
 
 type Settle<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
 type Op =
@@ -52,64 +50,29 @@ interface Result {
   claimed: Array<InboxRow & { previous_epoch: string | number | null }>;
 }
 
-export class FencedBatch {
-  private queue: Op[] = [];
-  private running = false;
-  private scheduled = false;
-  /** Statements run and writes they carried (what the grouping saved, for tests). */
-  readonly stats = { statements: 0, writes: 0 };
-
+export class FencedBatch extends Grouped<Op> {
   constructor(
     private readonly pool: Pool,
     private readonly node: string,
-  ) {}
+  ) {
+    super();
+  }
 
   append(op: Input<'append'>): Promise<StoredRecord> {
-    return this.add<StoredRecord>({ ...op, kind: 'append' });
+    return new Promise((resolve, reject) => this.push({ ...op, kind: 'append', resolve, reject }));
   }
   take(op: Input<'take'>): Promise<void> {
-    return this.add<void>({ ...op, kind: 'take' });
+    return new Promise((resolve, reject) => this.push({ ...op, kind: 'take', resolve, reject }));
   }
   ack(op: Input<'ack'>): Promise<void> {
-    return this.add<void>({ ...op, kind: 'ack' });
+    return new Promise((resolve, reject) => this.push({ ...op, kind: 'ack', resolve, reject }));
   }
   claim(op: Input<'claim'>): Promise<QueuedMessage | undefined> {
-    return this.add<QueuedMessage | undefined>({ ...op, kind: 'claim' });
-  }
-
-  private add<T>(op: Record<string, unknown> & { kind: Op['kind']; lease: Lease }): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ ...op, resolve, reject } as Op);
-      this.schedule();
-    });
-  }
-
-  /** After the I/O of this loop turn, so the writes it makes go together; never two batches at once. */
-  private schedule(): void {
-    if (this.running || this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.running || !this.queue.length) return;
-    this.running = true;
-    const batch = this.take1();
-    try {
-      await this.run(batch);
-    } catch (err) {
-      for (const op of batch) op.reject(err);
-    } finally {
-      this.running = false;
-      if (this.queue.length) this.schedule();
-    }
+    return new Promise((resolve, reject) => this.push({ ...op, kind: 'claim', resolve, reject }));
   }
 
   /** The next batch: in order, at most MAX_BATCH, one claim per session (a second waits for the next). */
-  private take1(): Op[] {
+  protected override next(): Op[] {
     const batch: Op[] = [];
     const rest: Op[] = [];
     const claiming = new Set<string>();
@@ -125,7 +88,7 @@ export class FencedBatch {
     return batch;
   }
 
-  private async run(batch: Op[]): Promise<void> {
+  protected async commit(batch: Op[]): Promise<void> {
     const pairs = new Map<string, Lease>();
     for (const op of batch) pairs.set(`${op.lease.epoch}:${op.lease.session}`, op.lease);
     const a = batch.filter((o): o is Extract<Op, { kind: 'append' }> => o.kind === 'append');
@@ -157,8 +120,6 @@ export class FencedBatch {
         c.map((o) => o.lease.epoch),
       ],
     });
-    this.stats.statements++;
-    this.stats.writes += batch.length;
     const out = r.rows[0]!;
     const current = new Map(out.leases.map(([session, node, epoch]) => [session, { node, epoch: Number(epoch) }]));
     const fenced = (lease: Lease): FencedWriteError | undefined => {

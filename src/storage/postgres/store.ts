@@ -21,6 +21,7 @@ import {
   type ThreadStore,
 } from '../types.js';
 import { PostgresBindingStore } from './bindings.js';
+import { AppendBatch } from './append-batch.js';
 import { PostgresClusterStore } from './cluster.js';
 import { DatabaseNewerError, migrate, type Migration } from './migrate.js';
 import { inboxRow, recordRows, type InboxRow } from './rows.js';
@@ -56,7 +57,9 @@ export class PostgresStore implements ThreadStore {
   private constructor(
     readonly pool: pg.Pool,
     private readonly log: Logger | undefined,
-  ) {}
+  ) {
+    this.appends = new AppendBatch(pool);
+  }
 
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString: url, max: opts.maxConnections ?? 10 });
@@ -72,6 +75,9 @@ export class PostgresStore implements ThreadStore {
     }
     return new PostgresStore(pool, opts.log);
   }
+
+  /** History appends, grouped: one statement per batch. */
+  private readonly appends: AppendBatch;
 
   /** One per node: its writes are grouped (group commit), so every caller must share it. */
   private readonly clusters = new Map<string, PostgresClusterStore>();
@@ -89,15 +95,7 @@ export class PostgresStore implements ThreadStore {
   }
 
   async append(session: string, record: HistoryRecord): Promise<StoredRecord> {
-    const rec = HistoryRecordSchema.parse(record);
-    const at = Date.now();
-    const r = await this.pool.query<{ seq: string }>('INSERT INTO history (session, at, kind, body) VALUES ($1, $2, $3, $4) RETURNING seq', [
-      session,
-      at,
-      rec.kind,
-      JSON.stringify(rec),
-    ]);
-    return { ...rec, seq: Number(r.rows[0]!.seq), session, at };
+    return this.appends.append(session, HistoryRecordSchema.parse(record), Date.now());
   }
 
   async history(session: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<StoredRecord[]> {
