@@ -171,7 +171,8 @@ export class ClusterDriver {
     this.held.delete(session);
     this.held.set(session, lease);
     this.lost.delete(session);
-    if (!held) await this.o.acquired?.(lease);
+    // A new epoch: what an earlier driver left open is closed (nothing to do when the acquire saw none).
+    if (!held && lease.openApprovals !== false) await this.o.acquired?.(lease);
     const entry = await this.o.cluster.claim(lease).catch((err: unknown) => this.fenced(lease, err));
     if (!entry) return;
     this.streaks.set(session, 1);

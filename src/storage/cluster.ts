@@ -10,6 +10,8 @@ export interface Lease {
   epoch: number;
   /** Milliseconds since the epoch, by the database's clock (nodes' clocks are never compared). */
   expiresAt: number;
+  /** As acquired: whether the conversation had approvals open (an earlier driver's, to close). Unknown when absent. */
+  openApprovals?: boolean;
 }
 
 export interface NodeInfo {

@@ -10,6 +10,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { FencedWriteError, type ClusterStore, type Lease, type NodeInfo, type QueuedMessage } from '../cluster.js';
 import { HistoryRecordSchema, type HistoryRecord, type InboxMessage, type StoredRecord } from '../types.js';
+import { AcquireBatch } from './acquire-batch.js';
 import { EnqueueBatch } from './enqueue-batch.js';
 import { FencedBatch } from './fenced-batch.js';
 import { inboxRow, type InboxRow } from './rows.js';
@@ -27,6 +28,8 @@ const leaseOfRow = (r: LeaseRow): Lease => ({ session: r.session, node: r.node, 
 export class PostgresClusterStore implements ClusterStore {
   /** Claims, history appends, turn ids and acks: one statement per batch (fenced-batch.ts). */
   readonly batch: FencedBatch;
+  /** Lease acquires: one statement per batch (acquire-batch.ts). */
+  private readonly leases: AcquireBatch;
   /** Posts: one statement per batch (enqueue-batch.ts). */
   private readonly inbox: EnqueueBatch;
 
@@ -36,6 +39,7 @@ export class PostgresClusterStore implements ClusterStore {
     private readonly log: Logger | undefined,
   ) {
     this.batch = new FencedBatch(pool, node);
+    this.leases = new AcquireBatch(pool, node);
     this.inbox = new EnqueueBatch(pool);
   }
 
@@ -56,18 +60,9 @@ export class PostgresClusterStore implements ClusterStore {
     // Free: epoch 1; otherwise always epoch + 1. Callers acquire only a lease they do not hold in
     // memory, so a live row of this node id is a restarted process's or one lost here: taken at once
     // (no wait for the TTL), but under a new epoch, so the old one's writes are fenced and the
-    // messages it claimed are reclaimed (and checked against the Codex thread), not stuck.
-    const r = await this.pool.query<LeaseRow>(
-      `INSERT INTO session_leases AS l (session, node, epoch, expires_at) VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
-       ON CONFLICT (session) DO UPDATE SET epoch = l.epoch + 1, node = excluded.node, expires_at = excluded.expires_at
-       WHERE l.expires_at <= now() OR l.node = excluded.node
-       RETURNING ${LEASE_COLUMNS}`,
-      [session, this.node, ttlMs],
-    );
-    const row = r.rows[0];
-    if (!row) return undefined;
-    const lease = leaseOfRow(row);
-    this.log?.debug({ session, epoch: lease.epoch }, 'session lease acquired');
+    // messages it claimed are reclaimed (and checked against the Codex thread), not stuck. Grouped.
+    const lease = await this.leases.acquire(session, ttlMs);
+    if (lease) this.log?.debug({ session, epoch: lease.epoch }, 'session lease acquired');
     return lease;
   }
 
