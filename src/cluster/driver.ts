@@ -132,7 +132,7 @@ export class ClusterDriver {
     // Capacity is what runs here; an idle conversation keeps its lease (and its thread loaded
     // here) until a new one needs the room, so a node never stops taking conversations.
     const picks = ready.slice(0, Math.max(0, this.o.maxSessions - this.running.size));
-    this.makeRoom(picks);
+    this.makeRoom(picks, ready);
     // Each take is two round trips to the database (acquire, claim): taken a few at once, or
     // one node's scan would be bound by round-trip latency, not by its CPU.
     let next = 0;
@@ -142,14 +142,18 @@ export class ClusterDriver {
     await Promise.all(Array.from({ length: Math.min(TAKE_AT_ONCE, picks.length) }, worker));
   }
 
-  /** Gives up the leases of idle conversations (least recently run first) so `picks` fit in maxSessions. */
-  private makeRoom(picks: string[]): void {
+  /**
+   * Gives up the leases of idle conversations so `picks` fit in maxSessions: first those with
+   * nothing queued (least recently run first), then those queued but not picked now (`ready`):
+   * a conversation about to get its next message keeps its lease and loaded thread if it can.
+   */
+  private makeRoom(picks: string[], ready: string[]): void {
     const wanted = new Set(picks);
+    const queued = new Set(ready);
     let over = this.held.size + picks.filter((s) => !this.held.has(s)).length - this.o.maxSessions;
-    for (const session of [...this.held.keys()]) {
-      if (over <= 0) break;
-      if (this.running.has(session) || wanted.has(session)) continue;
-      over--;
+    const idle = [...this.held.keys()].filter((s) => !this.running.has(s) && !this.continuing.has(s) && !wanted.has(s));
+    for (const session of [...idle.filter((s) => !queued.has(s)), ...idle.filter((s) => queued.has(s))]) {
+      if (over-- <= 0) break;
       this.held.delete(session);
       const released = this.keeper
         .release(session)

@@ -21,9 +21,11 @@ type Op =
 type Input<K extends Op['kind']> = Omit<Extract<Op, { kind: K }>, 'kind' | 'resolve' | 'reject'>;
 
 // $1 sessions, $2 epochs (the leases the batch writes under), $3 node; then per kind its arrays.
+// Lease rows are locked in session order, as a batch of acquires locks them (acquire-batch.ts):
+// two statements locking several rows in different orders could deadlock.
 // Data-modifying CTEs do not see each other's rows: a take never touches a row this batch acks
 // (it would race the delete), and a claim never picks one.
-const SQL = `WITH lease AS (SELECT session, node, epoch FROM session_leases WHERE session = ANY($1::text[]) FOR SHARE),
+const SQL = `WITH lease AS (SELECT session, node, epoch FROM session_leases WHERE session = ANY($1::text[]) ORDER BY session FOR SHARE),
 ok AS (SELECT x.session, x.epoch FROM unnest($1::text[], $2::bigint[]) AS x(session, epoch)
   JOIN lease l ON l.session = x.session AND l.node = $3 AND l.epoch = x.epoch),
 ins AS (INSERT INTO history (session, at, kind, body)
