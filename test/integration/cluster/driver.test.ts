@@ -326,4 +326,35 @@ describe('cluster driver', () => {
     expect(sent.map((s) => s.entry.message.text)).toEqual(texts);
     expect((await a.store.pool.query('SELECT 1 FROM inbox')).rowCount).toBe(0);
   });
+
+  it('a full node scanning while a turn end claims the next message keeps that conversation: no lease given up, no message reclaimed', async () => {
+    const url = await server.freshDatabase();
+    const sent: Sent[] = [];
+    const a = await node(url, 'a', sent, { maxSessions: 1 });
+    const other = 'r/chat/other';
+    await a.store.cluster('a').enqueue(SESSION, msg('m1'));
+    await a.store.cluster('a').enqueue(SESSION, msg('m2'));
+    await a.driver.start();
+    await until(() => sent.length === 1);
+    await a.store.cluster('a').enqueue(other, msg('o1'));
+    // A scan while m1's end claims m2: the node is full (m2 is about to run), so it takes nothing.
+    a.driver.wake();
+    a.end();
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setImmediate(r));
+      a.driver.wake();
+    }
+    await until(() => sent.length === 2);
+    a.end(sent[1]!.entry.session);
+    await until(() => sent.length === 3);
+    a.end(sent[2]!.entry.session);
+    await sleep(300);
+    expect(sent.map((s) => [s.entry.message.text, s.entry.reclaimed])).toEqual([
+      ['m1', false],
+      ['m2', false],
+      ['o1', false],
+    ]);
+    expect(a.events.filter((e) => e.type === 'notice')).toEqual([]);
+    expect((await a.store.pool.query('SELECT 1 FROM inbox')).rowCount).toBe(0);
+  });
 });
