@@ -197,6 +197,35 @@ describe('fenced batch', () => {
   });
 });
 
+
+// Failing on purpose (a bug, src not changed here): a value PostgreSQL refuses in one record (a NUL
+// in jsonb, e.g. binary command output in a tool record) fails the whole statement, so other
+// conversations' appends and acks of the same batch fail with it. One statement per write failed
+// alone; EnqueueBatch retries a data error in halves for this reason.
+describe('a record the database refuses', () => {
+  const refused = { kind: 'tool' as const, toolId: 't1', toolKind: 'command', title: 'cat a.bin', data: { output: 'a\u0000b' } };
+
+  it('fails only its own fenced write, not the other conversations of its batch', async () => {
+    const [s] = await nodes(1);
+    const c = s!.cluster('node-a');
+    const bad = (await c.acquire('r/c/bad', 60_000))!;
+    const good = (await c.acquire('r/c/good', 60_000))!;
+    const m = await c.enqueue('r/c/good', msg('done'));
+    expect(await c.claim(good)).toMatchObject({ id: m.id });
+    const results = await Promise.allSettled([c.append(good, note('before')), c.append(bad, refused), c.ack(good, m.id), c.append(good, note('after'))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((await s!.history('r/c/good')).map(textOf)).toEqual(['before', 'after']);
+    expect(await s!.pending()).toEqual([]);
+  });
+
+  it('fails only its own unfenced append, not the others of its batch', async () => {
+    const [s] = await nodes(1);
+    const results = await Promise.allSettled([s!.append('r/c/good', note('before')), s!.append('r/c/bad', refused), s!.append('r/c/good', note('after'))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await s!.history('r/c/good')).map(textOf)).toEqual(['before', 'after']);
+  });
+});
+
 describe('append batch (history appends outside a lease)', () => {
   it('appends of many conversations in one loop turn are one INSERT; seqs follow call order', async () => {
     const [s] = await nodes(1);
