@@ -29,18 +29,25 @@ interface Sent {
 }
 
 /** A node: its own pool, a driver whose dispatch records the send and starts a "turn" the test ends. */
-async function node(url: string, name: string, sent: Sent[], opts: { ttlMs?: number; maxSessions?: number; taken?: (e: QueuedMessage) => boolean; starts?: (e: QueuedMessage) => boolean; clock?: SimulatedClock } = {}) {
+async function node(
+  url: string,
+  name: string,
+  sent: Sent[],
+  opts: { ttlMs?: number; maxSessions?: number; pollMs?: number; taken?: (e: QueuedMessage) => boolean; starts?: (e: QueuedMessage) => boolean; clock?: SimulatedClock } = {},
+) {
   const store = await PostgresStore.open(url);
   const events: RoomEvent[] = [];
   const dropped: string[] = [];
   const { log } = memoryLogger('warn');
   let turn = 0;
+  const candidates = candidateSessions(store.pool, name);
+  let scans = 0;
   const driver: ClusterDriver = new ClusterDriver({
     cluster: store.cluster(name),
-    candidates: candidateSessions(store.pool, name),
+    candidates: (limit) => (scans++, candidates(limit)),
     ttlMs: opts.ttlMs ?? 10_000,
     maxSessions: opts.maxSessions ?? 8,
-    pollMs: 100,
+    pollMs: opts.pollMs ?? 100,
     dispatch: async (session, entry) => {
       sent.push({ node: name, entry });
       if (opts.starts && !opts.starts(entry)) return 'turn';
@@ -68,7 +75,7 @@ async function node(url: string, name: string, sent: Sent[], opts: { ttlMs?: num
     await store.close();
   };
   cleanup.push(stop);
-  return { store, driver, events, dropped, end, stop, name };
+  return { store, driver, events, dropped, end, stop, name, scans: () => scans };
 }
 
 async function until(what: () => boolean, ms = 8_000): Promise<void> {
@@ -263,5 +270,91 @@ describe('cluster driver', () => {
     // Released, not left to run out: the database holds three leases, all a's.
     const leases = await a.store.pool.query('SELECT node FROM session_leases WHERE expires_at > now()');
     expect(leases.rows.map((r) => r.node)).toEqual(['a', 'a', 'a']);
+  });
+
+  it('a conversation runs its next message at once after each end, 8 in a row without a scan; the 9th after a scan; each once, in order', async () => {
+    const url = await server.freshDatabase();
+    const sent: Sent[] = [];
+    // No timer scans in the test's time: a scan happens only when the driver asks for one.
+    const a = await node(url, 'a', sent, { pollMs: 60_000 });
+    const texts = Array.from({ length: 10 }, (_, i) => `m${i + 1}`);
+    for (const t of texts) await a.store.cluster('a').enqueue(SESSION, msg(t));
+    await a.driver.start();
+    await until(() => sent.length === 1);
+    const scans = a.scans();
+    for (let k = 2; k <= 8; k++) {
+      a.end();
+      await until(() => sent.length === k);
+    }
+    expect(a.scans()).toBe(scans);
+    // Then it waits for a scan like any other conversation (the driver wakes itself for it).
+    a.end();
+    await until(() => sent.length === 9);
+    expect(a.scans()).toBeGreaterThan(scans);
+    a.end();
+    await until(() => sent.length === 10);
+    a.end();
+    await sleep(300);
+    expect(sent.map((s) => s.entry.message.text)).toEqual(texts);
+    expect(new Set(sent.map((s) => s.entry.id)).size).toBe(texts.length);
+    expect((await a.store.pool.query('SELECT 1 FROM inbox')).rowCount).toBe(0);
+  });
+
+  it('a scan while a turn end claims the next message claims nothing more for that conversation: one message at a time', async () => {
+    const url = await server.freshDatabase();
+    const sent: Sent[] = [];
+    let ended = 0;
+    let most = 0;
+    // Taken as each message is dispatched: messages dispatched and not ended yet, this one included.
+    const a = await node(url, 'a', sent, { starts: () => ((most = Math.max(most, sent.length - ended)), true) });
+    const texts = Array.from({ length: 12 }, (_, i) => `m${i + 1}`);
+    for (const t of texts) await a.store.cluster('a').enqueue(SESSION, msg(t));
+    await a.driver.start();
+    for (let k = 1; k <= texts.length && most <= 1; k++) {
+      await until(() => sent.length >= k || most > 1);
+      // Scans right before and after the end, so one runs while the end's ack claims the next message.
+      a.driver.wake();
+      ended++;
+      a.end();
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setImmediate(r));
+        a.driver.wake();
+      }
+    }
+    await sleep(300);
+    expect(most).toBe(1);
+    expect(sent.map((s) => s.entry.message.text)).toEqual(texts);
+    expect((await a.store.pool.query('SELECT 1 FROM inbox')).rowCount).toBe(0);
+  });
+
+  it('a full node scanning while a turn end claims the next message keeps that conversation: no lease given up, no message reclaimed', async () => {
+    const url = await server.freshDatabase();
+    const sent: Sent[] = [];
+    const a = await node(url, 'a', sent, { maxSessions: 1 });
+    const other = 'r/chat/other';
+    await a.store.cluster('a').enqueue(SESSION, msg('m1'));
+    await a.store.cluster('a').enqueue(SESSION, msg('m2'));
+    await a.driver.start();
+    await until(() => sent.length === 1);
+    await a.store.cluster('a').enqueue(other, msg('o1'));
+    // A scan while m1's end claims m2: the node is full (m2 is about to run), so it takes nothing.
+    a.driver.wake();
+    a.end();
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setImmediate(r));
+      a.driver.wake();
+    }
+    await until(() => sent.length === 2);
+    a.end(sent[1]!.entry.session);
+    await until(() => sent.length === 3);
+    a.end(sent[2]!.entry.session);
+    await sleep(300);
+    expect(sent.map((s) => [s.entry.message.text, s.entry.reclaimed])).toEqual([
+      ['m1', false],
+      ['m2', false],
+      ['o1', false],
+    ]);
+    expect(a.events.filter((e) => e.type === 'notice')).toEqual([]);
+    expect((await a.store.pool.query('SELECT 1 FROM inbox')).rowCount).toBe(0);
   });
 });
