@@ -1,33 +1,27 @@
 // `/stop` across nodes. A post goes into the conversation's queue, which waits for the running
 // turn: a `/stop` there would run after the turn it is meant to stop. So a `/stop` runs at once
-// on the node driving the conversation: here when this node drives it, else it is sent to the
-// driving node with a NOTIFY (on the event feed's LISTEN connection), which runs it with the
-// same checks as a local post (who may stop, from the verified room role the post carried).
-// With no live lease nothing runs: the `/stop` is queued like any message.
+// on the node driving the conversation: here when this node drives it, else it is forwarded to
+// the driving node, which runs it with the same checks as a local post (who may stop, from the
+// verified room role the post carried). Forwarding is durable: a row in `forwarded_commands`,
+// and a NOTIFY that only wakes the target; the target takes its rows when woken and after each
+// (re)connect of its LISTEN connection, so a NOTIFY it missed while that was down loses nothing.
+// A forwarded `/stop` older than STALE_MS (by the database clock) is dropped, logged: it could
+// stop a later turn than the one it was posted for. With no live lease nothing is forwarded:
+// the `/stop` is queued like any message.
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { parseCommand } from '../session/types.js';
-import { InboxMessageSchema, type InboxMessage } from '../storage/types.js';
+import { COMMANDS_CHANNEL, forwardCommand, takeCommands, type ForwardedCommand } from '../storage/postgres/forwarded-commands.js';
+import type { InboxMessage } from '../storage/types.js';
 import type { EventFeed } from './event-feed.js';
 
-const CHANNEL = 'switchboard_commands';
-/** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more. */
-const MAX_PAYLOAD = 7_900;
-
-// Payloads come from the shared database: checked before anything runs.
-const Forwarded = z.object({
-  session: z.string().min(1).max(1000),
-  id: z.uuid(),
-  from: z.string().min(1).max(200),
-  to: z.string().min(1).max(200),
-  message: InboxMessageSchema,
-});
+/** A forwarded `/stop` older than this is not run. */
+export const STALE_MS = 15_000;
 
 export interface StopForwardingOptions {
   pool: Pool;
   node: string;
-  feed: Pick<EventFeed, 'listen' | 'notify'>;
+  feed: Pick<EventFeed, 'listen'>;
   drives: (session: string) => boolean;
   runNow: (session: string, msg: InboxMessage, id: string) => Promise<unknown>;
   /** Into the shared queue (when no node drives the conversation any more). */
@@ -38,45 +32,51 @@ export interface StopForwardingOptions {
 const isStop = (msg: InboxMessage): boolean => parseCommand(msg.text)?.name === 'stop' && !msg.attachments?.length;
 
 export class StopForwarding {
+  /** One take at a time, so the commands run in the order they were forwarded. */
+  private taking: Promise<void> = Promise.resolve();
+
   constructor(private readonly o: StopForwardingOptions) {
-    // undefined: the feed (re)connected; a /stop sent meanwhile is lost (its sender may post it again).
-    o.feed.listen(CHANNEL, (payload) => void (payload !== undefined && this.onForwarded(payload)));
+    // A payload naming this node: it has rows. undefined: the feed (re)connected and may have missed some.
+    o.feed.listen(COMMANDS_CHANNEL, (payload) => {
+      if (payload === undefined || payload === o.node) this.take();
+    });
   }
 
-  /** True when `msg` was a `/stop` run here or sent to the driving node; false: queue it. */
+  /** True when `msg` was a `/stop` run here or forwarded to the driving node; false: queue it. */
   async forward(session: string, msg: InboxMessage, id: string): Promise<boolean> {
     if (!isStop(msg)) return false;
     if (this.o.drives(session)) {
       await this.o.runNow(session, msg, id);
       return true;
     }
-    const r = await this.o.pool.query<{ node: string }>('SELECT node FROM session_leases WHERE session = $1 AND expires_at > now()', [session]);
-    const to = r.rows[0]?.node;
-    if (to === undefined || to === this.o.node) return false;
-    const payload = JSON.stringify({ session, id, from: this.o.node, to, message: msg });
-    if (Buffer.byteLength(payload) > MAX_PAYLOAD) return false;
-    await this.o.feed.notify(CHANNEL, payload);
+    const to = await forwardCommand(this.o.pool, id, session, this.o.node, msg);
+    if (to === undefined) return false;
     this.o.log.info({ session, to }, '/stop sent to the node driving the conversation');
     return true;
   }
 
-  private async onForwarded(payload: string): Promise<void> {
-    let f: z.infer<typeof Forwarded>;
+  /** Takes this node's forwarded commands and runs them (resolves once they ran). */
+  take(): Promise<void> {
+    this.taking = this.taking.then(() => this.takeNow()).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'taking forwarded commands failed'));
+    return this.taking;
+  }
+
+  private async takeNow(): Promise<void> {
+    const { commands, bad } = await takeCommands(this.o.pool, this.o.node);
+    for (const b of bad) this.o.log.warn(b, 'a forwarded command of an unexpected shape was ignored');
+    for (const c of commands) await this.run(c);
+  }
+
+  private async run(c: ForwardedCommand): Promise<void> {
+    const at = { session: c.session, from: c.from_node, ageMs: Math.round(c.age_ms) };
+    if (!isStop(c.message)) return void this.o.log.warn(at, 'a forwarded command that is not a /stop was ignored');
+    if (c.age_ms > STALE_MS) return void this.o.log.warn({ ...at, staleMs: STALE_MS }, 'a forwarded /stop came too late and was dropped: it could stop a later turn');
     try {
-      if (payload.length > MAX_PAYLOAD) throw new Error('too long');
-      f = Forwarded.parse(JSON.parse(payload));
-      if (!isStop(f.message)) throw new Error('not a /stop');
+      // The lease moved on between the forward and now: the /stop waits in the queue instead.
+      if (this.o.drives(c.session)) await this.o.runNow(c.session, c.message, c.id);
+      else await this.o.enqueue(c.session, c.message);
     } catch (err) {
-      this.o.log.warn({ err: (err as Error).message.slice(0, 300) }, 'a forwarded command of an unexpected shape was ignored');
-      return;
-    }
-    if (f.to !== this.o.node) return;
-    try {
-      // The lease moved on between the look-up and now: the /stop waits in the queue instead.
-      if (this.o.drives(f.session)) await this.o.runNow(f.session, f.message, f.id);
-      else await this.o.enqueue(f.session, f.message);
-    } catch (err) {
-      this.o.log.warn({ err: (err as Error).message, session: f.session, from: f.from }, 'a /stop sent by another node failed');
+      this.o.log.warn({ ...at, err: (err as Error).message }, 'a /stop sent by another node failed');
     }
   }
 }

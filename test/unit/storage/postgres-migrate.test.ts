@@ -32,7 +32,7 @@ describe('postgres migrations', () => {
     await s.close();
     expect(await versions(url)).toEqual(loadMigrations().map((m) => m.version));
     const tables = await query<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
-    expect(tables.map((x) => x.t)).toEqual(['approval_decisions', 'approval_pending', 'bindings', 'history', 'inbox', 'nodes', 'room_events', 'schema_version', 'session_leases', 'sessions', 'threads']);
+    expect(tables.map((x) => x.t)).toEqual(['approval_decisions', 'approval_pending', 'bindings', 'forwarded_commands', 'history', 'inbox', 'nodes', 'room_events', 'schema_version', 'session_leases', 'sessions', 'threads']);
   });
 
   it('a re-run applies nothing and keeps the data', async () => {
