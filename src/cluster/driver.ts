@@ -66,6 +66,8 @@ export class ClusterDriver {
   private readonly lost = new Set<string>();
   /** Per conversation: the message running now. */
   private readonly running = new Map<string, Running>();
+  /** Finished messages whose ack failed (not fenced), by inbox id: tried again at each scan. */
+  private readonly unacked = new Map<string, Lease>();
   /** Conversations whose next message finish() is claiming now. */
   private readonly continuing = new Set<string>();
   /** Per conversation: messages run in a row without a scan (finish() runs the next one at once). */
@@ -128,10 +130,11 @@ export class ClusterDriver {
 
   private async scan(): Promise<void> {
     if (this.stopped) return;
+    this.retryAcks();
     const ready = (await this.o.candidates(this.o.maxSessions * 2)).filter((s) => !this.running.has(s) && !this.continuing.has(s));
     // Capacity is what runs here; an idle conversation keeps its lease (and its thread loaded
     // here) until a new one needs the room, so a node never stops taking conversations.
-    const picks = ready.slice(0, Math.max(0, this.o.maxSessions - this.running.size));
+    const picks = ready.slice(0, Math.max(0, this.o.maxSessions - this.running.size - this.continuing.size));
     this.makeRoom(picks, ready);
     // Each take is two round trips to the database (acquire, claim): taken a few at once, or
     // one node's scan would be bound by round-trip latency, not by its CPU.
@@ -245,7 +248,7 @@ export class ClusterDriver {
     // Finished twice (its own turn.interrupted event and the caller): the second only acks again.
     const mine = this.running.get(session)?.entry.id === entry.id;
     if (mine) this.forget(session);
-    const acked = this.o.cluster.ack(lease, entry.id).catch((err: unknown) => this.fenced(lease, err));
+    const acked = this.o.cluster.ack(lease, entry.id).catch((err: unknown) => this.ackFailed(lease, entry.id, err));
     // Affinity: the conversation's next message runs here at once, its lease held and its thread
     // loaded (no scan, no new lease, no thread resume), claimed in the same statement as the ack.
     // A few in a row only, so conversations waiting on other nodes' full plates get their turn.
@@ -263,6 +266,24 @@ export class ClusterDriver {
     } else await acked;
     this.streaks.delete(session);
     this.wake();
+  }
+
+  /**
+   * An ack the database did not take (not fenced: a lost connection, say) is tried again at each
+   * scan while the lease lasts: left in the queue, the message would come back at the next
+   * takeover as a turn that was cut off.
+   */
+  private ackFailed(lease: Lease, id: string, err: unknown): void {
+    if (err instanceof FencedWriteError) return void this.fenced(lease, err);
+    this.o.log.warn({ err, session: lease.session, inbox: id }, 'acknowledging a finished message failed; trying again at the next scan');
+    this.unacked.set(id, lease);
+  }
+
+  private retryAcks(): void {
+    for (const [id, lease] of [...this.unacked]) {
+      this.unacked.delete(id);
+      if (this.held.get(lease.session) === lease) void this.o.cluster.ack(lease, id).catch((err: unknown) => this.ackFailed(lease, id, err));
+    }
   }
 
   private fenced(lease: Lease, err: unknown): undefined {

@@ -59,26 +59,11 @@ export class EnqueueBatch extends Grouped<Waiter> {
   }
 
   protected async commit(batch: Waiter[]): Promise<void> {
-    let rows: Row[];
-    try {
-      const r = await this.pool.query<Row>({
-        ...INSERT,
-        values: [batch.map((w) => w.id), batch.map((w) => w.session), batch.map((w) => w.at), batch.map((w) => w.body), batch.map((w) => w.clientUserMessageId)],
-      });
-      rows = r.rows;
-    } catch (err) {
-      // Bad data (a malformed client id, a NUL the database refuses) came from some caller, and
-      // nothing of the batch was written: halves are retried (in order) until each bad post
-      // fails alone and every other one is queued, as it would have been without it.
-      if (batch.length > 1 && isDataError(err)) {
-        const half = Math.ceil(batch.length / 2);
-        await this.commit(batch.slice(0, half));
-        await this.commit(batch.slice(half));
-        return;
-      }
-      for (const w of batch) w.reject(err);
-      return;
-    }
+    // A failure rejects the batch (Grouped: bad data from one caller is retried in halves).
+    const { rows } = await this.pool.query<Row>({
+      ...INSERT,
+      values: [batch.map((w) => w.id), batch.map((w) => w.session), batch.map((w) => w.at), batch.map((w) => w.body), batch.map((w) => w.clientUserMessageId)],
+    });
     const found = byOrd(rows);
     const missing = batch.flatMap((_, i) => (found.has(i) ? [] : [i]));
     let readBackError: unknown;
@@ -108,10 +93,4 @@ function byOrd(rows: Row[]): Map<number, Row> {
   const m = new Map<number, Row>();
   for (const r of rows) if (r.id !== null) m.set(Number(r.ord) - 1, r);
   return m;
-}
-
-/** SQLSTATE class 22 (data exception): caused by a value, not by the database or the connection. */
-function isDataError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('22');
 }

@@ -34,15 +34,33 @@ export abstract class Grouped<W extends { reject: (err: unknown) => void }> {
     this.running = true;
     const batch = this.next();
     try {
+      await this.commitOrSplit(batch);
+    } finally {
+      this.running = false;
+      if (this.queue.length) this.schedule();
+    }
+  }
+
+  /**
+   * A failed statement fails every waiter of its batch; but when the database refused a value
+   * (SQLSTATE class 22: a NUL in a text, a malformed uuid) nothing of the batch was written and
+   * one caller's data is to blame: halves are retried in order until the bad write fails alone
+   * and every other one lands, as it would have without grouping.
+   */
+  private async commitOrSplit(batch: W[]): Promise<void> {
+    try {
       this.stats.statements++;
       this.stats.writes += batch.length;
       await this.commit(batch);
     } catch (err) {
-      // commit settles every waiter itself; this is only a safety net (a settled promise ignores it).
+      if (batch.length > 1 && isDataError(err)) {
+        const half = Math.ceil(batch.length / 2);
+        await this.commitOrSplit(batch.slice(0, half));
+        await this.commitOrSplit(batch.slice(half));
+        return;
+      }
+      // A waiter commit already settled ignores this.
       for (const w of batch) w.reject(err);
-    } finally {
-      this.running = false;
-      if (this.queue.length) this.schedule();
     }
   }
 
@@ -52,4 +70,10 @@ export abstract class Grouped<W extends { reject: (err: unknown) => void }> {
   }
 
   protected abstract commit(batch: W[]): Promise<void>;
+}
+
+/** SQLSTATE class 22 (data exception): caused by a value, not by the database or the connection. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
 }

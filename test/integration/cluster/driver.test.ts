@@ -7,7 +7,7 @@ import { ClusterDriver } from '../../../src/cluster/driver.js';
 import { candidateSessions } from '../../../src/cluster/candidates.js';
 import { fencedHistory } from '../../../src/cluster/fenced-store.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
-import type { QueuedMessage } from '../../../src/storage/cluster.js';
+import type { Lease, QueuedMessage } from '../../../src/storage/cluster.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
 import { postgresPerFile } from '../../support/postgres.js';
 import { memoryLogger } from '../../support/log.js';
@@ -33,17 +33,17 @@ async function node(
   url: string,
   name: string,
   sent: Sent[],
-  opts: { ttlMs?: number; maxSessions?: number; pollMs?: number; taken?: (e: QueuedMessage) => boolean; starts?: (e: QueuedMessage) => boolean; clock?: SimulatedClock } = {},
+  opts: { ttlMs?: number; maxSessions?: number; pollMs?: number; taken?: (e: QueuedMessage) => boolean; starts?: (e: QueuedMessage) => boolean; clock?: SimulatedClock; failAcks?: number } = {},
 ) {
   const store = await PostgresStore.open(url);
   const events: RoomEvent[] = [];
   const dropped: string[] = [];
-  const { log } = memoryLogger('warn');
+  const { log, lines } = memoryLogger('warn');
   let turn = 0;
   const candidates = candidateSessions(store.pool, name);
   let scans = 0;
   const driver: ClusterDriver = new ClusterDriver({
-    cluster: store.cluster(name),
+    cluster: withFailingAcks(store.cluster(name), opts.failAcks ?? 0),
     candidates: (limit) => (scans++, candidates(limit)),
     ttlMs: opts.ttlMs ?? 10_000,
     maxSessions: opts.maxSessions ?? 8,
@@ -75,7 +75,13 @@ async function node(
     await store.close();
   };
   cleanup.push(stop);
-  return { store, driver, events, dropped, end, stop, name, scans: () => scans };
+  return { store, driver, events, dropped, end, stop, name, scans: () => scans, lines };
+}
+
+/** The first `n` acks fail as a lost connection would (not fenced). */
+function withFailingAcks<C extends { ack(l: Lease, id: string): Promise<void> }>(cluster: C, n: number): C {
+  if (!n) return cluster;
+  return Object.assign(Object.create(cluster) as C, { ack: (l: Lease, id: string) => (n-- > 0 ? Promise.reject(new Error('Connection terminated unexpectedly')) : cluster.ack(l, id)) });
 }
 
 async function until(what: () => boolean, ms = 8_000): Promise<void> {
@@ -356,5 +362,21 @@ describe('cluster driver', () => {
     ]);
     expect(a.events.filter((e) => e.type === 'notice')).toEqual([]);
     expect((await a.store.pool.query('SELECT 1 FROM inbox')).rowCount).toBe(0);
+  });
+  it('an ack the database failed (not fenced) is tried again at the next scan: the finished message leaves the queue', async () => {
+    const url = await server.freshDatabase();
+    const sent: Sent[] = [];
+    const a = await node(url, 'a', sent, { failAcks: 1 });
+    await a.driver.start();
+    await a.store.cluster('a').enqueue(SESSION, msg('only'));
+    a.driver.wake();
+    await until(() => sent.length === 1);
+    a.end();
+    await until(() => a.lines().some((l) => /acknowledging a finished message failed/.test(l)));
+    for (let i = 0; (await a.store.pending()).length > 0; i++) {
+      if (i > 100) throw new Error('the message never left the queue');
+      await sleep(50);
+    }
+    expect(sent.map((x) => x.entry.message.text)).toEqual(['only']);
   });
 });
