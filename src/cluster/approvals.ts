@@ -102,6 +102,14 @@ export class ClusterApprovals {
     }
   }
 
+  /**
+   * For a client joining a room here: the open approvals of its conversations, whichever node
+   * asked (the room server lists each once; it may have started after some were asked).
+   */
+  openInRoom(room: string, limit: number): Promise<RoomEvent[]> {
+    return this.o.store.openInRoom(room, limit);
+  }
+
   /** NOTIFY on the decisions channel (undefined: reconnected, look anyway). */
   onDecisionsNotice(node: string | undefined): void {
     if (node !== undefined && node !== this.o.node) return;

@@ -171,7 +171,7 @@ export const ConfigSchema = z
         limits: z
           .strictObject(
             Object.fromEntries(
-              ['maxFrameBytes', 'maxBufferedBytes', 'slowConsumerGraceMs', 'joinTimeoutMs', 'historyPage', 'historyPageMax', 'replayEvents', 'pendingApprovals', 'messageBurst', 'joinBurst', 'historyBurst', 'maxConnectionsPerAddress', 'maxConnectionsPerRoom'].map((k) => [k, z.number().int().positive().max(2 ** 31 - 1).optional()]),
+              ['maxFrameBytes', 'maxBufferedBytes', 'slowConsumerGraceMs', 'joinTimeoutMs', 'historyPage', 'historyPageMax', 'replayEvents', 'pendingApprovals', 'pendingLookupMs', 'messageBurst', 'joinBurst', 'historyBurst', 'maxConnectionsPerAddress', 'maxConnectionsPerRoom'].map((k) => [k, z.number().int().positive().max(2 ** 31 - 1).optional()]),
             ),
           )
           .extend({ messagesPerSecond: z.number().positive().optional(), joinsPerSecond: z.number().positive().optional(), historyPerSecond: z.number().positive().optional() })

@@ -11,6 +11,7 @@ import { identify, type AuthMode } from './access.js';
 import type { Counter, RateLimiter, RoomLimits } from './limits.js';
 import type { ReplayLog } from './replay.js';
 import { historyPage } from './history.js';
+import { joinedPending, lookUpPending } from './pending.js';
 
 export interface FrameContext {
   backend: RoomBackend;
@@ -112,8 +113,11 @@ async function join(ctx: FrameContext, c: Client, f: Extract<ClientFrame, { type
     try {
       c.filter = { ...(f.channel ? { channel: f.channel } : {}), ...(f.thread ? { thread: f.thread } : {}) };
       const missed = f.resume ? ctx.replay.since(room, f.resume.epoch, f.resume.seq) : undefined;
+      // Never rejects (bounded, failures logged): asked alongside the history page.
+      const stored = lookUpPending(backend, room, ctx.limits.pendingApprovals, ctx.limits.pendingLookupMs, ctx.log);
       let page: Awaited<ReturnType<typeof historyPage>> = { records: [] };
       if (!missed) page = await historyPage(backend, room, c.filter, undefined, Math.min(f.historyLimit ?? ctx.limits.historyPage, ctx.limits.historyPageMax));
+      const storedPending = await stored;
       if (c.ws.readyState !== c.ws.OPEN) return;
       // From here to the end nothing awaits: no live event can slip between `seq` and the room set.
       c.room = room;
@@ -130,7 +134,7 @@ async function join(ctx: FrameContext, c: Client, f: Extract<ClientFrame, { type
         resumed: missed !== undefined,
         history: page.records,
         ...(page.before !== undefined ? { historyBefore: page.before } : {}),
-        pending: ctx.replay.pending(room),
+        pending: joinedPending(ctx.replay, room, storedPending, ctx.limits.pendingApprovals),
         participants: ctx.presence(room),
         inspector: mayInspect(ctx, participant),
       });

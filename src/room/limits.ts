@@ -18,6 +18,8 @@ export interface RoomLimits {
   replayEvents: number;
   /** Open approval requests tracked per room for `joined.pending`. */
   pendingApprovals: number;
+  /** Several nodes: how long a join waits for the approvals other nodes hold before it sends only its own (ms). */
+  pendingLookupMs: number;
   /** Messages (and decisions) per participant: bucket size and refill per second. */
   messageBurst: number;
   messagesPerSecond: number;
@@ -41,6 +43,7 @@ export const DEFAULT_ROOM_LIMITS: RoomLimits = {
   historyPageMax: 1_000,
   replayEvents: 2_000,
   pendingApprovals: 200,
+  pendingLookupMs: 2_000,
   messageBurst: 10,
   messagesPerSecond: 1,
   joinBurst: 10,

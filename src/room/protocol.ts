@@ -174,6 +174,11 @@ export interface RoomBackend {
    * `limit` records (older than `before`); with `after`, the oldest `limit` newer than it.
    */
   history(room: string, filter?: { channel?: string; thread?: string; before?: number; after?: number; limit?: number }): Promise<StoredRecord[]>;
+  /**
+   * Several nodes: the room's open approvals any node holds (the shared database), for
+   * `joined.pending` besides those this server saw asked; undefined or absent: none to look up.
+   */
+  openApprovals?(room: string, limit: number): Promise<RoomEvent[]> | undefined;
   /** The agent's model catalog; absent when this server does not run the agent (relay). */
   models?(): Promise<ModelList>;
 }

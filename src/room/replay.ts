@@ -1,7 +1,8 @@
 // The server's event log: every live event of a room gets a seq (monotonic within this
 // server's epoch) and is kept in a bounded ring so a client that drops and rejoins with
 // `resume:{epoch,seq}` gets exactly the frames it missed. It also tracks the open approval
-// requests of each room, for `joined.pending`.
+// requests of each room, for `joined.pending`, and the approvals lately resolved (a list read
+// from the shared database at a join may be older than what this log saw: see pending.ts).
 import { randomUUID } from 'node:crypto';
 import type { RoomEvent } from '../events/room-events.js';
 
@@ -10,6 +11,8 @@ interface RoomLog {
   /** Oldest first; frames are kept serialized (sent as is, measured once). */
   ring: Array<{ seq: number; frame: string }>;
   pending: Map<string, RoomEvent>;
+  /** Approval ids resolved, oldest first (as many as `maxPending`). */
+  resolved: Set<string>;
 }
 
 export class ReplayLog {
@@ -24,7 +27,7 @@ export class ReplayLog {
   private room(room: string): RoomLog {
     let r = this.rooms.get(room);
     if (!r) {
-      r = { seq: 0, ring: [], pending: new Map() };
+      r = { seq: 0, ring: [], pending: new Map(), resolved: new Set() };
       this.rooms.set(room, r);
     }
     return r;
@@ -43,6 +46,8 @@ export class ReplayLog {
       if (r.pending.size > this.maxPending) r.pending.delete(r.pending.keys().next().value!);
     } else if (e.type === 'approval.resolved') {
       r.pending.delete(e.approvalId);
+      r.resolved.add(e.approvalId);
+      if (r.resolved.size > this.maxPending) r.resolved.delete(r.resolved.values().next().value!);
     }
     return { seq, frame };
   }
@@ -53,6 +58,11 @@ export class ReplayLog {
 
   pending(room: string): RoomEvent[] {
     return [...(this.rooms.get(room)?.pending.values() ?? [])];
+  }
+
+  /** This log saw approval `approvalId` of `room` resolved (lately: the newest `maxPending` are kept). */
+  resolved(room: string, approvalId: string): boolean {
+    return this.rooms.get(room)?.resolved.has(approvalId) ?? false;
   }
 
   /** The frames after `seq`, or undefined when they cannot all be given (other epoch, gone from the ring). */

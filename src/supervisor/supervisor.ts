@@ -247,8 +247,7 @@ export class Supervisor {
     const built = await this.hooks.run('before_prompt_build', { session, from, prompt: msg.text });
     const { role: _role, ...fromHarness } = { ...msg.from, ...from };
     await this.harnesses.get(info.selection.harness)!.post(info.agent, { ...msg, from: fromHarness, text: built.prompt, clientMessageId: inboxId }, (e) => this.onEvent(e));
-    // A command is the session's once handed over: acked like a message Codex took, so a
-    // restart does not run `/model` or `/reset` again.
+    // A command is the session's once handed over: acked like a message Codex took, so a restart does not run `/model` or `/reset` again.
     if (command) await this.inbox.done(inboxId);
     return command ? 'none' : 'turn';
   }
@@ -256,9 +255,7 @@ export class Supervisor {
   /** The slice of this supervisor the slash commands use (closures: commands.ts does not import this file). */
   private get commandHost(): CommandHost {
     return {
-      codex: this.codex,
-      access: this.access,
-      hooks: this.hooks,
+      codex: this.codex, access: this.access, hooks: this.hooks,
       notice: (session, level, text) => this.notice(session, level, text),
       sessionInfo: (session) => this.sessionInfo(session),
       resolveSession: (session, agent) => this.resolveSession(session, agent),
@@ -333,9 +330,8 @@ export class Supervisor {
   }
 
   /**
-   * A room's durable history, oldest first. With `limit` (and optionally `before`, a record
-   * `seq`): the newest `limit` records older than `before`; with `after`: the oldest `limit`
-   * newer than it. Without a cursor or limit: the whole history up to 10,000 records.
+   * A room's durable history, oldest first. With `limit` (and optionally `before`, a record `seq`): the newest `limit` records
+   * older than `before`; with `after`: the oldest `limit` newer than it. Without a cursor or limit: the whole history up to 10,000 records.
    */
   async history(room: string, query: HistoryQuery = {}): Promise<StoredRecord[]> {
     return this.historyWriter.read(room, query);
@@ -351,12 +347,16 @@ export class Supervisor {
   }
 
   /**
-   * A person's decision. Allowed iff `role` is not observer/agent and (role owner/approver, or
-   * `by` is the session's persisted owner, or an agent approver); one not offered is refused and
-   * stays open. Several nodes: one another node asked about is forwarded there (a Promise).
+   * A person's decision. Allowed iff `role` is not observer/agent and (role owner/approver, or `by` is the session's persisted owner,
+   * or an agent approver); one not offered is refused and stays open. Several nodes: one another node asked about is forwarded there (a Promise).
    */
   decide(input: DecideInput): DecideResult | Promise<DecideResult> {
     return decideHereOrForward(this.harnesses.values(), input, this.log, this.cluster);
+  }
+
+  /** Several nodes: the open approvals of `room` in the shared database (undefined on one node: its room server saw them all asked). */
+  openApprovals(room: string, limit: number): Promise<RoomEvent[]> | undefined {
+    return this.cluster?.approvals.openInRoom(room, limit);
   }
 
   /** Readiness, app-server connections and inbox depth for /readyz and /metrics. */

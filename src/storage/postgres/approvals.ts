@@ -4,6 +4,7 @@
 // a database other nodes write: what leaves this module is parsed and bounded.
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import type { RoomEvent } from '../../events/room-events.js';
 import type { Lease } from '../cluster.js';
 import type { PostgresClusterStore } from './cluster.js';
 
@@ -38,6 +39,17 @@ export interface OpenApproval {
   approvers: readonly string[];
   expiresAt: number | undefined;
 }
+
+// The approval.requested event a row's body holds: checked against its row (same approval, same
+// conversation), so a body written wrong can neither name another approval nor leak into another room.
+const RequestedBody = z.looseObject({
+  type: z.literal('approval.requested'),
+  approvalId: z.string().min(1).max(200),
+  session: z.string().min(1).max(1000),
+  at: z.number(),
+  title: z.string().max(10_000),
+  choices: z.array(z.string().max(200)).max(100),
+});
 
 const DecisionRow = z.object({
   id: z.string().uuid(),
@@ -93,6 +105,27 @@ export class PostgresApprovalStore {
   async prune(): Promise<void> {
     await this.pool.query(`DELETE FROM approval_pending WHERE closed_at < now() - interval '1 day'`);
     await this.pool.query(`DELETE FROM approval_decisions WHERE created_at < now() - interval '1 day'`);
+  }
+
+  /**
+   * The open approvals of room `room`'s conversations, oldest first, at most `limit`: only those
+   * whose asking node still holds the lease it asked under (a dead driver's are about to be closed
+   * as denied). Each is the approval.requested event the room saw; a row whose body is not one is skipped.
+   */
+  async openInRoom(room: string, limit: number): Promise<RoomEvent[]> {
+    // Sessions are `room/channel/thread`: the room itself or anything below it; LIKE wildcards in names are escaped.
+    const below = `${room.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+    const r = await this.pool.query(
+      `SELECT p.approval_id, p.session, p.body FROM approval_pending p
+       JOIN session_leases l ON l.session = p.session AND l.node = p.node AND l.epoch = p.epoch AND l.expires_at > now()
+       WHERE (p.session = $1 OR p.session LIKE $2 ESCAPE '\\') AND p.closed_at IS NULL
+       ORDER BY p.created_at, p.approval_id LIMIT $3`,
+      [room, below, limit],
+    );
+    return r.rows.flatMap((row: { approval_id: unknown; session: unknown; body: unknown }) => {
+      const e = RequestedBody.safeParse(row.body);
+      return e.success && e.data.approvalId === row.approval_id && e.data.session === row.session ? [e.data as unknown as RoomEvent] : [];
+    });
   }
 
   async find(approvalId: string): Promise<PendingApprovalRow | undefined> {

@@ -76,6 +76,44 @@ describe('pending approvals in postgres', () => {
     expect(await b.approvals.closeStale(lease)).toEqual([]);
   });
 
+  it("a room's open approvals, whichever node asked: only under a current lease, only that room's, as the room saw them", async () => {
+    const { a, b, pool } = await world();
+    // The approval.requested event as the room saw it (what `joined.pending` lists).
+    const seen = (approvalId: string, session: string) => ({
+      type: 'approval.requested', session, at: 1, approvalId, turnId: 't1', kind: 'command', title: `run ${approvalId}`,
+      detail: { command: 'echo hi' }, choices: ['accept', 'decline'], reviewer: 'user', expiresAt: undefined, deciders: { owner: 'ann', approvers: ['bob'] },
+    });
+    const ask = async (store: PostgresApprovalStore, lease: Lease, approvalId: string, body: unknown = seen(approvalId, lease.session)) =>
+      store.open(lease, { ...asked(approvalId), session: lease.session, body });
+    const [main, side] = [(await a.cluster.acquire('lab/chat/main', 10_000))!, (await b.cluster.acquire('lab/chat/side', 10_000))!];
+    await ask(a.approvals, main, 'ap-1');
+    await ask(b.approvals, side, 'ap-2');
+    await ask(a.approvals, main, 'ap-3');
+    await ask(a.approvals, main, 'ap-closed');
+    await a.approvals.close(main, 'ap-closed', 'approved', 'ann');
+    // A body that names another approval or another conversation is not listed.
+    await ask(a.approvals, main, 'ap-forged', seen('ap-1', 'lab/chat/main'));
+    await ask(a.approvals, main, 'ap-moved', seen('ap-moved', 'other/chat/main'));
+    // Other rooms: one whose name only LIKE wildcards would match, one whose name starts the same.
+    await ask(b.approvals, (await b.cluster.acquire('lab-2/chat/main', 10_000))!, 'ap-4');
+    await ask(b.approvals, (await b.cluster.acquire('lxb/chat/main', 10_000))!, 'ap-5');
+    await pool.query(`UPDATE approval_pending SET created_at = now() + (approval_id = 'ap-1')::int * interval '1 second'`);
+    const ids = async (room: string, limit = 10) => (await a.approvals.openInRoom(room, limit)).map((e) => (e as { approvalId: string }).approvalId);
+    expect(await b.approvals.openInRoom('lab', 10)).toEqual([seen('ap-2', 'lab/chat/side'), seen('ap-3', 'lab/chat/main'), seen('ap-1', 'lab/chat/main')]);
+    expect(await ids('lab', 2)).toEqual(['ap-2', 'ap-3']);
+    expect(await ids('l_b')).toEqual([]);
+    expect(await ids('lab-2')).toEqual(['ap-4']);
+    // The driver's lease ran out (it died): its rows are about to be closed as denied, not listed.
+    await pool.query("UPDATE session_leases SET expires_at = now() WHERE session = 'lab/chat/main'");
+    expect(await ids('lab')).toEqual(['ap-2']);
+    // Taken over (a newer epoch) before the old rows were closed: the old driver's rows are not listed either.
+    const again = (await b.cluster.acquire('lab/chat/main', 10_000))!;
+    expect(again.epoch).toBe(2);
+    expect(await ids('lab')).toEqual(['ap-2']);
+    await ask(b.approvals, again, 'ap-6');
+    expect(await ids('lab')).toEqual(['ap-2', 'ap-6']);
+  });
+
   it('a decision is forwarded only to a current lease, NOTIFYs the driver, is taken once and answered', async () => {
     const { url, a, b, pool } = await world();
     const listener = new pg.Client({ connectionString: url });
