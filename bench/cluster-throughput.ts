@@ -76,6 +76,7 @@ function turnStarts(nodes: NodeProc[]) {
   };
 }
 
+/** One run of `count` nodes (exported for profiling scripts). */
 export async function once(w: ClusterWorld, count: number, run: number): Promise<ThroughputRun> {
   const url = await w.pg.freshDatabase();
   const nodes = await Promise.all(Array.from({ length: count }, (_, i) => w.node(`n${run}-${count}-${i}`, { url, maxSessions: MAX_SESSIONS })));

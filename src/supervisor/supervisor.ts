@@ -234,7 +234,7 @@ export class Supervisor {
     if (!replay) this.onEvent(postedEvent(session, inboxId, msg, this.clock.now()));
     let info: SessionInfo;
     try {
-      info = await this.resolveSession(session, agent);
+      info = await this.agentSessions.resolve(session, agent);
     } catch (err) {
       await this.inbox.done(inboxId);
       this.notice(session, 'error', (err as Error).message);
@@ -247,7 +247,8 @@ export class Supervisor {
     const built = await this.hooks.run('before_prompt_build', { session, from, prompt: msg.text });
     const { role: _role, ...fromHarness } = { ...msg.from, ...from };
     await this.harnesses.get(info.selection.harness)!.post(info.agent, { ...msg, from: fromHarness, text: built.prompt, clientMessageId: inboxId }, (e) => this.onEvent(e));
-    // A command is the session's once handed over: acked like a message Codex took, so a restart does not run `/model` or `/reset` again.
+    // A command is the session's once handed over: acked like a message Codex took, so a
+    // restart does not run `/model` or `/reset` again.
     if (command) await this.inbox.done(inboxId);
     return command ? 'none' : 'turn';
   }
@@ -255,30 +256,19 @@ export class Supervisor {
   /** The slice of this supervisor the slash commands use (closures: commands.ts does not import this file). */
   private get commandHost(): CommandHost {
     return {
-      codex: this.codex, access: this.access, hooks: this.hooks,
+      codex: this.codex,
+      access: this.access,
+      hooks: this.hooks,
       notice: (session, level, text) => this.notice(session, level, text),
-      sessionInfo: (session) => this.sessionInfo(session),
-      resolveSession: (session, agent) => this.resolveSession(session, agent),
-      unpin: (session) => this.unpin(session),
+      // Harness resolution pins a session once chosen (logged as one record); `/new` and `/reset` unpin it.
+      sessionInfo: (session) => this.agentSessions.info(session),
+      resolveSession: (session, agent) => this.agentSessions.resolve(session, agent),
+      unpin: (session) => this.agentSessions.unpin(session),
       archiveCodexThread: (threadId) => this.archiveCodexThread(threadId),
       threadPages: this.threadPages,
       options: this.conversationOptions,
       backends: this.backends,
     };
-  }
-
-  /** Harness for a session: pinned once chosen; logged as one structured record. */
-  private resolveSession(session: string, agent: ResolvedAgent): Promise<SessionInfo> {
-    return this.agentSessions.resolve(session, agent);
-  }
-
-  /** `/new` and `/reset` let the next turn re-resolve the harness. */
-  private unpin(session: string): void {
-    this.agentSessions.unpin(session);
-  }
-
-  private sessionInfo(session: string): SessionInfo | undefined {
-    return this.agentSessions.info(session);
   }
 
   harness(id: string): Harness | undefined {
@@ -330,8 +320,9 @@ export class Supervisor {
   }
 
   /**
-   * A room's durable history, oldest first. With `limit` (and optionally `before`, a record `seq`): the newest `limit` records
-   * older than `before`; with `after`: the oldest `limit` newer than it. Without a cursor or limit: the whole history up to 10,000 records.
+   * A room's durable history, oldest first. With `limit` (and optionally `before`, a record
+   * `seq`): the newest `limit` records older than `before`; with `after`: the oldest `limit`
+   * newer than it. Without a cursor or limit: the whole history up to 10,000 records.
    */
   async history(room: string, query: HistoryQuery = {}): Promise<StoredRecord[]> {
     return this.historyWriter.read(room, query);
@@ -347,8 +338,9 @@ export class Supervisor {
   }
 
   /**
-   * A person's decision. Allowed iff `role` is not observer/agent and (role owner/approver, or `by` is the session's persisted owner,
-   * or an agent approver); one not offered is refused and stays open. Several nodes: one another node asked about is forwarded there (a Promise).
+   * A person's decision. Allowed iff `role` is not observer/agent and (role owner/approver, or
+   * `by` is the session's persisted owner, or an agent approver); one not offered is refused and
+   * stays open. Several nodes: one another node asked about is forwarded there (a Promise).
    */
   decide(input: DecideInput): DecideResult | Promise<DecideResult> {
     return decideHereOrForward(this.harnesses.values(), input, this.log, this.cluster);
