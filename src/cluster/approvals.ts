@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { authorize, whoMay } from '../approvals/authorize.js';
 import type { RoomEvent } from '../events/room-events.js';
-import type { Lease } from '../storage/cluster.js';
+import { FencedWriteError, type Lease } from '../storage/cluster.js';
 import type { DecisionAnswer, ForwardedDecision, PostgresApprovalStore } from '../storage/postgres/approvals.js';
 import { DecideSchema, type DecideInput } from '../supervisor/post.js';
 import { summarize } from '../protocol/wire.js';
@@ -35,6 +35,8 @@ const PRUNE_EVERY = 100;
 export class ClusterApprovals {
   /** Forwarded decisions of this node waiting for the driving node's answer, by decision id. */
   private readonly waiting = new Map<string, () => void>();
+  /** Open approvals this node asked the room about, with the lease it asked under. */
+  private readonly asked = new Map<string, Lease>();
   private taking: Promise<void> = Promise.resolve();
   private opens = 0;
 
@@ -45,11 +47,35 @@ export class ClusterApprovals {
    * the database. Returns the write of an opened approval, so the event is published after it.
    */
   onEvent(e: RoomEvent): Promise<void> | undefined {
+    if (e.type === 'approval.resolved') this.asked.delete(e.approvalId);
     const lease = this.o.leaseOf(e.session);
     if (!lease) return undefined;
-    if (e.type === 'approval.requested' && e.reviewer === 'user') return this.opened(lease, e);
+    if (e.type === 'approval.requested' && e.reviewer === 'user') {
+      this.asked.set(e.approvalId, lease);
+      return this.opened(lease, e);
+    }
     if (e.type === 'approval.resolved') void this.o.store.close(lease, e.approvalId, e.outcome, e.by).catch((err: unknown) => this.failed(err, e.approvalId));
     return undefined;
+  }
+
+  /**
+   * Before a decision of an approval this node asked is applied here: is its lease still current?
+   * A node that lost the conversation notices only at its next renewal (up to a third of the
+   * TTL); until then a local accept would still run the command. Refused (fail closed) when the
+   * lease moved on or the database cannot say; undefined when this node did not ask `approvalId`.
+   */
+  stillDriving(approvalId: string): Promise<DecisionAnswer | undefined> | undefined {
+    const lease = this.asked.get(approvalId);
+    if (!lease) return undefined;
+    return this.o.store.confirm(lease).then(
+      () => undefined,
+      (err: unknown) => {
+        this.o.log.warn({ approvalId, session: lease.session, err: (err as Error).message }, 'a decision was refused: the lease could not be confirmed');
+        return err instanceof FencedWriteError
+          ? { ok: false as const, reason: `approval ${approvalId} cannot be decided: node ${this.o.node}, which asked, no longer drives the conversation (it is denied)` }
+          : { ok: false as const, reason: `approval ${approvalId} not decided: the shared database could not be asked (${(err as Error).message.slice(0, 200)})` };
+      },
+    );
   }
 
   /** This node took a conversation over: approvals an earlier driver left open are denied, the room told. */

@@ -10,7 +10,7 @@ import { PostgresStore } from '../storage/postgres/store.js';
 import type { CodexHarness } from '../supervisor/codex-harness.js';
 import type { StackClock } from '../stack/codex-stack.js';
 import type { ResolvedAgent } from '../supervisor/sessions.js';
-import { ANSWERS_CHANNEL, DECISIONS_CHANNEL, PostgresApprovalStore } from '../storage/postgres/approvals.js';
+import { ANSWERS_CHANNEL, DECISIONS_CHANNEL, PostgresApprovalStore, type DecisionAnswer } from '../storage/postgres/approvals.js';
 import type { DecideInput } from '../supervisor/post.js';
 import { ClusterApprovals } from './approvals.js';
 import { candidateSessions } from './candidates.js';
@@ -114,6 +114,11 @@ export class ClusterNode {
   private async enqueue(session: string, msg: InboxMessage): Promise<void> {
     await this.store.cluster(this.driver.node).enqueue(session, msg);
     this.driver.wake();
+  }
+
+  /** A decision of an approval this node asked: refused when its lease moved on (see ClusterApprovals.stillDriving). */
+  stillDriving(approvalId: string): Promise<DecisionAnswer | undefined> | undefined {
+    return this.approvals.stillDriving(approvalId);
   }
 
   /** A decision for an approval this node does not hold: forwarded to the node that asked (see ClusterApprovals). */

@@ -8,10 +8,20 @@ import { DecideSchema, type DecideInput } from './post.js';
 export type DecideResult = { ok: true } | { ok: false; reason: string };
 
 /** Decides where the approval lives: here, or (several nodes) on the node that asked, through `cluster`. */
-export function decideHereOrForward(harnesses: Iterable<Harness>, input: DecideInput, log: Logger, cluster: { decide(d: DecideInput): Promise<DecideResult> } | undefined): DecideResult | Promise<DecideResult> {
-  const r = routeDecision(harnesses, input, log);
-  if (r.ok || !cluster || !r.reason.startsWith('unknown approval')) return r;
-  return cluster.decide(input);
+export interface DecisionCluster {
+  decide(d: DecideInput): Promise<DecideResult>;
+  /** An approval this node asked: a refusal when it no longer drives the conversation (undefined: not one of them). */
+  stillDriving(approvalId: string): Promise<DecideResult | undefined> | undefined;
+}
+
+export function decideHereOrForward(harnesses: Iterable<Harness>, input: DecideInput, log: Logger, cluster: DecisionCluster | undefined): DecideResult | Promise<DecideResult> {
+  const here = (): DecideResult | Promise<DecideResult> => {
+    const r = routeDecision(harnesses, input, log);
+    if (r.ok || !cluster || !r.reason.startsWith('unknown approval')) return r;
+    return cluster.decide(input);
+  };
+  const check = typeof input?.approvalId === 'string' ? cluster?.stillDriving(input.approvalId) : undefined;
+  return check ? check.then((refused) => refused ?? here()) : here();
 }
 
 export function routeDecision(harnesses: Iterable<Harness>, input: DecideInput, log: Logger): DecideResult {

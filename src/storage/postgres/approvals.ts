@@ -82,6 +82,11 @@ export class PostgresApprovalStore {
   }
 
   /** Fenced: the approval ended (decided, timed out, withdrawn). */
+  /** Resolves while `lease` is still current; FencedWriteError once another node took over. */
+  async confirm(lease: Lease): Promise<void> {
+    await this.cluster.fenced(lease, 'w AS (SELECT 1 AS current FROM ok)');
+  }
+
   async close(lease: Lease, approvalId: string, outcome: string, by: string): Promise<void> {
     await this.cluster.fenced(
       lease,

@@ -75,7 +75,7 @@ describe('approvals across nodes', () => {
 
     // Refused on the other node exactly as on the driver; an observer before anything is looked up.
     const mallory = { approvalId: first.approvalId, by: 'mallory', decision: 'accept' };
-    const there = driver.sb.decide(mallory);
+    const there = await driver.sb.decide(mallory);
     expect(there).toMatchObject({ ok: false, reason: expect.stringContaining('mallory may not decide approval') });
     expect(await other.sb.decide(mallory)).toEqual(there);
     await room.mallory.send({ type: 'approval.decide', approvalId: first.approvalId, decision: 'accept' });
@@ -106,6 +106,8 @@ describe('approvals across nodes', () => {
     await db.connect();
     try {
       await db.query(`UPDATE session_leases SET node = 'z', epoch = epoch + 1, expires_at = now() + interval '1 hour' WHERE session = 'lab/chat/main'`);
+      // The old driver has not noticed yet (its next renewal): its own decide path checks the lease first.
+      expect(await driver.sb.decide({ approvalId: second.approvalId, by: 'ann', decision: 'accept' })).toMatchObject({ ok: false });
       expect(await other.sb.decide({ approvalId: second.approvalId, by: 'ann', decision: 'accept' })).toEqual({
         ok: false,
         reason: `approval ${second.approvalId} cannot be decided: node ${driver.node}, which asked, no longer drives the conversation (it is denied)`,
