@@ -7,15 +7,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
+import type { Supervisor } from '../../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
-import { say, shell } from '../../support/mock-model.js';
-import { makeSandbox } from '../../support/sandbox.js';
-import { memoryLogger } from '../../support/log.js';
 import { postgresPerFile } from '../../support/postgres.js';
 import { RoomServer } from '../../../src/room/server.js';
 import { auth, client, cred } from '../../security/room-support.js';
-import { ClusterTeardown, lastUserText, until } from '../../support/cluster-test.js';
+import { ClusterTeardown, until, writeFileNamedAfterPost } from '../../support/cluster-test.js';
 
 const server = postgresPerFile();
 
@@ -31,26 +28,8 @@ const drives = (sb: Supervisor) => (sb as unknown as { cluster: { driver: { driv
 
 describe('approvals across nodes', () => {
   it('a client of another node decides: same identity rule, applied once on the driver; a lost lease refuses; a takeover denies', async () => {
-    // Each post asks to write a file named after it (an escalated command: a person must approve).
-    t.box = await makeSandbox((req) => (req.input.at(-1)?.type === 'function_call_output' ? say(`done ${lastUserText(req)}`) : shell(`echo x > ${lastUserText(req)}.txt`, { escalated: true })));
     const url = await server.freshDatabase();
-    const nodes = ['a', 'b'].map((node) => {
-      const { log } = memoryLogger('warn');
-      const config = {
-        appServer: { env: t.box!.env, approvalPolicy: 'untrusted', sandbox: 'workspace-write' },
-        approvals: { reviewer: 'user' },
-        agents: { defaults: { cwd: t.box!.workspace } },
-        sessions: { idleWatchdogSeconds: 60 },
-        storage: { kind: 'postgres', url },
-        cluster: { node, leaseTtlMs: 2_000 },
-      };
-      const sb = createSupervisor(config as never, { log, baseDir: t.box!.root, stateDir: path.join(t.box!.root, node) });
-      open.push(sb);
-      const events: RoomEvent[] = [];
-      sb.events$.subscribe((e) => events.push(e));
-      return { node, sb, events };
-    });
-    await Promise.all(nodes.map((n) => n.sb.start()));
+    const nodes = await t.nodes(url, ['a', 'b'], writeFileNamedAfterPost, { appServer: { approvalPolicy: 'untrusted', sandbox: 'workspace-write' }, approvals: { reviewer: 'user' } });
     // A room server on each node, with Ann (the first poster: the session owner) and Mallory joined.
     const rooms = await Promise.all(
       nodes.map(async (n) => {

@@ -1,15 +1,13 @@
 // Several nodes end to end: in-process supervisors on one real PostgreSQL, each with its own real
 // codex app-server (one CODEX_HOME, one scripted model, as app-servers sharing a disk would be).
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createRoomAuth } from '../../../src/auth/index.js';
 import { RoomServer } from '../../../src/room/server.js';
-import { createSupervisor, type Supervisor } from '../../../src/supervisor/supervisor.js';
+import type { Supervisor } from '../../../src/supervisor/supervisor.js';
 import type { RoomEvent } from '../../../src/events/room-events.js';
 import { say, type ResponsesRequest } from '../../support/mock-model.js';
 import { makeSandbox } from '../../support/sandbox.js';
-import { memoryLogger } from '../../support/log.js';
 import { postgresPerFile } from '../../support/postgres.js';
 import type { PostgresStore } from '../../../src/storage/postgres/store.js';
 import { ClusterTeardown, lastUserText, until } from '../../support/cluster-test.js';
@@ -21,26 +19,7 @@ const { supervisors: open, closers } = t;
 afterEach(() => t.run(), 60_000);
 
 async function cluster(names: string[], extra: Record<string, unknown> = {}, script: Parameters<typeof makeSandbox>[0] = (req) => say(`re: ${lastUserText(req)}`)) {
-  t.box = await makeSandbox(script);
-  const url = await server.freshDatabase();
-  const nodes = names.map((node) => {
-    const { log } = memoryLogger('warn');
-    const config = {
-      appServer: { env: t.box!.env },
-      agents: { defaults: { cwd: t.box!.workspace } },
-      sessions: { idleWatchdogSeconds: 60 },
-      storage: { kind: 'postgres', url },
-      cluster: { node, leaseTtlMs: 2_000 },
-      ...extra,
-    };
-    const sb = createSupervisor(config as never, { log, baseDir: t.box!.root, stateDir: path.join(t.box!.root, node) });
-    open.push(sb);
-    const events: RoomEvent[] = [];
-    sb.events$.subscribe((e) => events.push(e));
-    return { node, sb, events };
-  });
-  await Promise.all(nodes.map((n) => n.sb.start()));
-  return nodes;
+  return t.nodes(await server.freshDatabase(), names, script, extra);
 }
 
 const auth = createRoomAuth({ secret: 'nodes-test-room-secret-0123456789abcdef' });

@@ -1,37 +1,19 @@
 // Grouped inbox enqueues on PostgreSQL: posts of one loop turn (and those made while a batch is in
 // flight) go in one statement, in call order, each caller getting its own row or its own error.
 import pg from 'pg';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
 import { postgresPerFile } from '../../support/postgres.js';
+import { queryNames, storesPerTest } from '../../support/postgres-stores.js';
 
 const server = postgresPerFile();
 
-const open: PostgresStore[] = [];
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await Promise.all(open.splice(0).map((s) => s.close()));
-}, 60_000);
-
-async function store(): Promise<PostgresStore> {
-  const s = await PostgresStore.open(await server.freshDatabase());
-  open.push(s);
-  return s;
-}
+const stores = storesPerTest(server);
+const store = async (): Promise<PostgresStore> => (await stores.nodes(1))[0]!;
 const msg = (text: string) => ({ room: 'r', channel: 'c', thread: 't', from: { id: 'u' }, text });
 const nextTurn = () => new Promise((r) => setImmediate(r));
 
-/** The names of the queries `s` sends from now on ('' for an unnamed one). */
-function queries(s: PostgresStore): string[] {
-  const names: string[] = [];
-  const real = s.pool.query.bind(s.pool) as (...a: unknown[]) => unknown;
-  vi.spyOn(s.pool, 'query').mockImplementation(((...a: unknown[]) => {
-    const q = a[0];
-    names.push(typeof q === 'object' && q !== null && 'name' in q ? String(q.name) : '');
-    return real(...a);
-  }) as never);
-  return names;
-}
+const queries = queryNames;
 const INSERT = 'inbox-enqueue-batch';
 const READ_BACK = 'inbox-enqueue-read-back';
 

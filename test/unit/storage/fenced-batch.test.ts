@@ -2,30 +2,18 @@
 // claims of every conversation) and its unfenced history appends (AppendBatch) go in one
 // statement per loop turn, each caller still getting its own result, or its own FencedWriteError.
 import pg from 'pg';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FencedWriteError, type Lease } from '../../../src/storage/cluster.js';
 import type { PostgresClusterStore } from '../../../src/storage/postgres/cluster.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
 import type { StoredRecord } from '../../../src/storage/types.js';
 import { postgresPerFile } from '../../support/postgres.js';
+import { queryNames, storesPerTest } from '../../support/postgres-stores.js';
 
 const server = postgresPerFile();
 
-const open: PostgresStore[] = [];
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await Promise.all(open.splice(0).map((s) => s.close()));
-}, 60_000);
-
-let lastUrl = '';
-/** `n` nodes (each its own pool, as separate processes would have) on a fresh database. */
-async function nodes(n: number): Promise<PostgresStore[]> {
-  const url = (lastUrl = await server.freshDatabase());
-  const stores: PostgresStore[] = [];
-  for (let i = 0; i < n; i++) stores.push(await PostgresStore.open(url));
-  open.push(...stores);
-  return stores;
-}
+const stores = storesPerTest(server);
+const nodes = (n: number) => stores.nodes(n);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const msg = (text: string) => ({ room: 'r', channel: 'c', thread: 't', from: { id: 'u' }, text });
 const note = (text: string) => ({ kind: 'notice' as const, level: 'info' as const, text });
@@ -33,17 +21,7 @@ const textOf = (r: StoredRecord) => (r.kind === 'notice' ? r.text : '');
 
 const FENCED = 'switchboard_fenced_batch_1';
 const APPEND = 'switchboard_history_append_batch';
-/** The names of the queries `s` sends from now on ('' for an unnamed one). */
-function queries(s: PostgresStore): string[] {
-  const names: string[] = [];
-  const real = s.pool.query.bind(s.pool) as (...a: unknown[]) => unknown;
-  vi.spyOn(s.pool, 'query').mockImplementation(((...a: unknown[]) => {
-    const q = a[0];
-    names.push(typeof q === 'object' && q !== null && 'name' in q ? String(q.name) : '');
-    return real(...a);
-  }) as never);
-  return names;
-}
+const queries = queryNames;
 
 /** A lease of node-a that node-b has taken over: every write under it must be fenced. */
 async function staleLease(a: PostgresClusterStore, b: PostgresClusterStore, session: string): Promise<Lease> {
@@ -179,7 +157,7 @@ describe('fenced batch', () => {
     const other = (await c.acquire('r/c/u', 60_000))!;
     const m = await c.enqueue('r/c/t', msg('m1'));
     // A history row the database refuses (a trigger): the whole statement fails.
-    const admin = new pg.Client({ connectionString: lastUrl });
+    const admin = new pg.Client({ connectionString: stores.lastUrl });
     await admin.connect();
     try {
       await admin.query(`CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN IF NEW.body->>'text' = 'refused' THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);

@@ -2,7 +2,7 @@
 // epoch moved on, and the inbox as a queue two claimers never hand out twice.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import pg from 'pg';
 import { BindingCorruptError, type Binding } from '../../../src/session/bindings.js';
 import { FencedWriteError, type Lease } from '../../../src/storage/cluster.js';
@@ -10,22 +10,12 @@ import { LeaseKeeper } from '../../../src/storage/lease-keeper.js';
 import { deferredBindings } from '../../../src/storage/postgres/bindings.js';
 import { PostgresStore } from '../../../src/storage/postgres/store.js';
 import { postgresPerFile } from '../../support/postgres.js';
+import { storesPerTest } from '../../support/postgres-stores.js';
 
 const server = postgresPerFile();
 
-const open: PostgresStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-}, 60_000);
-/** `n` nodes (each its own pool, as separate processes would have) on a fresh database. */
-let lastUrl = '';
-async function nodes(n: number): Promise<PostgresStore[]> {
-  const url = (lastUrl = await server.freshDatabase());
-  const stores: PostgresStore[] = [];
-  for (let i = 0; i < n; i++) stores.push(await PostgresStore.open(url));
-  open.push(...stores);
-  return stores;
-}
+const stores = storesPerTest(server);
+const nodes = (n: number) => stores.nodes(n);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const msg = (text: string) => ({ room: 'r', channel: 'c', thread: 't', from: { id: 'u' }, text });
 
@@ -144,7 +134,7 @@ describe('session leases', () => {
   it('a takeover waits for a fenced write in flight: the old holder never writes after the new epoch begins', async () => {
     const [s1, s2] = await nodes(2);
     // A slow insert (a trigger sleeping 600 ms), so the takeover comes while the write runs.
-    const c = new pg.Client({ connectionString: lastUrl });
+    const c = new pg.Client({ connectionString: stores.lastUrl });
     await c.connect();
     await c.query(`CREATE FUNCTION slow() RETURNS trigger AS $$ BEGIN IF NEW.body->>'text' = 'slow' THEN PERFORM pg_sleep(0.6); END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
     await c.query('CREATE TRIGGER slow BEFORE INSERT ON history FOR EACH ROW EXECUTE FUNCTION slow()');
@@ -255,7 +245,7 @@ describe('bindings', () => {
 
   it('an unusable row: BindingCorruptError, moved aside under another key, never read again', async () => {
     const [s1] = await nodes(1);
-    const c = new pg.Client({ connectionString: lastUrl });
+    const c = new pg.Client({ connectionString: stores.lastUrl });
     await c.connect();
     await c.query("INSERT INTO bindings (agent, key, body) VALUES ('bot', 'k', $1)", [JSON.stringify({ ...binding('k'), schemaVersion: 2 })]);
     const err = await s1!.bindings('bot').load('k').catch((e: unknown) => e);
@@ -314,7 +304,6 @@ describe('lease keeper', () => {
     await keeper.start();
     await keeper.acquire('r/c/t');
     await s1!.close();
-    open.splice(open.indexOf(s1!), 1);
     await sleep(900);
     await keeper.stop();
     expect(lost).toEqual([expect.stringMatching(/lease not renewed in time/)]);
@@ -323,7 +312,7 @@ describe('lease keeper', () => {
   it('a node paused (SIGSTOP) past its lease and resumed cannot write: every write is fenced, the lease reported lost', async () => {
     const [s1] = await nodes(1);
     const holder = fileURLToPath(new URL('../../support/lease-holder.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', holder, lastUrl, 'node-a', 'r/c/t', '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', holder, stores.lastUrl, 'node-a', 'r/c/t', '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
     onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
     const lines: string[] = [];
     let buf = '';
