@@ -108,6 +108,11 @@ export class ClusterDriver {
     return this.held.get(session);
   }
 
+  /** For metrics: conversations whose lease this node holds, messages it runs now. */
+  counts(): { held: number; running: number } {
+    return { held: this.held.size, running: this.running.size };
+  }
+
   lostDriving(session: string): boolean {
     return this.lost.has(session);
   }

@@ -12,7 +12,9 @@ import type { StackClock } from '../stack/codex-stack.js';
 import type { ResolvedAgent } from '../supervisor/sessions.js';
 import { ANSWERS_CHANNEL, DECISIONS_CHANNEL, PostgresApprovalStore, type DecisionAnswer } from '../storage/postgres/approvals.js';
 import type { DecideInput } from '../supervisor/post.js';
+import type { ClusterProbe } from '../metrics/cluster-metrics.js';
 import { ClusterApprovals } from './approvals.js';
+import { clusterProbe } from './cluster-probe.js';
 import { candidateSessions } from './candidates.js';
 import { ClusterDriver } from './driver.js';
 import { EventFeed } from './event-feed.js';
@@ -42,6 +44,8 @@ export class ClusterNode {
   readonly driver: ClusterDriver;
   readonly feed: EventFeed;
   readonly approvals: ClusterApprovals;
+  /** What this node's metrics read at scrape time. */
+  readonly probe: ClusterProbe;
   private readonly store: PostgresStore;
   private readonly stops: StopForwarding;
   private readonly log: Logger;
@@ -97,6 +101,7 @@ export class ClusterNode {
     this.stops = new StopForwarding({ pool: h.store.pool, node: c.node, feed: this.feed, drives: (s) => this.driver.drives(s), runNow: h.runNow, enqueue: (s, m) => this.enqueue(s, m), log });
     const approvalStore = new PostgresApprovalStore(h.store.pool, cluster);
     this.approvals = new ClusterApprovals({ store: approvalStore, node: c.node, leaseOf: (s) => this.driver.leaseOf(s), decideHere: h.decide, emit: h.emit, log });
+    this.probe = clusterProbe({ counts: () => this.driver.counts(), queueDepth: () => cluster.queueDepth(), cluster, store: h.store, log });
     this.feed.listen(DECISIONS_CHANNEL, (node) => this.approvals.onDecisionsNotice(node));
     this.feed.listen(ANSWERS_CHANNEL, (id) => this.approvals.onAnswerNotice(id));
   }

@@ -2,6 +2,7 @@
 // (`thread/loaded/list`, bounded in time) and RSS (/proc, spawned app-servers only).
 import { groupRssBytes } from './process-rss.js';
 import type { MemberSample, MetricsProbe } from './metrics.js';
+import type { ClusterProbe } from './cluster-metrics.js';
 
 /** What the probe needs of one app-server connection. */
 export interface ProbedConnection {
@@ -14,6 +15,8 @@ export interface HostProbeSources {
   connections(): Array<{ harness: string; connection: ProbedConnection }>;
   roomClients(): number;
   inboxDepth(): Promise<number> | number;
+  /** Only on a cluster node. */
+  cluster?: ClusterProbe | undefined;
   /** Per-call bound of `thread/loaded/list` (default 2 s). */
   timeoutMs?: number;
 }
@@ -59,5 +62,6 @@ export function hostProbe(src: HostProbeSources): MetricsProbe {
     },
     roomClients: () => src.roomClients(),
     inboxDepth: () => src.inboxDepth(),
+    ...(src.cluster ? { cluster: src.cluster } : {}),
   };
 }

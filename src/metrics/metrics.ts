@@ -4,6 +4,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Observable, Subscription } from 'rxjs';
 import type { RoomEvent } from '../events/room-events.js';
+import { registerClusterMetrics, type ClusterProbe } from './cluster-metrics.js';
 
 /** One app-server a harness talks to (a pool member, or the single connection). */
 export interface MemberSample {
@@ -20,6 +21,8 @@ export interface MetricsProbe {
   members(): Promise<MemberSample[]>;
   roomClients(): number;
   inboxDepth(): Promise<number> | number;
+  /** Only on a cluster node: its series exist only then. */
+  cluster?: ClusterProbe | undefined;
 }
 
 const TURN_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900];
@@ -102,6 +105,7 @@ export class SwitchboardMetrics {
         this.set(await self.probe.inboxDepth());
       },
     });
+    if (probe.cluster) registerClusterMetrics(this.registry, probe.cluster);
   }
 
   /** Counts turns and approvals from the host's room events. */

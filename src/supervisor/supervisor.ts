@@ -353,6 +353,8 @@ export class Supervisor {
 
   /** Readiness, app-server connections and inbox depth for /readyz and /metrics. */
   service(): ServiceView {
+    // A cluster node queues every post in the shared queue, never in its local inbox tracker (always empty there).
+    if (this.cluster) return serviceView(this.harnesses, this.cluster.probe.queueDepth, this.cluster.probe);
     return serviceView(this.harnesses, () => this.inbox.depth());
   }
 

@@ -9,6 +9,7 @@ import type { Observable } from 'rxjs';
 import type { RoomEvent } from '../events/room-events.js';
 import { SwitchboardMetrics } from '../metrics/metrics.js';
 import { hostProbe } from '../metrics/host-probe.js';
+import type { ClusterProbe } from '../metrics/cluster-metrics.js';
 import { createStaticHandler, SECURITY_HEADERS, type StaticHandler } from './static.js';
 
 export interface ServiceEndpoints {
@@ -66,7 +67,8 @@ export interface HostServiceSources {
   service(): {
     ready(): { ok: boolean; reason: string };
     connections(): ReturnType<Parameters<typeof hostProbe>[0]['connections']>;
-    inboxDepth(): number;
+    inboxDepth(): Promise<number> | number;
+    cluster?: ClusterProbe | undefined;
   };
   events$: Observable<RoomEvent>;
 }
@@ -77,8 +79,10 @@ export function hostEndpoints(
   roomClients: () => number,
   o: { log?: Logger; env?: NodeJS.ProcessEnv } = {},
 ): { handler: StaticHandler; metrics: SwitchboardMetrics } {
+  // Called once the host started: whether it runs as a cluster node is known.
+  const cluster = sb.service().cluster;
   const metrics = new SwitchboardMetrics(
-    hostProbe({ connections: () => sb.service().connections(), roomClients, inboxDepth: () => sb.service().inboxDepth() }),
+    hostProbe({ connections: () => sb.service().connections(), roomClients, inboxDepth: () => sb.service().inboxDepth(), ...(cluster ? { cluster } : {}) }),
   ).observe(sb.events$);
   const token = (o.env ?? process.env).SWITCHBOARD_METRICS_TOKEN;
   const handler = withServiceEndpoints(createStaticHandler(o.log ? { log: o.log } : {}), {

@@ -13,6 +13,7 @@ import { HistoryRecordSchema, type HistoryRecord, type InboxMessage, type Stored
 import { AcquireBatch } from './acquire-batch.js';
 import { EnqueueBatch } from './enqueue-batch.js';
 import { FencedBatch } from './fenced-batch.js';
+import type { GroupedStats } from './grouped.js';
 import { inboxRow, type InboxRow } from './rows.js';
 
 const LEASE_COLUMNS = `session, node, epoch, (extract(epoch FROM expires_at) * 1000)::bigint AS expires_ms`;
@@ -41,6 +42,17 @@ export class PostgresClusterStore implements ClusterStore {
     this.batch = new FencedBatch(pool, node);
     this.leases = new AcquireBatch(pool, node);
     this.inbox = new EnqueueBatch(pool);
+  }
+
+  /** Statements and writes of this node's grouped writers (a copy: for metrics). */
+  groupedStats(): { fenced: GroupedStats; acquire: GroupedStats; enqueue: GroupedStats } {
+    return { fenced: { ...this.batch.stats }, acquire: { ...this.leases.stats }, enqueue: { ...this.inbox.stats } };
+  }
+
+  /** Messages in the shared queue, every node's. */
+  async queueDepth(): Promise<number> {
+    const r = await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM inbox');
+    return Number(r.rows[0]!.n);
   }
 
   async heartbeat(): Promise<void> {

@@ -7,12 +7,18 @@
 /** Writes per statement at most (the rest go in the next one). */
 export const MAX_BATCH = 500;
 
+/** Statements run and the writes they carried, since the writer was made. */
+export interface GroupedStats {
+  statements: number;
+  writes: number;
+}
+
 export abstract class Grouped<W extends { reject: (err: unknown) => void }> {
   protected queue: W[] = [];
   private running = false;
   private scheduled = false;
-  /** Statements run and writes they carried (what the grouping saved, for tests). */
-  readonly stats = { statements: 0, writes: 0 };
+  /** Statements run and writes they carried (what the grouping saved: tests, metrics). */
+  readonly stats: GroupedStats = { statements: 0, writes: 0 };
 
   protected push(w: W): void {
     this.queue.push(w);

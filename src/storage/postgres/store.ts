@@ -22,6 +22,7 @@ import {
 } from '../types.js';
 import { PostgresBindingStore } from './bindings.js';
 import { AppendBatch } from './append-batch.js';
+import type { GroupedStats } from './grouped.js';
 import { PostgresClusterStore } from './cluster.js';
 import { DatabaseNewerError, migrate, type Migration } from './migrate.js';
 import { inboxRow, recordRows, type InboxRow } from './rows.js';
@@ -78,6 +79,11 @@ export class PostgresStore implements ThreadStore {
 
   /** History appends, grouped: one statement per batch. */
   private readonly appends: AppendBatch;
+
+  /** Statements and writes of the grouped history appends (a copy: for metrics). */
+  groupedStats(): { append: GroupedStats } {
+    return { append: { ...this.appends.stats } };
+  }
 
   /** One per node: its writes are grouped (group commit), so every caller must share it. */
   private readonly clusters = new Map<string, PostgresClusterStore>();

@@ -4,6 +4,9 @@ import { Subject } from 'rxjs';
 import type { RoomEvent } from '../../../src/events/room-events.js';
 import { SwitchboardMetrics, type MemberSample } from '../../../src/metrics/metrics.js';
 import { hostProbe, rssBytes } from '../../../src/metrics/host-probe.js';
+import type { ClusterProbe } from '../../../src/metrics/cluster-metrics.js';
+import { clusterProbe } from '../../../src/cluster/cluster-probe.js';
+import { memoryLogger } from '../../support/log.js';
 
 const base = { session: 'lab/chat/main' };
 const value = (text: string, series: string): number | undefined => {
@@ -58,5 +61,51 @@ describe('metrics', () => {
     expect(a!.rssBytes).toBeGreaterThan(10e6);
     expect(b).toMatchObject({ member: 'other', restarts: 3, loadedThreads: undefined, rssBytes: undefined });
     expect(await rssBytes(2 ** 22 + 12345)).toBeUndefined();
+  });
+
+  it('a cluster node adds its leases, running messages, shared queue depth and grouped writes; other hosts have none of them', async () => {
+    const stats = { fenced: { statements: 3, writes: 7 }, acquire: { statements: 1, writes: 2 }, enqueue: { statements: 2, writes: 5 }, append: { statements: 0, writes: 0 } };
+    const cluster: ClusterProbe = { counts: () => ({ held: 2, running: 1 }), queueDepth: async () => 9, grouped: () => stats };
+    const m = new SwitchboardMetrics(hostProbe({ connections: () => [], roomClients: () => 0, inboxDepth: () => 9, cluster }), { defaultMetrics: false });
+    let body = (await m.text()).body;
+    expect(value(body, 'switchboard_cluster_leases_held')).toBe(2);
+    expect(value(body, 'switchboard_cluster_sessions_running')).toBe(1);
+    expect(value(body, 'switchboard_cluster_queue_depth')).toBe(9);
+    expect(value(body, 'switchboard_postgres_statements_total{kind="fenced"}')).toBe(3);
+    expect(value(body, 'switchboard_postgres_writes_total{kind="fenced"}')).toBe(7);
+    expect(value(body, 'switchboard_postgres_writes_total{kind="enqueue"}')).toBe(5);
+    expect(value(body, 'switchboard_postgres_statements_total{kind="append"}')).toBe(0);
+    // Counters follow the writers' own totals: scraped again, not counted twice.
+    stats.enqueue = { statements: 4, writes: 11 };
+    body = (await m.text()).body;
+    expect(value(body, 'switchboard_postgres_statements_total{kind="enqueue"}')).toBe(4);
+    expect(value(body, 'switchboard_postgres_writes_total{kind="acquire"}')).toBe(2);
+    m.dispose();
+    const single = new SwitchboardMetrics({ members: async () => [], roomClients: () => 0, inboxDepth: () => 0 }, { defaultMetrics: false });
+    expect((await single.text()).body).not.toMatch(/switchboard_cluster_|switchboard_postgres_/);
+    single.dispose();
+  });
+
+  it('a shared queue count the database does not answer in time is NaN, logged at debug, and never two at once', async () => {
+    const { log, records } = memoryLogger('debug');
+    let counts = 0;
+    const probe = clusterProbe({
+      counts: () => ({ held: 0, running: 0 }),
+      queueDepth: () => (counts++, new Promise<number>(() => undefined)),
+      cluster: { groupedStats: () => ({ fenced: { statements: 0, writes: 0 }, acquire: { statements: 0, writes: 0 }, enqueue: { statements: 1, writes: 1 } }) },
+      store: { groupedStats: () => ({ append: { statements: 2, writes: 3 } }) },
+      log,
+      timeoutMs: 50,
+    });
+    const m = new SwitchboardMetrics({ members: async () => [], roomClients: () => 0, inboxDepth: () => probe.queueDepth(), cluster: probe }, { defaultMetrics: false });
+    const t0 = Date.now();
+    const { body } = await m.text();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(body).toMatch(/^switchboard_cluster_queue_depth nan$/im);
+    expect(body).toMatch(/^switchboard_inbox_depth nan$/im);
+    expect(value(body, 'switchboard_postgres_writes_total{kind="append"}')).toBe(3);
+    expect(counts).toBe(1);
+    expect(records().some((r) => r.msg === 'shared queue depth not read for metrics' && r.level === 20)).toBe(true);
+    m.dispose();
   });
 });
