@@ -13,6 +13,7 @@ import { FencedWriteError, type Lease } from '../storage/cluster.js';
 import type { DecisionAnswer, ForwardedDecision, PostgresApprovalStore } from '../storage/postgres/approvals.js';
 import { DecideSchema, type DecideInput } from '../supervisor/post.js';
 import { summarize } from '../protocol/wire.js';
+import { within } from '../util/clock.js';
 
 export interface ClusterApprovalsOptions {
   store: PostgresApprovalStore;
@@ -157,14 +158,13 @@ export class ClusterApprovals {
   /** Waits for the answer; gives up after `answerMs` unless the driving node already took the decision. */
   private async answerOf(id: string, driver: string, answered: Promise<void>): Promise<DecisionAnswer> {
     const ms = this.o.answerMs ?? 10_000;
-    const timeout = (): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
-    await Promise.race([answered, timeout()]);
+    await within(answered, ms, undefined);
     const a = await this.o.store.answerOf(id);
     if (a) return a;
     const late = `node ${driver}, which drives the conversation, did not take the decision in time: not decided`;
     if (await this.o.store.withdraw(id, this.o.node, late)) return { ok: false, reason: late };
     // It was taken meanwhile: applying is one synchronous step there, the answer follows.
-    await Promise.race([answered, timeout()]);
+    await within(answered, ms, undefined);
     return (await this.o.store.answerOf(id)) ?? { ok: false, reason: `node ${driver} took the decision but its outcome is unknown: see the conversation` };
   }
 

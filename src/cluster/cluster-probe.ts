@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { ClusterProbe } from '../metrics/cluster-metrics.js';
 import type { GroupedStats } from '../storage/postgres/grouped.js';
+import { within } from '../util/clock.js';
 
 export interface ClusterProbeSources {
   counts(): { held: number; running: number };
@@ -25,18 +26,14 @@ export function clusterProbe(src: ClusterProbeSources): ClusterProbe {
     grouped: () => ({ ...src.cluster.groupedStats(), ...src.store.groupedStats() }),
     async queueDepth() {
       const count = (inflight ??= src.queueDepth().finally(() => (inflight = undefined)));
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      });
       try {
-        return await Promise.race([count, late]);
+        const depth = await within(count, timeoutMs, undefined);
+        if (depth !== undefined) return depth;
+        src.log.debug({ err: `no answer within ${timeoutMs} ms` }, 'shared queue depth not read for metrics');
       } catch (err) {
         src.log.debug({ err: (err as Error).message }, 'shared queue depth not read for metrics');
-        return Number.NaN;
-      } finally {
-        clearTimeout(timer);
       }
+      return Number.NaN;
     },
   };
 }

@@ -4,6 +4,7 @@
 // unreachable one costs a join at most `ms`, then the local list is sent.
 import type { Logger } from 'pino';
 import type { RoomEvent } from '../events/room-events.js';
+import { within } from '../util/clock.js';
 import type { RoomBackend } from './protocol.js';
 import type { ReplayLog } from './replay.js';
 
@@ -16,18 +17,12 @@ export async function lookUpPending(backend: RoomBackend, room: string, limit: n
     asked = Promise.reject(err);
   }
   if (!asked) return [];
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
   try {
-    const got = await Promise.race([asked, late]);
+    const got = await within(asked, ms, 'late' as const);
     if (got !== 'late') return got;
     log?.warn({ room, ms }, 'join sent with only the approvals this server saw asked: the shared database did not answer in time');
-    // It may still fail later: nobody waits for it any more.
-    asked.catch(() => undefined);
   } catch (err) {
     log?.warn({ room, err: (err as Error).message }, 'join sent with only the approvals this server saw asked: the shared database could not be asked');
-  } finally {
-    clearTimeout(timer);
   }
   return [];
 }

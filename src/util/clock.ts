@@ -62,3 +62,21 @@ export async function waitOn<T extends AnyActorRef>(
     outer?.removeEventListener('abort', onOuter);
   }
 }
+
+/**
+ * `work`'s value, or `late` when it has not settled within `ms` (the timer is cleared either way;
+ * `work` keeps running, and a later rejection of it is ignored). A rejection in time rejects.
+ */
+export async function within<T, L>(work: Promise<T>, ms: number, late: L, clock: Pick<TimerClock, 'setTimeout' | 'clearTimeout'> = systemClock): Promise<T | L> {
+  let timer: unknown;
+  const timeout = new Promise<L>((resolve) => {
+    timer = clock.setTimeout(() => resolve(late), ms);
+    unrefTimer(timer);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clock.clearTimeout(timer);
+    work.catch(() => undefined);
+  }
+}

@@ -5,7 +5,7 @@ import { createActor, createMachine } from 'xstate';
 import { seededIds, SimClock } from '../../../src/simulate/clock.js';
 import { runScenario } from '../../../src/simulate/runner.js';
 import { parseScenarioText } from '../../../src/simulate/scenario.js';
-import { waitOn } from '../../../src/util/clock.js';
+import { waitOn, within } from '../../../src/util/clock.js';
 
 const DIR = path.join(import.meta.dirname, '../../scenarios');
 
@@ -80,5 +80,20 @@ describe('SimClock (XState SimulatedClock, injected)', () => {
       Math.random = real.random;
     }
     expect(fromSrc).toEqual([]);
+  });
+});
+
+describe('within (a bound on a promise, on an injected clock)', () => {
+  it("gives the value in time, `late` past the bound (the timer cleared either way), and a rejection in time", async () => {
+    const clock = new SimClock(0, 1);
+    expect(await within(Promise.resolve(7), 100, 'late', clock)).toBe(7);
+    expect(clock.next()).toBeUndefined();
+    const never = new Promise<number>(() => undefined);
+    const bounded = within(never, 100, 'late' as const, clock);
+    await Promise.resolve();
+    clock.advanceTo(clock.next()!.at);
+    expect(await bounded).toBe('late');
+    await expect(within(Promise.reject(new Error('down')), 100, 'late', clock)).rejects.toThrow('down');
+    expect(clock.next()).toBeUndefined();
   });
 });
